@@ -1,0 +1,1 @@
+"""Symphony events package."""

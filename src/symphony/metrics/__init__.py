@@ -1,0 +1,1 @@
+"""Symphony metrics package."""

@@ -1,0 +1,236 @@
+"""Pure policy loading: bytes in, validated frozen snapshot out (or every problem found)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+
+from symphony.errors import PolicyError
+from symphony.policy.fields import Fields
+from symphony.policy.model import (
+    DynamicQuota,
+    ModelSchedule,
+    ModelSpec,
+    OverridesSchema,
+    PolicySnapshot,
+    RoutingRule,
+    Tenant,
+)
+from symphony.policy.parse_models import parse_model
+from symphony.policy.parse_tenants import (
+    parse_defaults,
+    parse_overrides_schema,
+    parse_rule,
+    parse_tenant,
+)
+from symphony.policy.parse_windows import parse_windows_doc
+from symphony.policy.problems import Path, Problems, line_map
+
+TOP_KEYS = ("policy", "work_unit_overrides_schema", "tenants")
+POLICY_KEYS = (
+    "version", "defaults", "models", "routing_rules", "work_unit_overrides_schema", "tenants",
+)
+SECRET_KEY_NAMES = re.compile(r"(^|_)(api_?key|token|secret|password|passwd)$", re.IGNORECASE)
+SECRET_VALUE = re.compile(
+    r"(sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}"
+    r"|xox[abprs]-[A-Za-z0-9-]{10,}|A[KS]IA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{30,}"
+    r"|eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}|[Bb]earer\s+[A-Za-z0-9._\-]{16,})"
+)
+
+
+def _yaml(problems: Problems, text: str, name: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else "?"
+        problems.add_raw(f"{name}:{line}: invalid YAML: {exc.problem}")
+    except yaml.YAMLError as exc:
+        problems.add_raw(f"{name}: invalid YAML: {exc}")
+    return None
+
+
+def _scalars(node: Any, path: Path) -> Iterator[tuple[Path, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _scalars(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _scalars(value, (*path, index))
+    else:
+        yield path, node
+
+
+def _reject_secrets(problems: Problems, doc: Any) -> None:
+    """Credentials live in environment variables; a literal one in policy is an error."""
+    for path, value in _scalars(doc, ()):
+        if not isinstance(value, str) or not value:
+            continue
+        key = path[-1] if path and isinstance(path[-1], str) else ""
+        if SECRET_KEY_NAMES.search(key) and not key.endswith("_env"):
+            problems.add(path, "looks like a credential; put it in an env var and name it in api_key_env")
+        elif SECRET_VALUE.search(value):
+            problems.add(path, "value looks like a secret (API key or token); credentials live in env vars only")
+
+
+def _model_list(problems: Problems, raw: Any) -> list[ModelSpec]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.add(("policy", "models"), "expected a list of models")
+        return []
+    models: list[ModelSpec] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        model = parse_model(problems, item, ("policy", "models", index))
+        if model is None:
+            continue
+        if model.name in seen:
+            problems.add(("policy", "models", index, "name"), f"duplicate model '{model.name}'")
+            continue
+        seen.add(model.name)
+        models.append(model)
+    return models
+
+
+def _check_references(
+    problems: Problems,
+    names: set[str],
+    rules: list[RoutingRule],
+    tenants: dict[str, Tenant],
+    tenant_paths: dict[str, Path],
+) -> None:
+    for index, rule in enumerate(rules):
+        for field in ("prefer", "fallback"):
+            for i, name in enumerate(getattr(rule.route, field)):
+                if name not in names:
+                    path = ("policy", "routing_rules", index, "route", field, i)
+                    problems.add(path, f"unknown model '{name}'")
+    for tname, tenant in tenants.items():
+        base = tenant_paths[tname]
+        for i, name in enumerate(tenant.allow_models):
+            if name not in names:
+                problems.add((*base, "allow_models", i), f"unknown model '{name}'")
+        for i, pw in enumerate(tenant.power_windows):
+            if pw.model and pw.model not in names:
+                problems.add((*base, "power_windows", i, "model"), f"unknown model '{pw.model}'")
+
+
+def load_policy(
+    policy_text: str | bytes,
+    *,
+    policy_name: str = "router.policy.yml",
+    windows_text: str | bytes | None = None,
+    windows_name: str = "model.windows.yml",
+) -> PolicySnapshot:
+    """Build a snapshot from file contents; raise PolicyError listing every problem."""
+    ptext = policy_text.decode() if isinstance(policy_text, bytes) else policy_text
+    wtext = windows_text.decode() if isinstance(windows_text, bytes) else windows_text
+    problems = Problems()
+    problems.use(policy_name, line_map(ptext))
+    doc = _yaml(problems, ptext, policy_name)
+    if problems:
+        raise PolicyError(problems.errors)
+    if doc is None:
+        doc = {}
+    top = Fields(problems, doc, (), TOP_KEYS)
+    _reject_secrets(problems, doc)
+    section = Fields(problems, top.raw("policy"), ("policy",), POLICY_KEYS)
+    defaults = parse_defaults(problems, section.raw("defaults"), ("policy", "defaults"))
+    models = _model_list(problems, section.raw("models"))
+    rules_raw = section.raw("routing_rules") or []
+    rules: list[RoutingRule] = []
+    if not isinstance(rules_raw, list):
+        problems.add(("policy", "routing_rules"), "expected a list")
+    else:
+        for index, item in enumerate(rules_raw):
+            rule = parse_rule(problems, item, ("policy", "routing_rules", index), index)
+            if rule is not None:
+                rules.append(rule)
+    schema_path: Path = ("work_unit_overrides_schema",)
+    schema_raw = top.raw("work_unit_overrides_schema")
+    if schema_raw is None:
+        schema_raw, schema_path = section.raw("work_unit_overrides_schema"), (
+            "policy", "work_unit_overrides_schema",
+        )
+    schema = parse_overrides_schema(problems, schema_raw, schema_path) if schema_raw else OverridesSchema()
+
+    tenants: dict[str, Tenant] = {}
+    tenant_paths: dict[str, Path] = {}
+    for base_path, raw_tenants in ((("tenants",), top.raw("tenants")), (("policy", "tenants"), section.raw("tenants"))):
+        if raw_tenants is None:
+            continue
+        if not isinstance(raw_tenants, dict):
+            problems.add(base_path, "expected a mapping of tenant names")
+            continue
+        for tname, traw in raw_tenants.items():
+            path = (*base_path, str(tname))
+            tenants[str(tname)] = parse_tenant(problems, str(tname), traw, path)
+            tenant_paths[str(tname)] = path
+
+    if not models:
+        # The operator-kit shape names models only in tenants: track them (no endpoint).
+        implied = sorted(
+            {m for t in tenants.values() for m in t.allow_models}
+            | {pw.model for t in tenants.values() for pw in t.power_windows if pw.model}
+        )
+        models = [parse_model(problems, {"name": n, "quota": {"type": "dynamic"}}, ("policy", "models")) or ModelSpec(n, n.split("/")[0], "hosted", DynamicQuota()) for n in implied]
+    names = {m.name for m in models}
+    if "default" not in tenants:
+        tenants["default"] = Tenant(name="default", loa_max=max((m.loa_max for m in models), default=2))
+        tenant_paths["default"] = ("tenants", "default")
+    _check_references(problems, names, rules, tenants, tenant_paths)
+
+    schedules: dict[str, ModelSchedule] = {}
+    if wtext is not None:
+        problems.use(windows_name, line_map(wtext))
+        wdoc = _yaml(problems, wtext, windows_name)
+        if wdoc is not None:
+            _reject_secrets(problems, wdoc)
+            for sched in parse_windows_doc(problems, wdoc, defaults.timezone):
+                if sched.model not in names:
+                    problems.add(("models", sched.key), f"schedule names unknown model '{sched.model}'")
+                    continue
+                schedules[sched.model] = sched
+    if problems:
+        raise PolicyError(problems.errors)
+
+    digest = hashlib.sha256(ptext.encode())
+    digest.update(b"\0" + (wtext or "").encode())
+    declared = section.raw("version")
+    return PolicySnapshot(
+        version=digest.hexdigest()[:16],
+        declared_version=None if declared is None else str(declared),
+        defaults=defaults,
+        models=tuple(models),
+        routing_rules=tuple(rules),
+        overrides_schema=schema,
+        tenants=tenants,
+        schedules=schedules,
+        files=(policy_name,) + ((windows_name,) if wtext is not None else ()),
+        models_by_name={m.name: m for m in models},
+    )
+
+
+def load_policy_files(policy_file: FsPath, windows_file: FsPath | None = None) -> PolicySnapshot:
+    """Read both files from disk and load them; missing files are reported like any problem."""
+    try:
+        ptext = policy_file.read_text()
+    except OSError as exc:
+        raise PolicyError([f"{policy_file}: cannot read policy file: {exc.strerror}"]) from exc
+    wtext: str | None = None
+    if windows_file is not None:
+        try:
+            wtext = windows_file.read_text()
+        except FileNotFoundError:
+            wtext = None
+        except OSError as exc:
+            raise PolicyError([f"{windows_file}: cannot read windows file: {exc.strerror}"]) from exc
+    return load_policy(
+        ptext, policy_name=str(policy_file), windows_text=wtext, windows_name=str(windows_file)
+    )

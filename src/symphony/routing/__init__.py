@@ -1,0 +1,1 @@
+"""Symphony routing package."""

@@ -1,0 +1,1 @@
+"""Symphony security package."""

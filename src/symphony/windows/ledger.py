@@ -1,0 +1,109 @@
+"""The durable usage ledger (SQLite, group commit) behind a store protocol."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import orjson
+
+from symphony.store.sqlite import SqliteWriter, Statement
+from symphony.windows.state import Learned
+from symphony.windows.usage import UsageEvent
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS usage (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at REAL NOT NULL, tenant TEXT NOT NULL, model TEXT NOT NULL,
+  requests INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+  cost_usd REAL NOT NULL, audit_id TEXT
+);
+CREATE INDEX IF NOT EXISTS usage_at ON usage(at);
+CREATE TABLE IF NOT EXISTS learned (model TEXT PRIMARY KEY, state BLOB NOT NULL);
+"""
+INSERT = (
+    "INSERT INTO usage (at, tenant, model, requests, prompt_tokens, completion_tokens, cost_usd,"
+    " audit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# How far back start-up rebuilds state: the longest window we reason about (monthly budgets).
+HISTORY = timedelta(days=35)
+
+
+class UsageStore(Protocol):
+    """What the window service needs from persistence; SQLite now, Redis/PostgreSQL later."""
+
+    async def record(self, events: Iterable[UsageEvent]) -> None: ...
+    def record_sync(self, events: Iterable[UsageEvent]) -> None: ...
+    def load_events(self, since: datetime) -> list[UsageEvent]: ...
+    async def save_learned(self, learned: Learned) -> None: ...
+    def load_learned(self) -> dict[str, Learned]: ...
+    def ping(self) -> bool: ...
+    def close(self) -> None: ...
+
+
+def _row(event: UsageEvent) -> Statement:
+    return (
+        INSERT,
+        (
+            event.at.timestamp(), event.tenant, event.model, event.requests,
+            event.prompt_tokens, event.completion_tokens, event.cost_usd, event.audit_id,
+        ),
+    )
+
+
+class SqliteUsageStore:
+    def __init__(self, path: Path) -> None:
+        self.writer = SqliteWriter(path, SCHEMA)
+
+    @classmethod
+    def open(cls, data_dir: Path) -> SqliteUsageStore:
+        return cls(data_dir / "ledger.db")
+
+    async def record(self, events: Iterable[UsageEvent]) -> None:
+        await self.writer.write([_row(e) for e in events])
+
+    def record_sync(self, events: Iterable[UsageEvent]) -> None:
+        self.writer.write_sync([_row(e) for e in events])
+
+    def load_events(self, since: datetime) -> list[UsageEvent]:
+        def query(conn: sqlite3.Connection) -> list[UsageEvent]:
+            rows = conn.execute(
+                "SELECT at, tenant, model, requests, prompt_tokens, completion_tokens, cost_usd,"
+                " audit_id FROM usage WHERE at >= ? ORDER BY at, id",
+                (since.timestamp(),),
+            ).fetchall()
+            return [
+                UsageEvent(
+                    at=datetime.fromtimestamp(r[0], UTC), tenant=r[1], model=r[2], requests=r[3],
+                    prompt_tokens=r[4], completion_tokens=r[5], cost_usd=r[6], audit_id=r[7],
+                )
+                for r in rows
+            ]
+
+        return self.writer.read(query)
+
+    async def save_learned(self, learned: Learned) -> None:
+        await self.writer.write(
+            [(
+                "INSERT INTO learned (model, state) VALUES (?, ?) ON CONFLICT(model) DO UPDATE"
+                " SET state = excluded.state",
+                (learned.model, orjson.dumps(learned.to_json())),
+            )]
+        )
+
+    def load_learned(self) -> dict[str, Learned]:
+        rows = self.writer.read(lambda c: c.execute("SELECT model, state FROM learned").fetchall())
+        return {model: Learned.from_json(orjson.loads(state)) for model, state in rows}
+
+    def ping(self) -> bool:
+        try:
+            self.writer.read(lambda c: c.execute("SELECT 1").fetchone())
+        except sqlite3.Error:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.writer.close()
