@@ -1,0 +1,58 @@
+"""GET /events: Server-Sent Events with type filters and Last-Event-ID replay."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Header, Query
+from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+
+from symphony.api.deps import StateDep
+from symphony.errors import ValidationFailed
+from symphony.events.bus import EVENT_TYPES, Event
+
+router = APIRouter(tags=["events"])
+
+
+def _sse(event: Event) -> ServerSentEvent:
+    return ServerSentEvent(data=event.json().decode(), event=event.type, id=str(event.id))
+
+
+@router.get(
+    "/events",
+    summary="Live event stream (SSE). ?types=a,b filters; Last-Event-ID replays missed events",
+    responses={200: {"description": "text/event-stream; each event has id, event (type) and JSON data {type, at, ...}", "content": {"text/event-stream": {"example": 'id: 42\nevent: route.execute\ndata: {"type":"route.execute","at":"2026-11-22T17:00:00Z","model":"local/ollama","latency_ms":412}\n\n'}}}},
+)
+async def events(
+    state: StateDep,
+    types: str | None = Query(None, description=f"comma-separated subset of: {', '.join(EVENT_TYPES)}"),
+    last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+) -> EventSourceResponse:
+    wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
+    last: int | None = None
+    if last_event_id:
+        if not last_event_id.isdigit():
+            raise ValidationFailed("header.Last-Event-ID: must be a decimal event id")
+        last = int(last_event_id)
+    bus = state.bus
+    sub, replay, too_old = bus.subscribe(wanted, last)
+    metrics = state.metrics
+
+    async def stream() -> AsyncIterator[Any]:
+        metrics.sse_subscribers.inc()
+        try:
+            if too_old:
+                yield ServerSentEvent(data='{"type":"reset","reason":"Last-Event-ID is older than the replay buffer; refetch state"}', event="reset", id=str(bus.next_id - 1))
+            for event in replay:
+                yield _sse(event)
+            async for event in sub:
+                yield _sse(event)
+            if sub.dropped:
+                yield ServerSentEvent(data='{"type":"dropped","reason":"client too slow; reconnect with Last-Event-ID"}', event="dropped")
+        finally:
+            bus.unsubscribe(sub)
+            metrics.sse_subscribers.dec()
+            metrics.events_dropped.set(bus.dropped_total)
+
+    return EventSourceResponse(stream(), ping=15, send_timeout=30, headers={"X-Accel-Buffering": "no"})

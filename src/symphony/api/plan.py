@@ -1,0 +1,23 @@
+"""POST /route/plan: the explained routing decision."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from symphony.api.deps import StateDep
+from symphony.api.errors import json_response
+from symphony.api.schemas import PLAN_EXAMPLE, PlanIn, example
+
+router = APIRouter(tags=["routing"])
+
+
+@router.post(
+    "/route/plan",
+    summary="Explain which model would run this work and why",
+    responses={**example(PLAN_EXAMPLE), 404: {"description": "Unknown tenant"}, 409: {"description": "No eligible candidate: the full explanation, every candidate with its deny reasons"}, 422: {"description": "Invalid body: field paths"}},
+)
+async def route_plan(body: PlanIn, state: StateDep) -> Response:
+    snapshot = state.policy.snapshot
+    work = state.planning.plan(body.to_request(snapshot.overrides_schema))
+    return json_response(work.to_dict())

@@ -1,0 +1,40 @@
+"""The `symphony` command: each area registers its own subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from symphony import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from symphony.cli import ops, policy_cmds, serve_cmds
+
+    parser = argparse.ArgumentParser(
+        prog="symphony", description="Symphony: the LLM control tower."
+    )
+    parser.add_argument("--version", action="version", version=f"symphony {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (serve_cmds, policy_cmds, ops):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        code: int = handler(args)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

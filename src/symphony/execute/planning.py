@@ -1,0 +1,189 @@
+"""Planning as a service: snapshot + live window states + stats -> an explained plan."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from symphony.clock import Clock
+from symphony.events.bus import EventBus
+from symphony.metrics.registry import Metrics
+from symphony.policy.model import ModelSpec, PolicySnapshot
+from symphony.policy.store import PolicyStore
+from symphony.providers.credentials import Credentials
+from symphony.routing.planner import Plan, PlanContext, plan
+from symphony.routing.request import PlanRequest
+from symphony.routing.stats import LatencyStats
+from symphony.windows.calendar import period_bounds
+from symphony.windows.power import upcoming
+from symphony.windows.service import WindowService
+from symphony.windows.state import WindowState
+from symphony.windows.usage import ts
+
+KillCheck = Callable[[ModelSpec, str], str | None]
+
+
+@dataclass(slots=True)
+class PlannedWork:
+    plan_id: str
+    plan: Plan
+    snapshot: PolicySnapshot
+    generated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        body = self.plan.to_dict()
+        return {
+            "plan_id": self.plan_id,
+            "policy_version": body.pop("policy_version"),
+            "generated_at": self.generated_at.isoformat().replace("+00:00", "Z"),
+            **body,
+        }
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(12)}"
+
+
+class PlanningService:
+    def __init__(
+        self, policy: PolicyStore, windows: WindowService, stats: LatencyStats, bus: EventBus,
+        metrics: Metrics, credentials: Credentials, clock: Clock,
+        killed: KillCheck | None = None,
+    ) -> None:
+        self.policy = policy
+        self.windows = windows
+        self.stats = stats
+        self.bus = bus
+        self.metrics = metrics
+        self.credentials = credentials
+        self.clock = clock
+        self.killed: KillCheck = killed or (lambda _m, _t: None)
+        # Base URLs served by the in-process simulator (demo mode).
+        self.simulated_prefixes: tuple[str, ...] = ()
+
+    def is_simulated(self, spec: ModelSpec) -> bool:
+        return bool(spec.endpoint) and any(
+            spec.endpoint.base_url.startswith(p) for p in self.simulated_prefixes  # type: ignore[union-attr]
+        )
+
+    def states(self, snapshot: PolicySnapshot, tenant: str, now: datetime) -> dict[str, WindowState]:
+        return {m.name: self.windows.state(snapshot, m.name, now, tenant) for m in snapshot.models}
+
+    def tenant_spend(self, snapshot: PolicySnapshot, tenant: str, now: datetime) -> tuple[float, float]:
+        series = self.windows.index.tenant(tenant)
+        tz = snapshot.defaults.timezone
+        day_start, _ = period_bounds(now, "daily", datetime.min.time(), tz)
+        month_start, _ = period_bounds(now, "monthly", datetime.min.time(), tz)
+        t = ts(now)
+        return (
+            series.total(ts(day_start), t, "usd", include_start=True),
+            series.total(ts(month_start), t, "usd", include_start=True),
+        )
+
+    def plan(self, request: PlanRequest, *, publish: bool = True) -> PlannedWork:
+        """Plan against one snapshot (read once); raise NoEligibleModelError (409) if none."""
+        snapshot = self.policy.snapshot
+        now = self.clock.now()
+        started = time.perf_counter()
+        states = self.states(snapshot, request.tenant, now) if request.tenant in snapshot.tenants else {}
+        ctx = PlanContext(
+            snapshot=snapshot, states=states, now=now,
+            latency_p95=self.stats.p95, has_credentials=self.credentials.available,
+            killed=self.killed,
+            tenant_spend=lambda t: self.tenant_spend(snapshot, t, now),
+        )
+        try:
+            result = plan(request, ctx)
+        finally:
+            self.metrics.plan_latency.observe(time.perf_counter() - started)
+        work = PlannedWork(new_id("pln"), result, snapshot, now)
+        assert result.primary is not None
+        self.metrics.decisions.labels(result.primary.name, "plan").inc()
+        if publish:
+            self.bus.publish("route.plan", {
+                "plan_id": work.plan_id, "task": request.task, "tenant": request.tenant,
+                "loa": result.controls.loa, "model": result.primary.name,
+                "fallbacks": [c.name for c in result.fallbacks],
+                "denied": {c.name: [code for code, _ in c.deny] for c in result.candidates if c.denied},
+            })
+        return work
+
+    def matrix_item(self, snapshot: PolicySnapshot, spec: ModelSpec, state: WindowState, now: datetime, tenant: str) -> dict[str, Any]:
+        tenant_spec = snapshot.tenants.get(tenant)
+        windows = tuple(w for w in tenant_spec.power_windows if w.model == spec.name) if tenant_spec else ()
+        next_windows = upcoming(
+            snapshot.schedules.get(spec.name), windows, self.windows.learned.get(spec.name), now,
+            snapshot.defaults.timezone,
+        )
+        learned = self.windows.learned.get(spec.name)
+        return {
+            "model": spec.name,
+            "provider": spec.provider,
+            "class": spec.model_class,
+            "configured": True,
+            "executable": spec.executable and self.credentials.available(spec),
+            "has_endpoint": spec.executable,
+            "simulated": self.is_simulated(spec),
+            "window": state.to_dict(),
+            "schedule": {
+                "power_window_open": state.power_window_open,
+                "next": [i.to_dict() for i in next_windows],
+            },
+            "learned": None if learned is None else {
+                "source": learned.source, "note": learned.note,
+                "observed_at": None if learned.observed_at is None else learned.observed_at.isoformat(),
+            },
+            "latency_p95_ms": self.stats.p95(spec.name),
+            "price": None if spec.price is None else {"prompt": spec.price.prompt, "completion": spec.price.completion, "unit": "USD per 1M tokens"},
+            "loa_max": spec.loa_max,
+            "allow_tasks": list(spec.allow_tasks),
+            "context_window": spec.context_window,
+            "killed": self.killed(spec, tenant),
+        }
+
+    def matrix(self, tenant: str = "default") -> list[dict[str, Any]]:
+        snapshot = self.policy.snapshot
+        now = self.clock.now()
+        items = []
+        for spec in snapshot.models:
+            state = self.windows.state(snapshot, spec.name, now, tenant)
+            self._gauge(spec.name, state)
+            items.append(self.matrix_item(snapshot, spec, state, now, tenant))
+        return items
+
+    def _gauge(self, model: str, state: WindowState) -> None:
+        if state.remaining_fraction is not None:
+            self.metrics.remaining_fraction.labels(model).set(state.remaining_fraction)
+            self.metrics.budget_fraction.labels(model).set(1.0 - state.remaining_fraction)
+        self.metrics.power_window.labels(model).set(1.0 if state.power_window_open else 0.0)
+
+    def refresh_gauges(self) -> None:
+        snapshot = self.policy.snapshot
+        now = self.clock.now()
+        for spec in snapshot.models:
+            self._gauge(spec.name, self.windows.state(snapshot, spec.name, now))
+
+    def burndown(self) -> dict[str, Any]:
+        snapshot = self.policy.snapshot
+        now = self.clock.now()
+        t = ts(now)
+        out: dict[str, Any] = {}
+        for key, span in (("m1", timedelta(minutes=1)), ("h1", timedelta(hours=1)), ("d1", timedelta(days=1))):
+            bucket: dict[str, Any] = {}
+            for spec in snapshot.models:
+                series = self.windows.index.model(spec.name)
+                state = self.windows.state(snapshot, spec.name, now)
+                start = t - span.total_seconds()
+                bucket[spec.name] = {
+                    "requests": int(series.total(start, t, "requests")),
+                    "tokens": int(series.total(start, t, "tokens")),
+                    "cost_usd": round(series.total(start, t, "usd"), 6),
+                    "cap": state.to_dict()["cap"],
+                    "remaining": state.to_dict()["remaining"],
+                }
+            out[key] = bucket
+        return {"generated_at": now.isoformat().replace("+00:00", "Z"), "windows": out}

@@ -1,0 +1,80 @@
+"""Holds the current snapshot; swaps it atomically; a bad file never replaces a good one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from symphony.clock import Clock
+from symphony.errors import PolicyError
+from symphony.policy.loader import load_policy_files
+from symphony.policy.model import PolicySnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    ok: bool
+    version: str
+    changed: bool
+    errors: tuple[str, ...] = ()
+
+
+class PolicyStore:
+    def __init__(
+        self, policy_file: Path, windows_file: Path | None, clock: Clock,
+        transform: Callable[[PolicySnapshot], PolicySnapshot] | None = None,
+    ) -> None:
+        self.policy_file = policy_file
+        self.windows_file = windows_file
+        self.clock = clock
+        self.transform = transform
+        self._snapshot: PolicySnapshot | None = None
+        self.loaded_at: datetime | None = None
+        self.last_error: tuple[str, ...] | None = None
+        self.last_error_at: datetime | None = None
+        # Set by governance: decides whether a new snapshot may replace the current one.
+        self.gate: Callable[[PolicySnapshot, PolicySnapshot], bool] | None = None
+
+    @property
+    def snapshot(self) -> PolicySnapshot:
+        if self._snapshot is None:
+            raise PolicyError(["policy not loaded"])
+        return self._snapshot
+
+    @property
+    def loaded(self) -> bool:
+        return self._snapshot is not None
+
+    def _read(self) -> PolicySnapshot:
+        snap = load_policy_files(self.policy_file, self.windows_file)
+        return self.transform(snap) if self.transform else snap
+
+    def load_initial(self) -> PolicySnapshot:
+        """Start-up load: an invalid policy here is fatal (raise PolicyError)."""
+        self._snapshot = self._read()
+        self.loaded_at = self.clock.now()
+        return self._snapshot
+
+    def reload(self) -> ReloadResult:
+        """Re-read the files; keep the last good snapshot when they are invalid."""
+        try:
+            candidate = self._read()
+        except PolicyError as exc:
+            self.last_error = tuple(exc.errors)
+            self.last_error_at = self.clock.now()
+            return ReloadResult(False, self.snapshot.version, False, tuple(exc.errors))
+        current = self._snapshot
+        if current is not None and candidate.version == current.version:
+            self.last_error = None
+            return ReloadResult(True, current.version, False)
+        if current is not None and self.gate is not None and not self.gate(current, candidate):
+            return ReloadResult(True, current.version, False, ("held for approval",))
+        self.apply(candidate)
+        return ReloadResult(True, candidate.version, True)
+
+    def apply(self, snapshot: PolicySnapshot) -> None:
+        self._snapshot = snapshot
+        self.loaded_at = self.clock.now()
+        self.last_error = None

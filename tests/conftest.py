@@ -1,0 +1,67 @@
+"""Shared fixtures: a real app (lifespan included) over httpx.ASGITransport."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from symphony.app import create_app
+from symphony.clock import FixedClock
+from symphony.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config"
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    """A private copy of the shipped policy so tests can edit it."""
+    target = tmp_path / "config"
+    target.mkdir()
+    for name in ("router.policy.yml", "model.windows.yml"):
+        shutil.copy(CONFIG / name, target / name)
+    return target
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 22, 17, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, policy_dir: Path) -> Settings:
+    return replace(
+        Settings(),
+        policy_file=policy_dir / "router.policy.yml",
+        windows_file=policy_dir / "model.windows.yml",
+        data_dir=tmp_path / "data",
+        auth_enabled=False,
+        watch_policy=False,
+        health_probe_interval_s=3600,
+        health_probe_timeout_s=0.2,
+    )
+
+
+class AppHarness:
+    def __init__(self, app: object, client: httpx.AsyncClient) -> None:
+        self.app = app
+        self.client = client
+
+    @property
+    def state(self) -> object:
+        return self.app.state.symphony  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def harness(settings: Settings, clock: FixedClock) -> AsyncIterator[AppHarness]:
+    app = create_app(settings, clock=clock, environ={})
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://symphony.test") as client:
+            yield AppHarness(app, client)
