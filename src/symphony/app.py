@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,8 @@ from fastapi.responses import ORJSONResponse
 
 from symphony import __version__
 from symphony.api import events as events_api
+from symphony.api import execute as execute_api
+from symphony.api import openai_compat as openai_api
 from symphony.api import metrics as metrics_api
 from symphony.api import models as models_api
 from symphony.api import plan as plan_api
@@ -24,12 +27,16 @@ from symphony.api.limits import BodyLimitMiddleware
 from symphony.api.state import AppState
 from symphony.clock import Clock, SystemClock
 from symphony.events.bus import EventBus
+from symphony.audit.log import AuditLog
+from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
 from symphony.metrics.registry import Metrics
+from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore, ReloadResult
 from symphony.policy.watcher import watch_policy
 from symphony.providers.credentials import Credentials
 from symphony.providers.health import probe_all
+from symphony.providers.pool import ProviderPool
 from symphony.routing.stats import LatencyStats
 from symphony.settings import Settings
 from symphony.windows.ledger import SqliteUsageStore
@@ -42,9 +49,31 @@ retries, fallbacks and cost caps; accounts for usage against every provider wind
 reports it all (SSE events, Prometheus metrics, audit)."""
 
 
-def build_state(settings: Settings, clock: Clock, environ: dict[str, str] | None = None) -> AppState:
+DEMO_SIM_BASE = "http://127.0.0.1:8788"
+DEMO_KEY_ENV = "SYMPHONY_SIM_KEY"
+
+
+def rebase(snapshot: PolicySnapshot, old: str, new: str) -> PolicySnapshot:
+    """Point endpoints under `old` at `new` (demo mode's simulator on another port)."""
+    if old == new:
+        return snapshot
+    from dataclasses import replace
+
+    models = tuple(
+        replace(m, endpoint=replace(m.endpoint, base_url=new + m.endpoint.base_url[len(old):]))
+        if m.endpoint is not None and m.endpoint.base_url.startswith(old) else m
+        for m in snapshot.models
+    )
+    return replace(snapshot, models=models, models_by_name={m.name: m for m in models})
+
+
+def build_state(settings: Settings, clock: Clock, environ: dict[str, str] | None = None, sim_base: str | None = None) -> AppState:
     """Construct every service (no network, no tasks); the lifespan starts them."""
-    policy = PolicyStore(settings.policy_file, settings.windows_file, clock)
+    transform = None
+    if sim_base is not None:
+        def transform(snap: PolicySnapshot) -> PolicySnapshot:
+            return rebase(snap, DEMO_SIM_BASE, sim_base)
+    policy = PolicyStore(settings.policy_file, settings.windows_file, clock, transform=transform)
     policy.load_initial()
     usage_store = SqliteUsageStore.open(settings.data_dir)
     windows = WindowService(usage_store, clock)
@@ -54,12 +83,21 @@ def build_state(settings: Settings, clock: Clock, environ: dict[str, str] | None
     metrics.set_policy_version(policy.snapshot.version)
     bus = EventBus(clock, buffer_size=settings.event_buffer_size)
     stats = LatencyStats()
-    credentials = Credentials(environ)
+    env = dict(os.environ if environ is None else environ)
+    if sim_base is not None:
+        env.setdefault(DEMO_KEY_ENV, "sim-demo-key")
+    credentials = Credentials(env)
     planning = PlanningService(policy, windows, stats, bus, metrics, credentials, clock)
-    return AppState(
+    if sim_base is not None:
+        planning.simulated_prefixes = (sim_base,)
+    audit = AuditLog.open(settings.data_dir, clock, hmac_secret=settings.audit_hmac_secret)
+    executor = Executor(planning, ProviderPool(credentials), clock, audit)
+    state = AppState(
         settings=settings, clock=clock, policy=policy, usage_store=usage_store, windows=windows,
         stats=stats, bus=bus, metrics=metrics, credentials=credentials, planning=planning,
     )
+    state.extras.update(audit=audit, executor=executor)
+    return state
 
 
 def make_reloader(state: AppState) -> Callable[[str], ReloadResult]:
@@ -98,7 +136,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = build_state(settings, clock, environ)
+        simulator = None
+        sim_base = None
+        if settings.demo:
+            from symphony.simulator import load_simulator_config, start_simulator
+
+            simulator = await start_simulator(load_simulator_config(None), port=settings.simulator_port)
+            sim_base = simulator.base_url
+            log.info("demo: provider simulator on %s", sim_base)
+        state = build_state(settings, clock, environ, sim_base)
         stop = asyncio.Event()
         state.extras["reload_policy"] = make_reloader(state)
         tasks: list[asyncio.Task[Any]] = []
@@ -116,7 +162,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await state.extras["executor"].aclose()
+            await state.extras["executor"].pool.aclose()
+            state.extras["audit"].close()
             state.usage_store.close()
+            if simulator is not None:
+                await simulator.stop()
 
     app = FastAPI(
         title="Symphony", version=__version__, description=DESCRIPTION, lifespan=lifespan,
@@ -131,7 +182,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             state.metrics.errors.labels(path, code).inc()
 
     install_error_handlers(app, count_error)
-    for module in (plan_api, models_api, status_api, events_api, metrics_api, policy_api):
+    for module in (plan_api, execute_api, openai_api, models_api, status_api, events_api, metrics_api, policy_api):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit_bytes)
     return app

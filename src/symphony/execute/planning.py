@@ -45,7 +45,8 @@ class PlannedWork:
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_urlsafe(12)}"
+    """`prefix_` + 20 url-safe characters (120 random bits)."""
+    return f"{prefix}_{secrets.token_urlsafe(15)}"
 
 
 class PlanningService:

@@ -36,7 +36,10 @@ def describe(c: Candidate, rule: RoutingRule | None, tz: str) -> list[str]:
         lines.append(f"preferred #{rule.route.prefer.index(spec.name) + 1} by rule '{rule.name}'")
     elif rule is not None and spec.name in rule.route.fallback:
         lines.append(f"fallback #{rule.route.fallback.index(spec.name) + 1} in rule '{rule.name}'")
-    lines.append("local-first: no hosted spend" if spec.model_class == "local" else "hosted")
+    lines.append(
+        "local-first: no hosted spend" if spec.model_class == "local"
+        else f"hosted by {spec.provider}: uses its quota and spend"
+    )
     source = "observed" if c.latency_observed else "class default"
     lines.append(f"p95 ≈ {round(c.est_latency_ms)} ms ({source})")
     if c.est_cost_usd is None:

@@ -104,7 +104,7 @@ def _deny(c: Candidate, ctx: PlanContext, req: PlanRequest, controls: Controls, 
     spec, w = c.spec, c.window
     if not tenant.allows(spec.name):
         c.deny.append(("not_allowed_for_tenant", f"tenant '{tenant.name}' does not allow {spec.name}"))
-    if spec.allow_tasks and req.task not in spec.allow_tasks:
+    if req.enforce_task and spec.allow_tasks and req.task not in spec.allow_tasks:
         c.deny.append(("task_not_allowed", f"task '{req.task}' not in {', '.join(spec.allow_tasks)}"))
     if controls.loa > spec.loa_max or controls.loa > tenant.loa_max:
         c.loa_ok = False

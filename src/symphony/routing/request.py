@@ -28,6 +28,7 @@ class PlanRequest:
     overrides: Overrides = field(default_factory=Overrides)
     prompt_chars: int | None = None  # when messages are given instead of input
     pinned_model: str | None = None  # /v1 with a fixed model: plan only that one
+    enforce_task: bool = True  # False when a client pinned a model without naming a task
 
 
 @dataclass(frozen=True, slots=True)

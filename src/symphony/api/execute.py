@@ -1,0 +1,155 @@
+"""POST /route/execute: plan, run with retries/fallbacks/cost guard, answer in the contract."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from starlette.responses import Response
+
+from symphony.api.deps import StateDep
+from symphony.api.errors import json_response
+from symphony.api.schemas import OverridesIn, example, to_overrides
+from symphony.errors import SymphonyError
+from symphony.execute.request import CostGuard, ExecuteRequest, RetryPolicy, Sampling
+from symphony.providers.base import ChatMessage
+from symphony.routing.request import PlanRequest
+
+router = APIRouter(tags=["execute"])
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(..., max_length=1_500_000)
+
+
+class SamplingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(None, ge=1, le=1_000_000)
+
+
+class CostGuardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    usd_cap: float | None = Field(None, ge=0.0)
+    stop_on_cap: bool = True
+
+
+class RetryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_attempts: int = Field(2, ge=1, le=5)
+    backoff_s: float = Field(0.25, ge=0.0, le=30.0)
+
+
+class SafetyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    loa: int | None = Field(None, ge=0, le=10)
+    allow_hosted: bool | None = None
+
+
+class ControlsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sampling: SamplingIn | None = None
+    cost_guard: CostGuardIn | None = None
+    retry: RetryIn | None = None
+    safety: SafetyIn | None = None
+
+
+class ExecuteIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"task": "qa", "input": "say hello", "loa": 1, "stream": False, "controls": {"sampling": {"temperature": 0.2, "max_tokens": 256}, "cost_guard": {"usd_cap": 0.05, "stop_on_cap": True}, "retry": {"max_attempts": 2, "backoff_s": 0.25}}}]},
+    )
+    task: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    input: str | None = Field(None, max_length=1_500_000)
+    messages: list[MessageIn] | None = Field(None, max_length=500)
+    env: str | None = Field(None, max_length=32)
+    loa: int = Field(1, ge=0, le=10)
+    tenant: str = Field("default", min_length=1, max_length=64)
+    overrides: OverridesIn | None = None
+    stream: bool = False
+    controls: ControlsIn | None = None
+
+    @model_validator(mode="after")
+    def _needs_text(self) -> ExecuteIn:
+        if not self.input and not self.messages:
+            raise ValueError("give `input` (text) or `messages` (chat list)")
+        return self
+
+
+RESULT_EXAMPLE: dict[str, Any] = {
+    "audit_id": "aud_Qm9vYmFyYmF6cXV4", "latency_ms": 412.3, "answer": "Hello!", "citations": [], "tickets": [],
+    "logs": ["plan pln_x: primary local/ollama, fallbacks none", "attempt 1: local/ollama ok (stop)"],
+    "decision": {"model": "local/ollama", "provider": "local", "reason": "local-first: no hosted spend; p95 ≈ 400 ms (class default)"},
+    "controls": {"model": {"id": "local/ollama", "provider": "local", "reason": "local-first"}, "sampling": {"temperature": 0.2, "top_p": None, "max_tokens": 256}, "cost_guard": {"usd_cap": 0.05, "stop_on_cap": True}, "retry": {"max_attempts": 2, "backoff_s": 0.25}, "safety": {"loa": 1, "allow_hosted": True}},
+    "audit": {"audit_id": "aud_Qm9vYmFyYmF6cXV4", "plan_id": "pln_x", "policy_version": "f8ef309224ee3aea", "latency_ms": 412.3, "cost_usd": 0.0, "model_usage": {"prompt_tokens": 3, "completion_tokens": 2}, "attempts": [{"model": "local/ollama", "outcome": "ok", "status": 200, "latency_ms": 410.2, "reason": "stop", "kind": None}], "stopped_reason": None},
+}
+
+
+def to_execute_request(body: ExecuteIn, state: Any, actor: str | None) -> ExecuteRequest:
+    schema = state.policy.snapshot.overrides_schema
+    overrides = to_overrides(body.overrides, schema)
+    controls = body.controls or ControlsIn()
+    safety = controls.safety or SafetyIn()
+    if safety.loa is not None or safety.allow_hosted is not None:
+        overrides = replace(overrides, loa=safety.loa if safety.loa is not None else overrides.loa, allow_hosted=safety.allow_hosted if safety.allow_hosted is not None else overrides.allow_hosted)
+    messages = tuple(ChatMessage(m.role, m.content) for m in body.messages) if body.messages else (ChatMessage("user", body.input or ""),)
+    sampling = controls.sampling or SamplingIn()
+    guard = controls.cost_guard or CostGuardIn()
+    retry = controls.retry or RetryIn()
+    return ExecuteRequest(
+        plan=PlanRequest(task=body.task, input=body.input or "", loa=body.loa, tenant=body.tenant, env=body.env, overrides=overrides, prompt_chars=sum(len(m.content) for m in messages)),
+        messages=messages, stream=body.stream,
+        sampling=Sampling(sampling.temperature, sampling.top_p, sampling.max_tokens),
+        cost_guard=CostGuard(guard.usd_cap, guard.stop_on_cap),
+        retry=RetryPolicy(retry.max_attempts, retry.backoff_s),
+        actor=actor,
+    )
+
+
+def actor_of(request: Request) -> str | None:
+    key = getattr(request.state, "api_key", None)
+    return getattr(key, "name", None)
+
+
+@router.post(
+    "/route/execute",
+    summary="Plan and run the work: retries, fallbacks, cost guard; stream=true answers as SSE",
+    responses={**example(RESULT_EXAMPLE), 409: {"description": "No eligible model (full explanation)"}, 422: {"description": "Invalid body: field paths"}, 502: {"description": "Every candidate failed: each attempt with its reason"}},
+)
+async def route_execute(body: ExecuteIn, state: StateDep, request: Request) -> Response:
+    executor = state.extras["executor"]
+    req = to_execute_request(body, state, actor_of(request))
+    if not req.stream:
+        return json_response(await executor.run(req))
+    events = executor.stream(req)
+    try:
+        first = await anext(events)  # plan errors (409/404) surface as JSON, not mid-stream
+    except StopAsyncIteration:
+        first = None
+
+    async def sse() -> AsyncIterator[ServerSentEvent]:
+        try:
+            item = first
+            while item is not None:
+                kind, value = item
+                if kind == "delta":
+                    yield ServerSentEvent(data=orjson.dumps({"text": value}).decode(), event="delta")
+                elif kind == "model":
+                    yield ServerSentEvent(data=orjson.dumps({"model": value}).decode(), event="model")
+                else:
+                    yield ServerSentEvent(data=orjson.dumps(value).decode(), event="result")
+                item = await anext(events, None)
+        except SymphonyError as exc:
+            yield ServerSentEvent(data=orjson.dumps({**exc.to_dict(), **(exc.detail if isinstance(exc.detail, dict) else {})}).decode(), event="error")
+        finally:
+            await events.aclose()
+
+    return EventSourceResponse(sse(), ping=15, headers={"X-Accel-Buffering": "no"})

@@ -1,0 +1,100 @@
+"""After an attempt: usage to the ledger, headers to the window engine, numbers to metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Mapping
+from datetime import datetime
+
+from symphony.events.bus import EventBus
+from symphony.metrics.registry import Metrics
+from symphony.policy.model import ModelSpec
+from symphony.providers.base import Usage
+from symphony.providers.errors import ProviderError
+from symphony.routing.stats import LatencyStats
+from symphony.windows.headers import parse_gemini_429_body, parse_rate_limit_headers, parse_retry_after
+from symphony.windows.service import WindowService
+from symphony.windows.usage import UsageEvent
+
+log = logging.getLogger("symphony.execute")
+
+
+def cost_of(spec: ModelSpec, usage: Usage) -> float:
+    return spec.price.cost(usage.prompt_tokens, usage.completion_tokens) if spec.price else 0.0
+
+
+def estimate_tokens(chars: int) -> int:
+    return max(0, math.ceil(chars / 4))
+
+
+class Accountant:
+    def __init__(self, windows: WindowService, bus: EventBus, metrics: Metrics, stats: LatencyStats) -> None:
+        self.windows = windows
+        self.bus = bus
+        self.metrics = metrics
+        self.stats = stats
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def record_usage(self, spec: ModelSpec, tenant: str, usage: Usage, now: datetime, audit_id: str | None) -> float:
+        """Durably count one attempt's usage against the model's windows; returns its cost."""
+        cost = cost_of(spec, usage)
+        await self.windows.record(UsageEvent(
+            at=now, model=spec.name, tenant=tenant, requests=1,
+            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            cost_usd=cost, audit_id=audit_id,
+        ))
+        self.metrics.tokens.labels(spec.name, tenant, "prompt").inc(usage.prompt_tokens)
+        self.metrics.tokens.labels(spec.name, tenant, "completion").inc(usage.completion_tokens)
+        if cost:
+            self.metrics.cost.labels(spec.name, tenant).inc(cost)
+        return cost
+
+    def record_in_background(self, spec: ModelSpec, tenant: str, usage: Usage, now: datetime, audit_id: str | None) -> None:
+        """For a cancelled request: finish the accounting even though the caller is gone."""
+        task = asyncio.get_running_loop().create_task(self.record_usage(spec, tenant, usage, now, audit_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def learn_headers(self, spec: ModelSpec, headers: Mapping[str, str], now: datetime) -> None:
+        if not headers:
+            return
+        obs = parse_rate_limit_headers(headers, now)
+        if obs is None or obs.binding() is None:
+            return
+        learned = await self.windows.observe_headers(spec.name, obs, now)
+        if learned is not None and spec.quota.type in ("header_driven", "dynamic"):
+            self.bus.publish("window.update", {"model": spec.name, "source": "headers", "remaining": learned.remaining, "cap": learned.cap, "resets_at": None if learned.resets_at is None else learned.resets_at.isoformat()})
+
+    async def on_error(self, spec: ModelSpec, err: ProviderError, now: datetime, tenant: str) -> float | None:
+        """Learn from a failed attempt; return the upstream's Retry-After (seconds) if any."""
+        self.metrics.attempts.labels(spec.name, err.kind).inc()
+        retry_after = parse_retry_after(err.headers, now) if err.headers else None
+        obs = parse_rate_limit_headers(err.headers, now) if err.headers else None
+        if obs is None and err.protocol == "gemini" and err.body:
+            obs = parse_gemini_429_body(err.body, now)
+        if obs is not None:
+            retry_after = retry_after if retry_after is not None else obs.retry_after_s
+            if obs.binding() is not None:
+                await self.windows.observe_headers(spec.name, obs, now)
+        if err.kind in ("rate_limited", "unavailable", "timeout"):
+            learned = await self.windows.cooldown(spec.name, now, retry_after)
+            payload = {
+                "model": spec.name, "tenant": tenant, "kind": err.kind, "status": err.status,
+                "retry_after_s": retry_after,
+                "cooldown_until": None if learned.cooldown_until is None else learned.cooldown_until.isoformat(),
+            }
+            if err.kind == "rate_limited":
+                self.bus.publish("rate.limit", {**payload, "scope": "upstream"})
+            self.bus.publish("window.update", {**payload, "source": "headers" if obs else "errors"})
+        return retry_after
+
+    async def on_success(self, spec: ModelSpec, latency_ms: float) -> None:
+        self.metrics.attempts.labels(spec.name, "ok").inc()
+        self.stats.observe(spec.name, latency_ms)
+        await self.windows.succeeded(spec.name)
