@@ -1,0 +1,138 @@
+"""The one async interface every provider adapter implements, and the values it trades in.
+
+Contract notes for callers (the executor):
+
+* ``ChatRequest.model`` is the upstream model id; vendors are policy entries, not code.
+* ``finish_reason`` uses OpenAI's vocabulary (``stop``, ``length``, ``tool_calls``,
+  ``content_filter``); reasons with no OpenAI equivalent pass through lower-cased.
+* ``Usage.prompt_tokens`` counts the whole prompt, cached parts included (Anthropic's
+  cache-read and cache-creation tokens are added in); ``completion_tokens`` includes
+  reasoning/thinking tokens, because they are billed as output.
+* Every stream starts with exactly one ``StreamStart`` and ends with exactly one
+  ``StreamEnd``, or raises ``ProviderError`` (with whatever was received so far).
+* Failures are always ``symphony.providers.errors.ProviderError``; nothing else escapes
+  ``complete``/``stream`` except cancellation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "ChatMessage",
+    "ChatRequest",
+    "Completion",
+    "Provider",
+    "StreamDelta",
+    "StreamEnd",
+    "StreamEvent",
+    "StreamStart",
+    "Usage",
+    "estimate_tokens",
+    "estimate_usage",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One chat turn; ``role`` is ``system``, ``user`` or ``assistant``."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """A provider-neutral chat call against one upstream model id."""
+
+    model: str
+    messages: tuple[ChatMessage, ...]
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    timeout_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts for one call."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A finished non-streaming answer, with the upstream's status and lower-cased headers."""
+
+    text: str
+    usage: Usage
+    finish_reason: str | None
+    status: int
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStart:
+    """First event of every stream: the upstream accepted the call."""
+
+    status: int
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamDelta:
+    """A piece of generated text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnd:
+    """Last event of a successful stream.
+
+    ``usage_reported`` is False when the upstream never sent usage; ``usage`` is then an
+    estimate of ceil(chars / 4) for the prompt and the generated text.
+    """
+
+    usage: Usage
+    finish_reason: str | None
+    usage_reported: bool
+
+
+StreamEvent = StreamStart | StreamDelta | StreamEnd
+
+
+class Provider(Protocol):
+    """One wire protocol spoken to one upstream base URL.
+
+    ``complete`` bounds the whole call by ``req.timeout_s``. ``stream`` bounds connecting,
+    the response headers and every silence between reads by ``req.timeout_s`` (a long
+    stream that keeps talking is not cut off). ``stream`` is an async generator: closing
+    or cancelling it closes the upstream connection. ``aclose`` releases the adapter's own
+    resources; the transport belongs to whoever created it and is closed separately.
+    """
+
+    protocol: str
+
+    async def complete(self, req: ChatRequest) -> Completion: ...
+
+    def stream(self, req: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def estimate_tokens(chars: int) -> int:
+    """Estimate tokens for ``chars`` characters as ceil(chars / 4)."""
+    return -(-chars // 4)
+
+
+def estimate_usage(messages: Iterable[ChatMessage], completion_text: str) -> Usage:
+    """Estimate usage when the upstream reported none."""
+    prompt_chars = sum(len(m.content) for m in messages)
+    return Usage(
+        prompt_tokens=estimate_tokens(prompt_chars),
+        completion_tokens=estimate_tokens(len(completion_text)),
+    )
