@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 GovernanceMode = Literal["development", "production"]
+Durability = Literal["process", "power"]
 
 DEFAULT_CORS = ("http://127.0.0.1:5173", "http://localhost:5173")
 
@@ -37,6 +38,7 @@ class Settings:
     policy_file: Path = Path("config/router.policy.yml")
     windows_file: Path | None = Path("config/model.windows.yml")
     data_dir: Path = Path("data")
+    durability: Durability = "process"  # process: survives kill -9; power: fsync, survives power loss
     demo: bool = False
     simulator_port: int = 0
     log_level: str = "INFO"
@@ -69,6 +71,9 @@ class Settings:
 
         try:
             windows_raw = get("WINDOWS_FILE")
+            durability = get("DURABILITY") or base.durability
+            if durability not in ("process", "power"):
+                raise ValueError(f"SYMPHONY_DURABILITY: expected process|power, got {durability!r}")
             mode = get("GOVERNANCE_MODE") or base.governance_mode
             if mode not in ("development", "production"):
                 raise ValueError(f"expected development|production, got {mode!r}")
@@ -79,6 +84,7 @@ class Settings:
                 policy_file=Path(get("POLICY_FILE") or base.policy_file),
                 windows_file=Path(windows_raw) if windows_raw else base.windows_file,
                 data_dir=Path(get("DATA_DIR") or base.data_dir),
+                durability=durability,  # type: ignore[arg-type]
                 demo=_bool(get("DEMO"), base.demo),
                 simulator_port=int(get("SIMULATOR_PORT") or base.simulator_port),
                 log_level=(get("LOG_LEVEL") or base.log_level).upper(),
