@@ -27,7 +27,9 @@ class Fields:
         for key in self.data:
             if key not in allowed:
                 expected = ", ".join(sorted(allowed))
-                problems.add((*path, str(key)), f"unknown key '{key}' (expected one of: {expected})")
+                problems.add(
+                    (*path, str(key)), f"unknown key '{key}' (expected one of: {expected})"
+                )
 
     def has(self, key: str) -> bool:
         return key in self.data and self.data[key] is not None
@@ -62,7 +64,11 @@ class Fields:
         return value
 
     def number(
-        self, key: str, default: float | None = None, *, minimum: float = 0.0,
+        self,
+        key: str,
+        default: float | None = None,
+        *,
+        minimum: float = 0.0,
         maximum: float | None = None,
     ) -> float | None:
         value = self.data.get(key)
@@ -116,7 +122,9 @@ class Fields:
             return None, value
         if isinstance(value, bool) or not isinstance(value, int):
             sources = "|".join(FROM_SOURCES[:3])
-            self.problems.add(self.at(key), f"expected a non-negative integer or {sources}, got {value!r}")
+            self.problems.add(
+                self.at(key), f"expected a non-negative integer or {sources}, got {value!r}"
+            )
             return None, "unknown"
         if value < 0:
             self.problems.add(self.at(key), f"cap must not be negative, got {value}")

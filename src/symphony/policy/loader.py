@@ -13,15 +13,13 @@ import yaml
 from symphony.errors import PolicyError
 from symphony.policy.fields import Fields
 from symphony.policy.model import (
-    DynamicQuota,
     ModelSchedule,
     ModelSpec,
-    OverridesSchema,
     PolicySnapshot,
     RoutingRule,
     Tenant,
 )
-from symphony.policy.parse_models import parse_model
+from symphony.policy.parse_models import implied_model, parse_model
 from symphony.policy.parse_tenants import (
     parse_defaults,
     parse_overrides_schema,
@@ -33,7 +31,12 @@ from symphony.policy.problems import Path, Problems, line_map
 
 TOP_KEYS = ("policy", "work_unit_overrides_schema", "tenants")
 POLICY_KEYS = (
-    "version", "defaults", "models", "routing_rules", "work_unit_overrides_schema", "tenants",
+    "version",
+    "defaults",
+    "models",
+    "routing_rules",
+    "work_unit_overrides_schema",
+    "tenants",
 )
 SECRET_KEY_NAMES = re.compile(r"(^|_)(api_?key|token|secret|password|passwd)$", re.IGNORECASE)
 SECRET_VALUE = re.compile(
@@ -43,9 +46,35 @@ SECRET_VALUE = re.compile(
 )
 
 
+class PolicyLoader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1 sexagesimal numbers: `at: 10:00` and `duration: 1:30`
+    stay text (10:00, 1h30m) instead of becoming the integers 600 and 90."""
+
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+PolicyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+PolicyLoader.add_implicit_resolver(
+    _INT,
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+PolicyLoader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
 def _yaml(problems: Problems, text: str, name: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=PolicyLoader)  # a SafeLoader subclass: no objects
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else "?"
@@ -53,6 +82,15 @@ def _yaml(problems: Problems, text: str, name: str) -> Any:
     except yaml.YAMLError as exc:
         problems.add_raw(f"{name}: invalid YAML: {exc}")
     return None
+
+
+def _text(data: str | bytes, name: str) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError([f"{name}: not UTF-8 text (byte {exc.start})"]) from exc
 
 
 def _scalars(node: Any, path: Path) -> Iterator[tuple[Path, Any]]:
@@ -73,9 +111,14 @@ def _reject_secrets(problems: Problems, doc: Any) -> None:
             continue
         key = path[-1] if path and isinstance(path[-1], str) else ""
         if SECRET_KEY_NAMES.search(key) and not key.endswith("_env"):
-            problems.add(path, "looks like a credential; put it in an env var and name it in api_key_env")
+            problems.add(
+                path, "looks like a credential; put it in an env var and name it in api_key_env"
+            )
         elif SECRET_VALUE.search(value):
-            problems.add(path, "value looks like a secret (API key or token); credentials live in env vars only")
+            problems.add(
+                path,
+                "value looks like a secret (API key or token); credentials live in env vars only",
+            )
 
 
 def _model_list(problems: Problems, raw: Any) -> list[ModelSpec]:
@@ -129,8 +172,8 @@ def load_policy(
     windows_name: str = "model.windows.yml",
 ) -> PolicySnapshot:
     """Build a snapshot from file contents; raise PolicyError listing every problem."""
-    ptext = policy_text.decode() if isinstance(policy_text, bytes) else policy_text
-    wtext = windows_text.decode() if isinstance(windows_text, bytes) else windows_text
+    ptext = _text(policy_text, policy_name)
+    wtext = None if windows_text is None else _text(windows_text, windows_name)
     problems = Problems()
     problems.use(policy_name, line_map(ptext))
     doc = _yaml(problems, ptext, policy_name)
@@ -155,14 +198,21 @@ def load_policy(
     schema_path: Path = ("work_unit_overrides_schema",)
     schema_raw = top.raw("work_unit_overrides_schema")
     if schema_raw is None:
-        schema_raw, schema_path = section.raw("work_unit_overrides_schema"), (
-            "policy", "work_unit_overrides_schema",
+        schema_raw, schema_path = (
+            section.raw("work_unit_overrides_schema"),
+            (
+                "policy",
+                "work_unit_overrides_schema",
+            ),
         )
-    schema = parse_overrides_schema(problems, schema_raw, schema_path) if schema_raw else OverridesSchema()
+    schema = parse_overrides_schema(problems, schema_raw, schema_path)
 
     tenants: dict[str, Tenant] = {}
     tenant_paths: dict[str, Path] = {}
-    for base_path, raw_tenants in ((("tenants",), top.raw("tenants")), (("policy", "tenants"), section.raw("tenants"))):
+    for base_path, raw_tenants in (
+        (("tenants",), top.raw("tenants")),
+        (("policy", "tenants"), section.raw("tenants")),
+    ):
         if raw_tenants is None:
             continue
         if not isinstance(raw_tenants, dict):
@@ -170,6 +220,8 @@ def load_policy(
             continue
         for tname, traw in raw_tenants.items():
             path = (*base_path, str(tname))
+            if str(tname) in tenants:
+                problems.add(path, f"tenant '{tname}' is also defined under tenants")
             tenants[str(tname)] = parse_tenant(problems, str(tname), traw, path)
             tenant_paths[str(tname)] = path
 
@@ -179,10 +231,12 @@ def load_policy(
             {m for t in tenants.values() for m in t.allow_models}
             | {pw.model for t in tenants.values() for pw in t.power_windows if pw.model}
         )
-        models = [parse_model(problems, {"name": n, "quota": {"type": "dynamic"}}, ("policy", "models")) or ModelSpec(n, n.split("/")[0], "hosted", DynamicQuota()) for n in implied]
+        models = [implied_model(name) for name in implied]
     names = {m.name for m in models}
     if "default" not in tenants:
-        tenants["default"] = Tenant(name="default", loa_max=max((m.loa_max for m in models), default=2))
+        tenants["default"] = Tenant(
+            name="default", loa_max=max((m.loa_max for m in models), default=2)
+        )
         tenant_paths["default"] = ("tenants", "default")
     _check_references(problems, names, rules, tenants, tenant_paths)
 
@@ -194,7 +248,9 @@ def load_policy(
             _reject_secrets(problems, wdoc)
             for sched in parse_windows_doc(problems, wdoc, defaults.timezone):
                 if sched.model not in names:
-                    problems.add(("models", sched.key), f"schedule names unknown model '{sched.model}'")
+                    problems.add(
+                        ("models", sched.key), f"schedule names unknown model '{sched.model}'"
+                    )
                     continue
                 schedules[sched.model] = sched
     if problems:
@@ -220,17 +276,19 @@ def load_policy(
 def load_policy_files(policy_file: FsPath, windows_file: FsPath | None = None) -> PolicySnapshot:
     """Read both files from disk and load them; missing files are reported like any problem."""
     try:
-        ptext = policy_file.read_text()
+        ptext = policy_file.read_bytes()
     except OSError as exc:
         raise PolicyError([f"{policy_file}: cannot read policy file: {exc.strerror}"]) from exc
-    wtext: str | None = None
+    wtext: bytes | None = None
     if windows_file is not None:
         try:
-            wtext = windows_file.read_text()
+            wtext = windows_file.read_bytes()
         except FileNotFoundError:
             wtext = None
         except OSError as exc:
-            raise PolicyError([f"{windows_file}: cannot read windows file: {exc.strerror}"]) from exc
+            raise PolicyError(
+                [f"{windows_file}: cannot read windows file: {exc.strerror}"]
+            ) from exc
     return load_policy(
         ptext, policy_name=str(policy_file), windows_text=wtext, windows_name=str(windows_file)
     )

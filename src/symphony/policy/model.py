@@ -11,6 +11,7 @@ QuotaUnit = Literal["messages", "requests", "tokens", "usd"]
 CapSource = Literal["configured", "from_console", "from_headers", "unknown"]
 ModelClass = Literal["local", "hosted"]
 Protocol = Literal["openai", "anthropic", "gemini"]
+DriftAction = Literal["shift_to_next_reset", "phase_lock"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,14 @@ class OverridesSchema:
     context_budget_limit: int = 2_000_000
     tools_allowed: tuple[str, ...] = ("browser", "code", "graph")
     provider_hints: tuple[str, ...] = (
-        "openai", "anthropic", "google", "xai", "perplexity", "venice", "deepseek", "local",
+        "openai",
+        "anthropic",
+        "google",
+        "xai",
+        "perplexity",
+        "venice",
+        "deepseek",
+        "local",
     )
 
 
@@ -181,7 +189,7 @@ class ModelSchedule:
     tz: str
     slots: tuple[ScheduleSlot, ...] = ()
     detector: str | None = None
-    action: Literal["shift_to_next_reset", "phase_lock"] | None = None
+    action: DriftAction | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from symphony.policy.model import (
     FixedEveryQuota,
     FixedQuota,
     HeaderDrivenQuota,
+    ModelClass,
     ModelSpec,
     Price,
     Protocol,
@@ -24,10 +25,20 @@ from symphony.policy.problems import Path, Problems
 
 UNITS: tuple[QuotaUnit, ...] = get_args(QuotaUnit)
 PROTOCOLS: tuple[Protocol, ...] = get_args(Protocol)
+MODEL_CLASSES: tuple[ModelClass, ...] = get_args(ModelClass)
 LOCAL_PROVIDERS = frozenset({"local", "ollama", "litellm", "vllm", "lmstudio"})
 MODEL_KEYS = (
-    "name", "class", "provider", "endpoint", "quota", "allow_tasks", "loa_max", "price",
-    "context_window", "reserve_fraction", "latency_hint_ms",
+    "name",
+    "class",
+    "provider",
+    "endpoint",
+    "quota",
+    "allow_tasks",
+    "loa_max",
+    "price",
+    "context_window",
+    "reserve_fraction",
+    "latency_hint_ms",
 )
 QUOTA_KEYS = {
     "rolling": ("type", "window", "anchor", "align", "unit", "cap", "weekly_cap"),
@@ -55,6 +66,13 @@ def duration_at(problems: Problems, path: Path, value: object) -> Any:
         return None
 
 
+def _required_duration(problems: Problems, f: Fields, key: str) -> Any:
+    if not f.has(key):
+        problems.add(f.at(key), "is required (a duration such as 3h, 90m or 60s)")
+        return None
+    return duration_at(problems, f.at(key), f.raw(key))
+
+
 def parse_quota(problems: Problems, raw: object, path: Path) -> Quota:
     if raw is None:
         return DynamicQuota()
@@ -67,16 +85,18 @@ def parse_quota(problems: Problems, raw: object, path: Path) -> Quota:
         problems.add((*path, "type"), f"invalid quota type {kind!r} (expected {allowed})")
         return DynamicQuota()
     f = Fields(problems, raw, path, QUOTA_KEYS[kind])
-    unit = f.choice("unit", UNITS, "requests")
+    # Subscriptions count messages; every other quota counts requests unless told.
+    default_unit: QuotaUnit = "messages" if kind == "rolling" else "requests"
+    unit = f.choice("unit", UNITS, default_unit)
     if kind == "rolling":
-        window = duration_at(problems, f.at("window"), f.raw("window") or "")
+        window = _required_duration(problems, f, "window")
         cap, cap_source = f.cap("cap")
         weekly, weekly_source = f.cap("weekly_cap")
         return RollingQuota(
             window=window if window is not None else parse_duration("1h"),
             anchor=f.choice("anchor", ("sliding", "first_use"), "sliding"),
             align=f.choice("align", ("none", "hour"), "none"),
-            unit=f.choice("unit", UNITS, "messages"),
+            unit=unit,
             cap=cap,
             cap_source=cap_source,  # type: ignore[arg-type]
             weekly_cap=weekly,
@@ -98,11 +118,14 @@ def parse_quota(problems: Problems, raw: object, path: Path) -> Quota:
             rpd, rpd_source = f.cap("cap")
         return FixedQuota(
             period=f.choice("period", ("daily", "weekly", "monthly"), "daily"),
-            tz=tz, at=at, rpd=rpd, tpd=tpd,
+            tz=tz,
+            at=at,
+            rpd=rpd,
+            tpd=tpd,
             cap_source="configured" if rpd is not None or tpd is not None else rpd_source,  # type: ignore[arg-type]
         )
     if kind == "fixed_every":
-        period = duration_at(problems, f.at("period"), f.raw("period") or "")
+        period = _required_duration(problems, f, "period")
         cap, _ = f.cap("cap")
         return FixedEveryQuota(
             period=period if period is not None else parse_duration("60s"), unit=unit, cap=cap
@@ -119,12 +142,16 @@ def parse_endpoint(problems: Problems, raw: object, path: Path) -> Endpoint | No
     protocol = f.choice("protocol", PROTOCOLS, "openai")
     base_url = f.string("base_url", required=True) or ""
     if base_url and not base_url.startswith(("http://", "https://")):
-        problems.add(f.at("base_url"), f"base_url must start with http:// or https://, got '{base_url}'")
+        problems.add(
+            f.at("base_url"), f"base_url must start with http:// or https://, got '{base_url}'"
+        )
     model = f.string("model", required=True) or ""
     key_env = f.string("api_key_env")
     if key_env is not None and not key_env.replace("_", "").isalnum():
         problems.add(f.at("api_key_env"), "must be the NAME of an environment variable, not a key")
-    return Endpoint(protocol=protocol, base_url=base_url.rstrip("/"), model=model, api_key_env=key_env)
+    return Endpoint(
+        protocol=protocol, base_url=base_url.rstrip("/"), model=model, api_key_env=key_env
+    )
 
 
 def parse_price(problems: Problems, raw: object, path: Path) -> Price | None:
@@ -146,8 +173,8 @@ def parse_model(problems: Problems, raw: object, path: Path) -> ModelSpec | None
     if "/" not in name:
         problems.add(f.at("name"), f"model name '{name}' must look like provider/model")
     provider = f.string("provider") or name.split("/", 1)[0]
-    default_class = "local" if provider in LOCAL_PROVIDERS else "hosted"
-    model_class = f.choice("class", ("local", "hosted"), default_class)
+    default_class: ModelClass = "local" if provider in LOCAL_PROVIDERS else "hosted"
+    model_class = f.choice("class", MODEL_CLASSES, default_class)
     price = parse_price(problems, f.raw("price"), f.at("price"))
     if price is None and model_class == "local":
         price = Price(0.0, 0.0)
@@ -163,4 +190,17 @@ def parse_model(problems: Problems, raw: object, path: Path) -> ModelSpec | None
         context_window=f.integer("context_window", None, minimum=1),
         reserve_fraction=f.number("reserve_fraction", None, maximum=1.0),
         latency_hint_ms=f.number("latency_hint_ms", None),
+    )
+
+
+def implied_model(name: str) -> ModelSpec:
+    """A model named only by a tenant (the operator-kit shape): tracked, not executable."""
+    provider = name.split("/", 1)[0]
+    local = provider in LOCAL_PROVIDERS
+    return ModelSpec(
+        name=name,
+        provider=provider,
+        model_class="local" if local else "hosted",
+        quota=DynamicQuota(),
+        price=Price(0.0, 0.0) if local else None,
     )

@@ -37,7 +37,9 @@ def parse_rule(problems: Problems, raw: object, path: Path, index: int) -> Routi
         return None
     match = Fields(problems, f.raw("match"), f.at("match"), ("task", "loa", "tenant"))
     route = Fields(
-        problems, f.raw("route"), f.at("route"),
+        problems,
+        f.raw("route"),
+        f.at("route"),
         ("prefer", "fallback", "max_cost_usd", "stream", "context_budget_tokens"),
     )
     task = match.string("task")
@@ -63,8 +65,13 @@ def parse_overrides_schema(problems: Problems, raw: object, path: Path) -> Overr
     if raw is None:
         return base
     allowed = (
-        "tokens_max", "context_budget_tokens", "temperature", "streaming", "tools_allowed",
-        "cost_ceiling_usd", "provider_hints",
+        "tokens_max",
+        "context_budget_tokens",
+        "temperature",
+        "streaming",
+        "tools_allowed",
+        "cost_ceiling_usd",
+        "provider_hints",
     )
     f = Fields(problems, raw, path, allowed)
     temp_min, temp_max = base.temperature_min, base.temperature_max
@@ -77,9 +84,12 @@ def parse_overrides_schema(problems: Problems, raw: object, path: Path) -> Overr
             problems.add(f.at("temperature"), f"min {temp_min} is above max {temp_max}")
     tokens_max = base.tokens_max_limit
     if isinstance(f.raw("tokens_max"), dict):
-        tokens_max = Fields(problems, f.raw("tokens_max"), f.at("tokens_max"), ("max",)).integer(
-            "max", tokens_max
-        ) or tokens_max
+        tokens_max = (
+            Fields(problems, f.raw("tokens_max"), f.at("tokens_max"), ("max",)).integer(
+                "max", tokens_max
+            )
+            or tokens_max
+        )
     return OverridesSchema(
         temperature_min=temp_min,
         temperature_max=temp_max,
@@ -91,7 +101,9 @@ def parse_overrides_schema(problems: Problems, raw: object, path: Path) -> Overr
 
 def parse_power_window(problems: Problems, raw: object, path: Path) -> PowerWindow | None:
     f = Fields(
-        problems, raw, path,
+        problems,
+        raw,
+        path,
         ("model", "when_cron", "duration", "tz", "max_usd_per_window", "rpm_cap"),
     )
     if not f.ok:
@@ -116,7 +128,9 @@ def parse_power_window(problems: Problems, raw: object, path: Path) -> PowerWind
 
 def parse_tenant(problems: Problems, name: str, raw: object, path: Path) -> Tenant:
     f = Fields(
-        problems, raw, path,
+        problems,
+        raw,
+        path,
         ("loa_max", "context_tokens_max", "allow_models", "power_windows", "budgets", "guards"),
     )
     windows_raw = f.raw("power_windows") or []

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from symphony.policy.durations import parse_clock
 from symphony.policy.fields import Fields
-from symphony.policy.model import ModelSchedule, ScheduleSlot
+from symphony.policy.model import DriftAction, ModelSchedule, ScheduleSlot
 from symphony.policy.parse_models import check_zone, duration_at
 from symphony.policy.problems import Problems
 
@@ -22,6 +22,7 @@ SEED_KEY_TO_MODEL: Mapping[str, str] = {
     "deepseek_api": "deepseek/api",
     "venice_api": "venice/api",
 }
+ACTIONS: tuple[DriftAction | None, ...] = ("shift_to_next_reset", "phase_lock")
 DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
@@ -53,18 +54,26 @@ def parse_windows_doc(problems: Problems, doc: object, default_tz: str) -> list[
             slot = _parse_slot(problems, slot_raw, (*path, "schedule", i))
             if slot is not None:
                 slots.append(slot)
-        dynamic = Fields(problems, entry.raw("dynamic"), entry.at("dynamic"), ("detector", "action"))
-        action = dynamic.choice("action", ("shift_to_next_reset", "phase_lock", None), None)
+        dynamic = Fields(
+            problems, entry.raw("dynamic"), entry.at("dynamic"), ("detector", "action")
+        )
+        action = dynamic.choice("action", ACTIONS, None)
         schedules.append(
             ModelSchedule(
-                key=str(key), model=model, tz=entry_tz, slots=tuple(slots),
-                detector=dynamic.string("detector"), action=action,
+                key=str(key),
+                model=model,
+                tz=entry_tz,
+                slots=tuple(slots),
+                detector=dynamic.string("detector"),
+                action=action,
             )
         )
     return schedules
 
 
-def _parse_slot(problems: Problems, raw: object, path: tuple[str | int, ...]) -> ScheduleSlot | None:
+def _parse_slot(
+    problems: Problems, raw: object, path: tuple[str | int, ...]
+) -> ScheduleSlot | None:
     f = Fields(problems, raw, path, ("days", "at", "duration"))
     if not f.ok:
         return None

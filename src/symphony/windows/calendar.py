@@ -56,8 +56,13 @@ def period_bounds(now: datetime, period: str, at: time, tz: str) -> tuple[dateti
 
 
 def slot_occurrences(
-    days: frozenset[int], at: time, duration: timedelta, tz: str, around: datetime,
-    back_days: int = 1, ahead_days: int = 8,
+    days: frozenset[int],
+    at: time,
+    duration: timedelta,
+    tz: str,
+    around: datetime,
+    back_days: int = 1,
+    ahead_days: int = 8,
 ) -> Iterator[tuple[datetime, datetime]]:
     """Occurrences of a weekly slot from `back_days` before to `ahead_days` after `around`."""
     base = local_date(around, tz)

@@ -8,7 +8,12 @@ Semantics pinned by tests/windows:
 - fixed: resets at local wall-clock `at` in `tz` (daily, weekly from Monday, monthly day 1).
 - fixed_every: epoch-aligned buckets [k*period, (k+1)*period).
 - weekly_cap: an extra sliding 7-day cap; the tighter limit is the one reported.
-- header_driven / dynamic: from observations; usage since the observation is subtracted.
+- header_driven / dynamic: from observations; usage since the observation is subtracted;
+  once the observed reset has passed, full capacity.
+- learned (operator or sentinel reports, never API headers, never taken after `now`): on a
+  rolling window an unexpired reported reset overlays the reported remaining; on a session
+  it is the current session's end (source "learned"), and after it sessions restart at the
+  first use after it. On a fixed window a report from the current period overlays it.
 """
 
 from __future__ import annotations
@@ -29,7 +34,15 @@ from symphony.policy.model import (
 from symphony.windows.calendar import local_iso, period_bounds
 from symphony.windows.power import power_windows
 from symphony.windows.state import Learned, Source, WindowState
-from symphony.windows.usage import Measure, Series, UsageIndex, from_ts, measure_of, ts
+from symphony.windows.usage import (
+    Measure,
+    Series,
+    UsageIndex,
+    from_ts,
+    measure_of,
+    session_after,
+    ts,
+)
 
 WEEK = timedelta(days=7).total_seconds()
 
@@ -47,7 +60,9 @@ class Reading:
     binding: str = "window"
 
 
-def _sliding(series: Series, now: float, window: float, cap: float | None, measure: Measure) -> tuple[float, float | None]:
+def _sliding(
+    series: Series, now: float, window: float, cap: float | None, measure: Measure
+) -> tuple[float, float | None]:
     """Used amount in (now-window, now] and the instant (epoch) the reported reset happens."""
     start = now - window
     used = series.total(start, now, measure)
@@ -65,33 +80,63 @@ def _sliding(series: Series, now: float, window: float, cap: float | None, measu
         if freed >= need:
             return used, series.times[index] + window
         index += 1
-    return used, series.times[first] + window
+    # A cap below one unit never frees one: report when everything in the window ages out.
+    last = series.first_after(now) - 1
+    return used, series.times[last] + window
 
 
-def _rolling(spec: ModelSpec, q: RollingQuota, usage: UsageIndex, learned: Learned | None, now: datetime) -> Reading:
+def _window_learned(learned: Learned | None, now: datetime) -> Learned | None:
+    """An observation that may steer a subscription window at `now`.
+
+    Header readings describe an API's own rate limits, not the subscription window, and an
+    observation taken after `now` cannot be known at `now`.
+    """
+    if learned is None or learned.source == "headers":
+        return None
+    if learned.observed_at is None or learned.observed_at > now:
+        return None
+    return learned
+
+
+def _rolling(
+    spec: ModelSpec, q: RollingQuota, usage: UsageIndex, learned: Learned | None, now: datetime
+) -> Reading:
     measure = measure_of(q.unit)
     series = usage.model(spec.name)
     window = q.window.total_seconds()
-    cap = float(q.cap) if q.cap is not None else (learned.cap if learned and learned.cap is not None else None)
+    learned = _window_learned(learned, now)
+    cap = (
+        float(q.cap)
+        if q.cap is not None
+        else (learned.cap if learned and learned.cap is not None else None)
+    )
     source: Source = "configured" if q.cap is not None else "heuristic"
     t = ts(now)
+    lock = learned.resets_at if learned else None
     if q.anchor == "first_use":
         kind, label = f"session_{format_duration(q.window)}", f"{format_duration(q.window)} session"
-        start = usage.track_sessions(spec.name, q.window, q.align == "hour").current(t)
-        if learned and learned.resets_at and learned.resets_at > now and learned.source != "headers":
-            # Phase lock: the observed reset fixes the current session's end.
-            start = ts(learned.resets_at) - window
+        align = q.align == "hour"
+        if lock is not None and lock > now:
+            # Phase lock: the observed reset is the current session's end.
+            start: float | None = ts(lock) - window
             source = "learned"
+        elif lock is not None:
+            # The learned session is over: sessions restart at the first use after it.
+            start = session_after(series.times, ts(lock), window, align, t)
+        else:
+            start = usage.track_sessions(spec.name, q.window, align).current(t)
         if start is None:
             reading = Reading(kind, label, 0.0, cap, None, source)
         else:
             used = series.total(start, t, measure, include_start=True)
             reading = Reading(kind, label, used, cap, from_ts(start + window), source)
+        if learned and lock is not None and lock > now and learned.remaining is not None:
+            reading = _apply_observation(reading, learned, series, t, measure)
     else:
         kind, label = f"rolling_{format_duration(q.window)}", f"rolling {format_duration(q.window)}"
         used, reset = _sliding(series, t, window, cap, measure)
         reading = Reading(kind, label, used, cap, None if reset is None else from_ts(reset), source)
-        if learned and learned.resets_at and learned.resets_at > now and learned.source != "headers":
+        if learned and lock is not None and lock > now:
             reading = _apply_observation(reading, learned, series, t, measure)
     if q.weekly_cap is not None:
         weekly_used, weekly_reset = _sliding(series, t, WEEK, float(q.weekly_cap), measure)
@@ -99,40 +144,78 @@ def _rolling(spec: ModelSpec, q: RollingQuota, usage: UsageIndex, learned: Learn
         window_left = None if reading.cap is None else reading.cap - reading.used
         if window_left is None or weekly_left < window_left:
             return Reading(
-                reading.kind, f"{reading.label} (weekly cap)", weekly_used, float(q.weekly_cap),
-                None if weekly_reset is None else from_ts(weekly_reset), reading.source, "weekly",
+                reading.kind,
+                f"{reading.label} (weekly cap)",
+                weekly_used,
+                float(q.weekly_cap),
+                None if weekly_reset is None else from_ts(weekly_reset),
+                reading.source,
+                "weekly",
             )
     return reading
 
 
-def _apply_observation(reading: Reading, learned: Learned, series: Series, t: float, measure: Measure) -> Reading:
-    """Overlay an observation: its remaining minus usage recorded since it was taken."""
+def _apply_observation(
+    reading: Reading, learned: Learned, series: Series, t: float, measure: Measure
+) -> Reading:
+    """Overlay an observation: its remaining minus usage recorded since it was taken.
+
+    Without a known cap, the observed remaining stands in for it, so `used` is the usage
+    recorded since the observation.
+    """
     assert learned.observed_at is not None
     cap = learned.cap if learned.cap is not None else reading.cap
+    resets_at = learned.resets_at or reading.resets_at
     if learned.remaining is None:
-        return Reading(reading.kind, reading.label, reading.used, cap, learned.resets_at, learned.source, reading.binding)
+        return Reading(
+            reading.kind,
+            reading.label,
+            reading.used,
+            cap,
+            resets_at,
+            learned.source,
+            reading.binding,
+        )
     since = series.total(ts(learned.observed_at), t, measure)
     remaining = max(learned.remaining - since, 0.0)
-    used = (cap - remaining) if cap is not None else reading.used
-    return Reading(reading.kind, reading.label, max(used, 0.0), cap if cap is not None else learned.remaining, learned.resets_at, learned.source, reading.binding)
+    if cap is None:
+        cap = learned.remaining
+    return Reading(
+        reading.kind,
+        reading.label,
+        max(cap - remaining, 0.0),
+        cap,
+        resets_at,
+        learned.source,
+        reading.binding,
+    )
 
 
-def _fixed(spec: ModelSpec, q: FixedQuota, usage: UsageIndex, learned: Learned | None, now: datetime) -> Reading:
+def _fixed(
+    spec: ModelSpec, q: FixedQuota, usage: UsageIndex, learned: Learned | None, now: datetime
+) -> Reading:
     start, end = period_bounds(now, q.period, q.at, q.tz)
     series = usage.model(spec.name)
+    learned = _window_learned(learned, now)
     t0, t = ts(start), ts(now)
     label = f"{q.period} {q.at.strftime('%H:%M')} {q.tz}"
     source: Source = "configured" if q.cap_source == "configured" else "heuristic"
     options: list[Reading] = []
     if q.rpd is not None or (q.tpd is None):
-        cap = float(q.rpd) if q.rpd is not None else (learned.cap if learned and learned.cap is not None else None)
+        cap = (
+            float(q.rpd)
+            if q.rpd is not None
+            else (learned.cap if learned and learned.cap is not None else None)
+        )
         used = series.total(t0, t, "requests", include_start=True)
         options.append(Reading(q.period, label, used, cap, end, source))
     if q.tpd is not None:
         used = series.total(t0, t, "tokens", include_start=True)
-        options.append(Reading(q.period, label + " (tokens)", used, float(q.tpd), end, source, "tokens"))
+        options.append(
+            Reading(q.period, label + " (tokens)", used, float(q.tpd), end, source, "tokens")
+        )
     reading = min(options, key=_remaining_fraction)
-    if learned and learned.observed_at and learned.observed_at >= start and learned.source != "headers":
+    if learned and learned.observed_at and learned.observed_at >= start:
         reading = _apply_observation(reading, learned, series, t, reading_measure(reading))
     return reading
 
@@ -154,20 +237,31 @@ def _fixed_every(spec: ModelSpec, q: FixedEveryQuota, usage: UsageIndex, now: da
     used = usage.model(spec.name).total(start, t, measure_of(q.unit), include_start=True)
     label = f"every {format_duration(q.period)}"
     cap = float(q.cap) if q.cap is not None else None
-    return Reading(f"every_{format_duration(q.period)}", label, used, cap, from_ts(start + period), "configured" if cap is not None else "heuristic")
+    return Reading(
+        f"every_{format_duration(q.period)}",
+        label,
+        used,
+        cap,
+        from_ts(start + period),
+        "configured" if cap is not None else "heuristic",
+    )
 
 
-def _observed(spec: ModelSpec, kind: str, usage: UsageIndex, learned: Learned | None, now: datetime) -> Reading:
+def _observed(
+    spec: ModelSpec, kind: str, usage: UsageIndex, learned: Learned | None, now: datetime
+) -> Reading:
     label = "header-driven" if kind == "header_driven" else "dynamic"
     series = usage.model(spec.name)
     t = ts(now)
-    if learned is None or learned.observed_at is None:
-        return Reading(kind, label, series.total(t - 3600, t, "requests"), None, None, "heuristic")
+    measure = measure_of(spec.quota.unit)
+    if learned is None or learned.observed_at is None or learned.observed_at > now:
+        # Nothing observed yet: no known cap; show the last hour's usage.
+        return Reading(kind, label, series.total(t - 3600, t, measure), None, None, "heuristic")
     base = Reading(kind, label, 0.0, learned.cap, None, learned.source)
     if learned.resets_at is not None and learned.resets_at <= now:
         # The observed window has reset: full capacity again until told otherwise.
         return Reading(kind, label, 0.0, learned.cap, None, learned.source)
-    return _apply_observation(base, learned, series, t, measure_of(spec.quota.unit))
+    return _apply_observation(base, learned, series, t, measure)
 
 
 def compute_state(
@@ -207,16 +301,38 @@ def compute_state(
         if resets_at is None or candidate < resets_at:
             depletion = candidate
 
-    cooldown = learned.cooldown_until if learned and learned.cooldown_until and learned.cooldown_until > now else None
+    cooldown = (
+        learned.cooldown_until
+        if learned and learned.cooldown_until and learned.cooldown_until > now
+        else None
+    )
     reserve = cap is not None and fraction is not None and fraction <= reserve_fraction
-    closed_reason = "cooldown" if cooldown else ("quota_exhausted" if remaining is not None and remaining <= 0 else None)
+    closed_reason = (
+        "cooldown"
+        if cooldown
+        else ("quota_exhausted" if remaining is not None and remaining <= 0 else None)
+    )
     power_open, next_window = power_windows(schedule, tenant_windows, learned, now, tz)
     return WindowState(
-        model=spec.name, kind=reading.kind, label=reading.label, unit=q.unit,
-        open=closed_reason is None, used=reading.used, cap=cap, remaining=remaining,
-        remaining_fraction=fraction, resets_at=resets_at, resets_at_local=local_iso(resets_at, tz),
-        eta_seconds=eta, source=reading.source, reserve_hold=reserve,
-        burn_rate_per_hour=burn, projected_depletion_at=depletion,
-        power_window_open=power_open, next_power_window=next_window,
-        cooldown_until=cooldown, binding=reading.binding, closed_reason=closed_reason,
+        model=spec.name,
+        kind=reading.kind,
+        label=reading.label,
+        unit=q.unit,
+        open=closed_reason is None,
+        used=reading.used,
+        cap=cap,
+        remaining=remaining,
+        remaining_fraction=fraction,
+        resets_at=resets_at,
+        resets_at_local=local_iso(resets_at, tz),
+        eta_seconds=eta,
+        source=reading.source,
+        reserve_hold=reserve,
+        burn_rate_per_hour=burn,
+        projected_depletion_at=depletion,
+        power_window_open=power_open,
+        next_power_window=next_window,
+        cooldown_until=cooldown,
+        binding=reading.binding,
+        closed_reason=closed_reason,
     )

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import orjson
 
-from symphony.store.sqlite import SqliteWriter, Statement
+from symphony.store.sqlite import Durability, SqliteWriter, Statement
 from symphony.windows.state import Learned
 from symphony.windows.usage import UsageEvent
 
@@ -48,19 +48,25 @@ def _row(event: UsageEvent) -> Statement:
     return (
         INSERT,
         (
-            event.at.timestamp(), event.tenant, event.model, event.requests,
-            event.prompt_tokens, event.completion_tokens, event.cost_usd, event.audit_id,
+            event.at.timestamp(),
+            event.tenant,
+            event.model,
+            event.requests,
+            event.prompt_tokens,
+            event.completion_tokens,
+            event.cost_usd,
+            event.audit_id,
         ),
     )
 
 
 class SqliteUsageStore:
-    def __init__(self, path: Path) -> None:
-        self.writer = SqliteWriter(path, SCHEMA)
+    def __init__(self, path: Path, durability: Durability = "process") -> None:
+        self.writer = SqliteWriter(path, SCHEMA, durability)
 
     @classmethod
-    def open(cls, data_dir: Path) -> SqliteUsageStore:
-        return cls(data_dir / "ledger.db")
+    def open(cls, data_dir: Path, durability: Durability = "process") -> SqliteUsageStore:
+        return cls(data_dir / "ledger.db", durability)
 
     async def record(self, events: Iterable[UsageEvent]) -> None:
         await self.writer.write([_row(e) for e in events])
@@ -77,8 +83,14 @@ class SqliteUsageStore:
             ).fetchall()
             return [
                 UsageEvent(
-                    at=datetime.fromtimestamp(r[0], UTC), tenant=r[1], model=r[2], requests=r[3],
-                    prompt_tokens=r[4], completion_tokens=r[5], cost_usd=r[6], audit_id=r[7],
+                    at=datetime.fromtimestamp(r[0], UTC),
+                    tenant=r[1],
+                    model=r[2],
+                    requests=r[3],
+                    prompt_tokens=r[4],
+                    completion_tokens=r[5],
+                    cost_usd=r[6],
+                    audit_id=r[7],
                 )
                 for r in rows
             ]
@@ -87,11 +99,13 @@ class SqliteUsageStore:
 
     async def save_learned(self, learned: Learned) -> None:
         await self.writer.write(
-            [(
-                "INSERT INTO learned (model, state) VALUES (?, ?) ON CONFLICT(model) DO UPDATE"
-                " SET state = excluded.state",
-                (learned.model, orjson.dumps(learned.to_json())),
-            )]
+            [
+                (
+                    "INSERT INTO learned (model, state) VALUES (?, ?) ON CONFLICT(model) DO UPDATE"
+                    " SET state = excluded.state",
+                    (learned.model, orjson.dumps(learned.to_json())),
+                )
+            ]
         )
 
     def load_learned(self) -> dict[str, Learned]:

@@ -27,12 +27,14 @@ def occurrences(
             slots.extend(slot_occurrences(slot.days, slot.at, slot.duration, schedule.tz, now))
         slots.sort()
         if shift and next_only:
-            # shift_to_next_reset: only the next occurrence moves to the learned reset.
-            moved = False
-            for index, (start, end) in enumerate(slots):
-                if not moved and start + shift > now and end > now:
-                    slots[index] = (start + shift, end + shift)
-                    moved = True
+            # shift_to_next_reset: only the occurrence next to the learned reset moves.
+            origin = learned.shift_origin if learned else None
+            slots = [
+                (start + shift, end + shift)
+                if origin is not None and abs((start - origin).total_seconds()) < 1
+                else (start, end)
+                for start, end in slots
+            ]
         elif shift:
             slots = [(s + shift, e + shift) for s, e in slots]
         spans.extend(slots)
@@ -55,7 +57,9 @@ def power_windows(
     spans = occurrences(schedule, tenant_windows, learned, now, tz)
     for start, end in spans:
         if end > now:
-            return start <= now, Interval(start, end, local_iso(start, tz) or "", local_iso(end, tz) or "")
+            return start <= now, Interval(
+                start, end, local_iso(start, tz) or "", local_iso(end, tz) or ""
+            )
     return False, None
 
 
@@ -71,4 +75,6 @@ def upcoming(
     if schedule is None and not tenant_windows:
         return []
     spans = [s for s in occurrences(schedule, tenant_windows, learned, now, tz) if s[1] > now]
-    return [Interval(s, e, local_iso(s, tz) or "", local_iso(e, tz) or "") for s, e in spans[:limit]]
+    return [
+        Interval(s, e, local_iso(s, tz) or "", local_iso(e, tz) or "") for s, e in spans[:limit]
+    ]

@@ -32,6 +32,7 @@ class WindowService:
     def load(self) -> int:
         """Rebuild in-memory state from the ledger (start-up); returns events loaded."""
         events = self.store.load_events(self.clock.now() - HISTORY)
+        self.index = UsageIndex()
         for event in events:
             self.index.add(event)
         self.learned = self.store.load_learned()
@@ -69,21 +70,27 @@ class WindowService:
         current.source = source
         current.note = note[:500]
         if resets_at is not None and schedule is not None and schedule.action and schedule.slots:
-            current.schedule_shift_s = _shift_to(resets_at, schedule, now)
+            current.schedule_shift_s = _shift_to(resets_at, schedule)
             current.shift_next_only = schedule.action == "shift_to_next_reset"
+            current.shift_origin = resets_at - timedelta(seconds=current.schedule_shift_s)
         self.learned[model] = current
         await self.store.save_learned(current)
         return current
 
-    async def observe_headers(self, model: str, obs: RateLimitObservation, now: datetime) -> Learned | None:
+    async def observe_headers(
+        self, model: str, obs: RateLimitObservation, now: datetime
+    ) -> Learned | None:
         reading = obs.binding()
         if reading is None:
             return None
         return await self.observe(
-            model, now, resets_at=reading.resets_at,
+            model,
+            now,
+            resets_at=reading.resets_at,
             remaining=None if reading.remaining is None else float(reading.remaining),
             cap=None if reading.limit is None else float(reading.limit),
-            source="headers", note=f"{reading.dimension} from response headers",
+            source="headers",
+            note=f"{reading.dimension} from response headers",
         )
 
     async def cooldown(self, model: str, now: datetime, retry_after_s: float | None) -> Learned:
@@ -108,14 +115,20 @@ class WindowService:
             await self.store.save_learned(current)
 
     # --- reading --------------------------------------------------------------------
-    def state(self, snapshot: PolicySnapshot, model: str, now: datetime, tenant: str = "default") -> WindowState:
+    def state(
+        self, snapshot: PolicySnapshot, model: str, now: datetime, tenant: str = "default"
+    ) -> WindowState:
         spec = snapshot.model(model)
         if spec is None:
             raise UnknownModelError(f"unknown model '{model}'")
         tenant_spec = snapshot.tenants.get(tenant)
-        windows = tuple(w for w in tenant_spec.power_windows if w.model == model) if tenant_spec else ()
+        windows = (
+            tuple(w for w in tenant_spec.power_windows if w.model == model) if tenant_spec else ()
+        )
         return compute_state(
-            spec, self.index, now,
+            spec,
+            self.index,
+            now,
             learned=self.learned.get(model),
             schedule=snapshot.schedules.get(model),
             tenant_windows=windows,
@@ -123,11 +136,13 @@ class WindowService:
             tz=snapshot.defaults.timezone,
         )
 
-    def matrix(self, snapshot: PolicySnapshot, now: datetime, tenant: str = "default") -> list[WindowState]:
+    def matrix(
+        self, snapshot: PolicySnapshot, now: datetime, tenant: str = "default"
+    ) -> list[WindowState]:
         return [self.state(snapshot, m.name, now, tenant) for m in snapshot.models]
 
 
-def _shift_to(resets_at: datetime, schedule: ModelSchedule, now: datetime) -> float:
+def _shift_to(resets_at: datetime, schedule: ModelSchedule) -> float:
     """Seconds to move the schedule so its nearest slot starts at the learned reset."""
     starts = [
         start

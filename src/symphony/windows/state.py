@@ -18,8 +18,10 @@ class Interval:
 
     def to_dict(self) -> dict[str, str]:
         return {
-            "start": iso(self.start), "end": iso(self.end),
-            "start_local": self.start_local, "end_local": self.end_local,
+            "start": iso(self.start) or "",
+            "end": iso(self.end) or "",
+            "start_local": self.start_local,
+            "end_local": self.end_local,
         }
 
 
@@ -53,21 +55,31 @@ class WindowState:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model": self.model, "kind": self.kind, "label": self.label, "unit": self.unit,
-            "open": self.open, "used": _num(self.used), "cap": _num(self.cap),
+            "model": self.model,
+            "kind": self.kind,
+            "label": self.label,
+            "unit": self.unit,
+            "open": self.open,
+            "used": _num(self.used),
+            "cap": _num(self.cap),
             "remaining": _num(self.remaining),
-            "remaining_fraction": None if self.remaining_fraction is None
+            "remaining_fraction": None
+            if self.remaining_fraction is None
             else round(self.remaining_fraction, 4),
-            "resets_at": iso(self.resets_at), "resets_at_local": self.resets_at_local,
+            "resets_at": iso(self.resets_at),
+            "resets_at_local": self.resets_at_local,
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
-            "source": self.source, "reserve_hold": self.reserve_hold,
+            "source": self.source,
+            "reserve_hold": self.reserve_hold,
             "burn_rate_per_hour": round(self.burn_rate_per_hour, 4),
             "projected_depletion_at": iso(self.projected_depletion_at),
             "power_window_open": self.power_window_open,
-            "next_power_window": None if self.next_power_window is None
+            "next_power_window": None
+            if self.next_power_window is None
             else self.next_power_window.to_dict(),
             "cooldown_until": iso(self.cooldown_until),
-            "binding": self.binding, "closed_reason": self.closed_reason,
+            "binding": self.binding,
+            "closed_reason": self.closed_reason,
         }
 
 
@@ -86,21 +98,25 @@ class Learned:
     strikes: int = 0
     schedule_shift_s: float = 0.0
     shift_next_only: bool = False
+    shift_origin: datetime | None = None  # the slot start that moves (shift_to_next_reset)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("observed_at", "resets_at", "cooldown_until"):
+        for key in _INSTANTS:
             data[key] = iso(getattr(self, key))
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Learned:
         values = dict(data)
-        for key in ("observed_at", "resets_at", "cooldown_until"):
+        for key in _INSTANTS:
             if values.get(key):
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
+
+
+_INSTANTS = ("observed_at", "resets_at", "cooldown_until", "shift_origin")
 
 
 def iso(value: datetime | None) -> str | None:

@@ -74,7 +74,9 @@ class Series:
             return self.cum_usd
         return self.cum_requests
 
-    def total(self, start: float, end: float, measure: Measure, *, include_start: bool = False) -> float:
+    def total(
+        self, start: float, end: float, measure: Measure, *, include_start: bool = False
+    ) -> float:
         """Sum over (start, end], or [start, end] when include_start."""
         cum = self._cum(measure)
         lo = (bisect.bisect_left if include_start else bisect.bisect_right)(self.times, start)
@@ -104,6 +106,7 @@ class Sessions:
     length: float
     align_hour: bool
     starts: list[float] = field(default_factory=list)
+    firsts: list[float] = field(default_factory=list)  # the use that opened each session
 
     def add(self, at: float) -> None:
         if self.starts and at < self.starts[-1] + self.length:
@@ -112,17 +115,36 @@ class Sessions:
         if self.starts:
             start = max(start, self.starts[-1] + self.length)
         self.starts.append(start)
+        self.firsts.append(at)
 
     def rebuild(self, times: list[float]) -> None:
         self.starts = []
+        self.firsts = []
         for at in times:
             self.add(at)
 
     def current(self, now: float) -> float | None:
+        """The start of the session running at `now` (opened by a use at or before `now`)."""
         index = bisect.bisect_right(self.starts, now) - 1
-        if index >= 0 and now < self.starts[index] + self.length:
+        if index >= 0 and now < self.starts[index] + self.length and self.firsts[index] <= now:
             return self.starts[index]
         return None
+
+
+def session_after(
+    times: list[float], anchor: float, length: float, align_hour: bool, now: float
+) -> float | None:
+    """The session running at `now` when sessions restart at the first use at/after `anchor`."""
+    bound = anchor
+    while True:
+        index = bisect.bisect_left(times, bound)
+        if index >= len(times) or times[index] > now:
+            return None
+        at = times[index]
+        start = max(at - (at % 3600) if align_hour else at, bound)
+        if now < start + length:
+            return start
+        bound = start + length
 
 
 class UsageIndex:

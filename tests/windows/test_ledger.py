@@ -1,0 +1,171 @@
+"""The SQLite usage ledger: events and learned state survive closing, reopening and kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from symphony.errors import StoreError
+from symphony.windows.ledger import HISTORY, SqliteUsageStore, UsageStore
+from symphony.windows.state import Learned
+from symphony.windows.usage import UsageEvent
+
+T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def event(seconds: int, **kw: object) -> UsageEvent:
+    values: dict[str, object] = {"at": T0 + timedelta(seconds=seconds), "model": "a/b"}
+    values.update(kw)
+    return UsageEvent(**values)  # type: ignore[arg-type]
+
+
+async def test_events_survive_closing_and_reopening(tmp_path: Path) -> None:
+    store = SqliteUsageStore.open(tmp_path / "data")
+    protocol: UsageStore = store  # the SQLite store implements the store protocol
+    assert protocol is store
+    assert store.writer.path == tmp_path / "data" / "ledger.db"
+    full = event(
+        30,
+        tenant="team",
+        requests=2,
+        prompt_tokens=100,
+        completion_tokens=20,
+        cost_usd=0.0125,
+        audit_id="aud_1",
+    )
+    await store.record([event(0), full])
+    store.record_sync([event(10, model="c/d")])
+    store.close()
+    store.close()  # closing twice is harmless
+
+    again = SqliteUsageStore.open(tmp_path / "data")
+    try:
+        events = again.load_events(T0 - timedelta(days=1))
+        assert events == [event(0), event(10, model="c/d"), full]  # in time order
+        assert again.load_events(T0 + timedelta(seconds=10)) == [event(10, model="c/d"), full]
+        assert again.load_events(T0 + timedelta(hours=1)) == []
+        assert again.ping()
+    finally:
+        again.close()
+    assert not again.ping()
+
+
+async def test_learned_state_survives(tmp_path: Path) -> None:
+    store = SqliteUsageStore(tmp_path / "ledger.db")
+    learned = Learned(
+        model="anthropic/claude-pro",
+        observed_at=T0,
+        resets_at=T0 + timedelta(hours=2),
+        remaining=12.0,
+        cap=45.0,
+        source="learned",
+        note="operator: 12 left",
+        cooldown_until=T0 + timedelta(seconds=30),
+        strikes=3,
+        schedule_shift_s=600.0,
+        shift_next_only=True,
+        shift_origin=T0 + timedelta(minutes=50),
+        extra={"k": [1, 2]},
+    )
+    await store.save_learned(learned)
+    await store.save_learned(Learned(model="xai/grok", source="headers", cap=100.0))
+    learned.strikes = 4
+    await store.save_learned(learned)  # an upsert, not a second row
+    store.close()
+    again = SqliteUsageStore(tmp_path / "ledger.db")
+    try:
+        loaded = again.load_learned()
+    finally:
+        again.close()
+    assert loaded == {
+        "anthropic/claude-pro": learned,
+        "xai/grok": Learned(model="xai/grok", source="headers", cap=100.0),
+    }
+    assert loaded["anthropic/claude-pro"].resets_at == T0 + timedelta(hours=2)
+
+
+async def test_writes_after_close_fail_loudly(tmp_path: Path) -> None:
+    store = SqliteUsageStore(tmp_path / "ledger.db")
+    store.close()
+    with pytest.raises(StoreError):
+        store.record_sync([event(0)])
+    with pytest.raises(StoreError):
+        await store.record([event(0)])
+
+
+def test_history_covers_monthly_budgets() -> None:
+    assert timedelta(days=31) <= HISTORY
+
+
+CHILD = textwrap.dedent(
+    """
+    import asyncio, sys
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+    from symphony.windows.ledger import SqliteUsageStore
+    from symphony.windows.usage import UsageEvent
+
+    store = SqliteUsageStore(Path(sys.argv[1]))
+    base = datetime(2026, 5, 4, tzinfo=UTC)
+
+    def make(i):
+        return UsageEvent(at=base + timedelta(seconds=i), model="m/x", audit_id=str(i))
+
+    async def run_async():
+        for i in range(1_000_000):
+            await store.record([make(i)])
+            print(f"ok {i}", flush=True)
+
+    if sys.argv[2] == "async":
+        asyncio.run(run_async())
+    else:
+        for i in range(1_000_000):
+            store.record_sync([make(i)])
+            print(f"ok {i}", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_acknowledged_events_survive_kill_9(tmp_path: Path, mode: str) -> None:
+    db = tmp_path / "ledger.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(db), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert child.stdout is not None
+    acknowledged: list[int] = []
+    try:
+        while len(acknowledged) < 150:
+            line = child.stdout.readline()
+            if not line:
+                break
+            acknowledged.append(int(line.split()[1]))
+        child.send_signal(signal.SIGKILL)
+        rest, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    acknowledged += [int(line.split()[1]) for line in rest.splitlines() if line.startswith("ok ")]
+    assert child.returncode == -signal.SIGKILL, err
+    assert len(acknowledged) >= 150, err
+    assert acknowledged == list(range(len(acknowledged)))
+
+    store = SqliteUsageStore(db)
+    try:
+        stored = {e.audit_id for e in store.load_events(datetime(2026, 1, 1, tzinfo=UTC))}
+    finally:
+        store.close()
+    assert {str(i) for i in acknowledged} <= stored
