@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from datetime import time, timedelta
 
+from symphony.windows.specs import format_duration
+
+__all__ = ["format_duration", "parse_clock", "parse_duration"]
+
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _COMPOUND = re.compile(r"^(?:(\d+(?:\.\d+)?)([wdhms]))+$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
@@ -44,13 +48,3 @@ def parse_clock(value: object) -> time:
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise ValueError(f"invalid time of day '{value}' (use 'HH:MM', 00:00-23:59)")
     return time(int(match.group(1)), int(match.group(2)))
-
-
-def format_duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return "".join(parts) or "0s"

@@ -4,62 +4,53 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time, timedelta
 from typing import Literal
 
-QuotaUnit = Literal["messages", "requests", "tokens", "usd"]
-CapSource = Literal["configured", "from_console", "from_headers", "unknown"]
+from symphony.windows.specs import (
+    CapSource,
+    DriftAction,
+    DynamicQuota,
+    FixedEveryQuota,
+    FixedQuota,
+    HeaderDrivenQuota,
+    ModelSchedule,
+    PowerWindow,
+    Quota,
+    QuotaUnit,
+    RollingQuota,
+    ScheduleSlot,
+    WindowInputs,
+)
+
+__all__ = [
+    "Budgets",
+    "CapSource",
+    "Defaults",
+    "DriftAction",
+    "DynamicQuota",
+    "Endpoint",
+    "FixedEveryQuota",
+    "FixedQuota",
+    "HeaderDrivenQuota",
+    "ModelClass",
+    "ModelSchedule",
+    "ModelSpec",
+    "OverridesSchema",
+    "PolicySnapshot",
+    "PowerWindow",
+    "Price",
+    "Protocol",
+    "Quota",
+    "QuotaUnit",
+    "RollingQuota",
+    "RouteSpec",
+    "RoutingRule",
+    "ScheduleSlot",
+    "Tenant",
+]
+
 ModelClass = Literal["local", "hosted"]
 Protocol = Literal["openai", "anthropic", "gemini"]
-DriftAction = Literal["shift_to_next_reset", "phase_lock"]
-
-
-@dataclass(frozen=True, slots=True)
-class RollingQuota:
-    window: timedelta
-    anchor: Literal["sliding", "first_use"] = "sliding"
-    align: Literal["none", "hour"] = "none"
-    unit: QuotaUnit = "messages"
-    cap: int | None = None
-    cap_source: CapSource = "configured"
-    weekly_cap: int | None = None
-    weekly_tracked: bool = False
-    type: Literal["rolling"] = "rolling"
-
-
-@dataclass(frozen=True, slots=True)
-class FixedQuota:
-    period: Literal["daily", "weekly", "monthly"] = "daily"
-    tz: str = "UTC"
-    at: time = time(0, 0)
-    rpd: int | None = None
-    tpd: int | None = None
-    cap_source: CapSource = "configured"
-    unit: QuotaUnit = "requests"
-    type: Literal["fixed"] = "fixed"
-
-
-@dataclass(frozen=True, slots=True)
-class FixedEveryQuota:
-    period: timedelta
-    unit: QuotaUnit = "requests"
-    cap: int | None = None
-    type: Literal["fixed_every"] = "fixed_every"
-
-
-@dataclass(frozen=True, slots=True)
-class HeaderDrivenQuota:
-    unit: QuotaUnit = "requests"
-    type: Literal["header_driven"] = "header_driven"
-
-
-@dataclass(frozen=True, slots=True)
-class DynamicQuota:
-    unit: QuotaUnit = "requests"
-    type: Literal["dynamic"] = "dynamic"
-
-
-Quota = RollingQuota | FixedQuota | FixedEveryQuota | HeaderDrivenQuota | DynamicQuota
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,16 +138,6 @@ class OverridesSchema:
 
 
 @dataclass(frozen=True, slots=True)
-class PowerWindow:
-    model: str
-    when_cron: str
-    duration: timedelta
-    tz: str | None = None
-    max_usd_per_window: float | None = None
-    rpm_cap: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Budgets:
     daily_usd: float | None = None
     monthly_usd: float | None = None
@@ -173,23 +154,6 @@ class Tenant:
 
     def allows(self, model: str) -> bool:
         return not self.allow_models or model in self.allow_models
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleSlot:
-    days: frozenset[int]  # 0 = Monday
-    at: time
-    duration: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSchedule:
-    key: str  # the windows-file key (e.g. "claude_pro")
-    model: str  # the policy model it belongs to
-    tz: str
-    slots: tuple[ScheduleSlot, ...] = ()
-    detector: str | None = None
-    action: DriftAction | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +189,23 @@ class PolicySnapshot:
                     return rule
                 general = general or rule
         return general
+
+    def window_inputs(self, model: str, tenant: str = "default") -> WindowInputs | None:
+        """What the window engine needs for one model as seen by one tenant."""
+        spec = self.models_by_name.get(model)
+        if spec is None:
+            return None
+        tenant_spec = self.tenants.get(tenant)
+        windows = (
+            tuple(w for w in tenant_spec.power_windows if w.model == model) if tenant_spec else ()
+        )
+        return WindowInputs(
+            spec=spec,
+            schedule=self.schedules.get(model),
+            tenant_windows=windows,
+            reserve_fraction=self.reserve_fraction(spec),
+            tz=self.defaults.timezone,
+        )
 
     def reserve_fraction(self, model: ModelSpec) -> float:
         if model.reserve_fraction is not None:

@@ -23,7 +23,10 @@ class ReloadResult:
 
 class PolicyStore:
     def __init__(
-        self, policy_file: Path, windows_file: Path | None, clock: Clock,
+        self,
+        policy_file: Path,
+        windows_file: Path | None,
+        clock: Clock,
         transform: Callable[[PolicySnapshot], PolicySnapshot] | None = None,
     ) -> None:
         self.policy_file = policy_file

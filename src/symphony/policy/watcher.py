@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from watchfiles import awatch
@@ -12,15 +13,24 @@ from watchfiles import awatch
 log = logging.getLogger("symphony.policy")
 
 
+def _targets(files: list[Path]) -> tuple[set[str], list[str]]:
+    """The files to react to, and the directories to watch (editors replace files)."""
+    resolved = [f.resolve() for f in files]
+    return {os.path.normpath(f) for f in resolved}, sorted({str(f.parent) for f in resolved})
+
+
+def _touches(changes: Iterable[tuple[object, str]], targets: set[str]) -> bool:
+    return any(os.path.normpath(path) in targets for _, path in changes)
+
+
 async def watch_policy(
     files: list[Path], on_change: Callable[[], None], stop: asyncio.Event
 ) -> None:
-    """Call `on_change` whenever one of `files` changes (editors replace files: watch dirs)."""
-    targets = {f.resolve() for f in files}
-    dirs = sorted({str(f.parent) for f in targets})
+    """Call `on_change` whenever one of `files` changes."""
+    targets, dirs = _targets(files)
     try:
         async for changes in awatch(*dirs, stop_event=stop, debounce=200, step=50, recursive=False):
-            if any(Path(path).resolve() in targets for _, path in changes):
+            if _touches(changes, targets):
                 try:
                     on_change()
                 except Exception:  # the watcher must outlive any single bad reload

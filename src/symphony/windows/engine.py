@@ -22,17 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from symphony.policy.durations import format_duration
-from symphony.policy.model import (
-    FixedEveryQuota,
-    FixedQuota,
-    ModelSchedule,
-    ModelSpec,
-    PowerWindow,
-    RollingQuota,
-)
 from symphony.windows.calendar import local_iso, period_bounds
 from symphony.windows.power import power_windows
+from symphony.windows.specs import (
+    FixedEveryQuota,
+    FixedQuota,
+    Metered,
+    ModelSchedule,
+    PowerWindow,
+    RollingQuota,
+    format_duration,
+)
 from symphony.windows.state import Learned, Source, WindowState
 from symphony.windows.usage import (
     Measure,
@@ -99,7 +99,7 @@ def _window_learned(learned: Learned | None, now: datetime) -> Learned | None:
 
 
 def _rolling(
-    spec: ModelSpec, q: RollingQuota, usage: UsageIndex, learned: Learned | None, now: datetime
+    spec: Metered, q: RollingQuota, usage: UsageIndex, learned: Learned | None, now: datetime
 ) -> Reading:
     measure = measure_of(q.unit)
     series = usage.model(spec.name)
@@ -192,7 +192,7 @@ def _apply_observation(
 
 
 def _fixed(
-    spec: ModelSpec, q: FixedQuota, usage: UsageIndex, learned: Learned | None, now: datetime
+    spec: Metered, q: FixedQuota, usage: UsageIndex, learned: Learned | None, now: datetime
 ) -> Reading:
     start, end = period_bounds(now, q.period, q.at, q.tz)
     series = usage.model(spec.name)
@@ -230,7 +230,7 @@ def _remaining_fraction(reading: Reading) -> float:
     return (reading.cap - reading.used) / reading.cap
 
 
-def _fixed_every(spec: ModelSpec, q: FixedEveryQuota, usage: UsageIndex, now: datetime) -> Reading:
+def _fixed_every(spec: Metered, q: FixedEveryQuota, usage: UsageIndex, now: datetime) -> Reading:
     period = q.period.total_seconds()
     t = ts(now)
     start = t - (t % period)
@@ -248,7 +248,7 @@ def _fixed_every(spec: ModelSpec, q: FixedEveryQuota, usage: UsageIndex, now: da
 
 
 def _observed(
-    spec: ModelSpec, kind: str, usage: UsageIndex, learned: Learned | None, now: datetime
+    spec: Metered, kind: str, usage: UsageIndex, learned: Learned | None, now: datetime
 ) -> Reading:
     label = "header-driven" if kind == "header_driven" else "dynamic"
     series = usage.model(spec.name)
@@ -265,7 +265,7 @@ def _observed(
 
 
 def compute_state(
-    spec: ModelSpec,
+    spec: Metered,
     usage: UsageIndex,
     now: datetime,
     *,

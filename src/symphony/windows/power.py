@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from symphony.policy.model import ModelSchedule, PowerWindow
 from symphony.windows.calendar import cron_occurrences, local_iso, slot_occurrences
+from symphony.windows.specs import ModelSchedule, PowerWindow
 from symphony.windows.state import Interval, Learned
 
 

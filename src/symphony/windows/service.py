@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 from symphony.clock import Clock
 from symphony.errors import UnknownModelError
-from symphony.policy.model import ModelSchedule, PolicySnapshot
 from symphony.windows.calendar import slot_occurrences
 from symphony.windows.engine import compute_state
 from symphony.windows.headers import RateLimitObservation
 from symphony.windows.ledger import HISTORY, UsageStore
+from symphony.windows.specs import ModelSchedule, WindowPolicy
 from symphony.windows.state import Learned, Source, WindowState
 from symphony.windows.usage import UsageEvent, UsageIndex
 
@@ -116,28 +116,24 @@ class WindowService:
 
     # --- reading --------------------------------------------------------------------
     def state(
-        self, snapshot: PolicySnapshot, model: str, now: datetime, tenant: str = "default"
+        self, snapshot: WindowPolicy, model: str, now: datetime, tenant: str = "default"
     ) -> WindowState:
-        spec = snapshot.model(model)
-        if spec is None:
+        inputs = snapshot.window_inputs(model, tenant)
+        if inputs is None:
             raise UnknownModelError(f"unknown model '{model}'")
-        tenant_spec = snapshot.tenants.get(tenant)
-        windows = (
-            tuple(w for w in tenant_spec.power_windows if w.model == model) if tenant_spec else ()
-        )
         return compute_state(
-            spec,
+            inputs.spec,
             self.index,
             now,
             learned=self.learned.get(model),
-            schedule=snapshot.schedules.get(model),
-            tenant_windows=windows,
-            reserve_fraction=snapshot.reserve_fraction(spec),
-            tz=snapshot.defaults.timezone,
+            schedule=inputs.schedule,
+            tenant_windows=inputs.tenant_windows,
+            reserve_fraction=inputs.reserve_fraction,
+            tz=inputs.tz,
         )
 
     def matrix(
-        self, snapshot: PolicySnapshot, now: datetime, tenant: str = "default"
+        self, snapshot: WindowPolicy, now: datetime, tenant: str = "default"
     ) -> list[WindowState]:
         return [self.state(snapshot, m.name, now, tenant) for m in snapshot.models]
 
