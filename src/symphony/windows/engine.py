@@ -33,7 +33,7 @@ from symphony.windows.specs import (
     RollingQuota,
     format_duration,
 )
-from symphony.windows.state import Learned, Source, WindowState
+from symphony.windows.state import Interval, Learned, Source, WindowState
 from symphony.windows.usage import (
     Measure,
     Series,
@@ -274,8 +274,12 @@ def compute_state(
     tenant_windows: Sequence[PowerWindow] = (),
     reserve_fraction: float = 0.0,
     tz: str = "America/Denver",
+    power: tuple[bool, Interval | None] | None = None,
 ) -> WindowState:
-    """Everything the Model Matrix shows for one model at `now` (pure)."""
+    """Everything the Model Matrix shows for one model at `now` (pure).
+
+    `power` lets a caller pass a power-window answer it computed (and cached) for `now`.
+    """
     q = spec.quota
     if isinstance(q, RollingQuota):
         reading = _rolling(spec, q, usage, learned, now)
@@ -312,7 +316,9 @@ def compute_state(
         if cooldown
         else ("quota_exhausted" if remaining is not None and remaining <= 0 else None)
     )
-    power_open, next_window = power_windows(schedule, tenant_windows, learned, now, tz)
+    if power is None:
+        power = power_windows(schedule, tenant_windows, learned, now, tz)
+    power_open, next_window = power
     return WindowState(
         model=spec.name,
         kind=reading.kind,

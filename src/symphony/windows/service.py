@@ -11,12 +11,14 @@ from symphony.windows.calendar import slot_occurrences
 from symphony.windows.engine import compute_state
 from symphony.windows.headers import RateLimitObservation
 from symphony.windows.ledger import HISTORY, UsageStore
-from symphony.windows.specs import ModelSchedule, WindowPolicy
-from symphony.windows.state import Learned, Source, WindowState
+from symphony.windows.power import power_windows
+from symphony.windows.specs import ModelSchedule, WindowInputs, WindowPolicy
+from symphony.windows.state import Interval, Learned, Source, WindowState
 from symphony.windows.usage import UsageEvent, UsageIndex
 
 COOLDOWN_BASE_S = 2.0
 COOLDOWN_MAX_S = 300.0
+HEADER_PERSIST_INTERVAL = timedelta(seconds=1)
 
 
 class WindowService:
@@ -28,6 +30,10 @@ class WindowService:
         self.index = UsageIndex()
         self.learned: dict[str, Learned] = {}
         self._lock = asyncio.Lock()
+        self._persisted_at: dict[str, datetime] = {}
+        self._power_cache: dict[
+            tuple[str, str], tuple[object, datetime, datetime, tuple[bool, Interval | None]]
+        ] = {}
 
     def load(self) -> int:
         """Rebuild in-memory state from the ledger (start-up); returns events loaded."""
@@ -59,8 +65,11 @@ class WindowService:
         source: Source = "learned",
         note: str = "",
         schedule: ModelSchedule | None = None,
+        persist: bool = True,
     ) -> Learned:
-        """Record an observation (operator, sentinel or headers) and phase-lock to it."""
+        """Record an observation (operator, sentinel or headers) and phase-lock to it.
+
+        `persist=False` updates memory only (the caller decides when to write)."""
         current = self.learned.get(model) or Learned(model=model)
         current.observed_at = now
         current.resets_at = resets_at
@@ -74,7 +83,9 @@ class WindowService:
             current.shift_next_only = schedule.action == "shift_to_next_reset"
             current.shift_origin = resets_at - timedelta(seconds=current.schedule_shift_s)
         self.learned[model] = current
-        await self.store.save_learned(current)
+        if persist:
+            await self.store.save_learned(current)
+            self._persisted_at[model] = now
         return current
 
     async def observe_headers(
@@ -91,7 +102,14 @@ class WindowService:
             cap=None if reading.limit is None else float(reading.limit),
             source="headers",
             note=f"{reading.dimension} from response headers",
+            # Every response carries headers: keep memory exact, write at most once a second
+            # per model (and always when the upstream says nothing is left).
+            persist=reading.remaining == 0 or self._due(model, now),
         )
+
+    def _due(self, model: str, now: datetime) -> bool:
+        last = self._persisted_at.get(model)
+        return last is None or not (last <= now < last + HEADER_PERSIST_INTERVAL)
 
     async def cooldown(self, model: str, now: datetime, retry_after_s: float | None) -> Learned:
         """Start (or extend) an exponential cooldown after a 429/5xx, honouring Retry-After."""
@@ -121,16 +139,41 @@ class WindowService:
         inputs = snapshot.window_inputs(model, tenant)
         if inputs is None:
             raise UnknownModelError(f"unknown model '{model}'")
+        learned = self.learned.get(model)
         return compute_state(
             inputs.spec,
             self.index,
             now,
-            learned=self.learned.get(model),
+            learned=learned,
             schedule=inputs.schedule,
             tenant_windows=inputs.tenant_windows,
             reserve_fraction=inputs.reserve_fraction,
             tz=inputs.tz,
+            power=self._power(model, tenant, inputs, learned, now),
         )
+
+    def _power(
+        self, model: str, tenant: str, inputs: WindowInputs, learned: Learned | None, now: datetime
+    ) -> tuple[bool, Interval | None]:
+        """Power-window state, cached until its next boundary (cron math is the costly part)."""
+        shift = (
+            (learned.schedule_shift_s, learned.shift_next_only, learned.shift_origin)
+            if learned
+            else None
+        )
+        key = (model, tenant)
+        ident = (inputs.schedule, inputs.tenant_windows, inputs.tz, shift)
+        hit = self._power_cache.get(key)
+        if hit is not None and hit[0] == ident and hit[1] <= now < hit[2]:
+            return hit[3]
+        result = power_windows(inputs.schedule, inputs.tenant_windows, learned, now, inputs.tz)
+        interval = result[1]
+        if interval is None:
+            valid_until = now + timedelta(minutes=1)
+        else:
+            valid_until = interval.end if result[0] else interval.start
+        self._power_cache[key] = (ident, now, valid_until, result)
+        return result
 
     def matrix(
         self, snapshot: WindowPolicy, now: datetime, tenant: str = "default"
