@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from symphony.errors import NoEligibleModelError, RateLimitedError, SymphonyError
+from symphony.errors import NoEligibleModelError, RateLimitedError, SymphonyError, ValidationFailed
 
 log = logging.getLogger("symphony.api")
 
@@ -27,8 +27,19 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return out
 
 
+def _field(e: dict[str, Any]) -> dict[str, Any]:
+    loc = tuple(e.get("loc", ()))
+    if e.get("type") == "json_invalid":
+        # FastAPI reports the character offset as if it were a list index: name it plainly.
+        where = f" at character {loc[1]}" if len(loc) > 1 else ""
+        reason = (e.get("ctx") or {}).get("error", "")
+        message = f"malformed JSON{where}" + (f": {reason}" if reason else "")
+        return {"path": "body", "message": message, "type": "json_invalid"}
+    return {"path": field_path(loc), "message": e.get("msg", ""), "type": e.get("type", "")}
+
+
 def validation_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
-    fields = [{"path": field_path(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+    fields = [_field(e) for e in errors]
     summary = "; ".join(f"{f['path']}: {f['message']}" for f in fields[:5])
     return {"error": {"code": "validation_error", "message": summary or "invalid request", "fields": fields}}
 
@@ -44,6 +55,12 @@ def install_error_handlers(app: FastAPI, on_error: Any = None) -> None:
         if isinstance(exc, NoEligibleModelError) and isinstance(exc.detail, dict):
             body = {"error": {"code": exc.code, "message": exc.message}, **exc.detail}
             return json_response(body, exc.status)
+        detail = exc.detail
+        if isinstance(exc, ValidationFailed) and isinstance(detail, dict) and "fields" in detail:
+            # Same shape as request validation: error.fields[] with a path each.
+            fields = [{"type": "value_error", **f} for f in detail["fields"]]
+            error = {"code": exc.code, "message": exc.message, "fields": fields}
+            return json_response({"error": error}, exc.status)
         headers = None
         if isinstance(exc, RateLimitedError):
             headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))}

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Header, Query
-from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from symphony.api.deps import StateDep
 from symphony.errors import ValidationFailed
@@ -33,7 +33,9 @@ async def events(
     last: int | None = None
     if last_event_id:
         if not last_event_id.isdigit():
-            raise ValidationFailed("header.Last-Event-ID: must be a decimal event id")
+            message = "must be a decimal event id"
+            field = {"path": "header.Last-Event-ID", "message": message}
+            raise ValidationFailed(f"{field['path']}: {message}", detail={"fields": [field]})
         last = int(last_event_id)
     bus = state.bus
     sub, replay, too_old = bus.subscribe(wanted, last)
@@ -42,6 +44,8 @@ async def events(
     async def stream() -> AsyncIterator[Any]:
         metrics.sse_subscribers.inc()
         try:
+            # Sent at once so clients and proxies see a live stream before the first ping.
+            yield ServerSentEvent(comment="connected", retry=3000)
             if too_old:
                 yield ServerSentEvent(data='{"type":"reset","reason":"Last-Event-ID is older than the replay buffer; refetch state"}', event="reset", id=str(bus.next_id - 1))
             for event in replay:

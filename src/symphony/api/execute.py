@@ -9,14 +9,21 @@ from typing import Any, Literal
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
 from symphony.api.schemas import OverridesIn, example, to_overrides
+from symphony.api.security import require_tenant
 from symphony.errors import SymphonyError
-from symphony.execute.request import CostGuard, ExecuteRequest, RetryPolicy, Sampling
+from symphony.execute.request import (
+    DEFAULT_TIMEOUT_S,
+    CostGuard,
+    ExecuteRequest,
+    RetryPolicy,
+    Sampling,
+)
 from symphony.providers.base import ChatMessage
 from symphony.routing.request import PlanRequest
 
@@ -31,26 +38,26 @@ class MessageIn(BaseModel):
 
 class SamplingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
-    max_tokens: int | None = Field(None, ge=1, le=1_000_000)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class CostGuardIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    usd_cap: float | None = Field(None, ge=0.0)
+    usd_cap: float | None = Field(default=None, ge=0.0)
     stop_on_cap: bool = True
 
 
 class RetryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    max_attempts: int = Field(2, ge=1, le=5)
-    backoff_s: float = Field(0.25, ge=0.0, le=30.0)
+    max_attempts: int = Field(default=2, ge=1, le=5)
+    backoff_s: float = Field(default=0.25, ge=0.0, le=30.0)
 
 
 class SafetyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    loa: int | None = Field(None, ge=0, le=10)
+    loa: int | None = Field(default=None, ge=0, le=10)
     allow_hosted: bool | None = None
 
 
@@ -60,6 +67,9 @@ class ControlsIn(BaseModel):
     cost_guard: CostGuardIn | None = None
     retry: RetryIn | None = None
     safety: SafetyIn | None = None
+    timeout_s: float | None = Field(
+        default=None, gt=0.0, le=600.0, description="per-attempt upstream timeout (default 60 s)"
+    )
 
 
 class ExecuteIn(BaseModel):
@@ -68,11 +78,11 @@ class ExecuteIn(BaseModel):
         json_schema_extra={"examples": [{"task": "qa", "input": "say hello", "loa": 1, "stream": False, "controls": {"sampling": {"temperature": 0.2, "max_tokens": 256}, "cost_guard": {"usd_cap": 0.05, "stop_on_cap": True}, "retry": {"max_attempts": 2, "backoff_s": 0.25}}}]},
     )
     task: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    input: str | None = Field(None, max_length=1_500_000)
-    messages: list[MessageIn] | None = Field(None, max_length=500)
-    env: str | None = Field(None, max_length=32)
-    loa: int = Field(1, ge=0, le=10)
-    tenant: str = Field("default", min_length=1, max_length=64)
+    input: str | None = Field(default=None, max_length=1_500_000)
+    messages: list[MessageIn] | None = Field(default=None, max_length=500)
+    env: str | None = Field(default=None, max_length=32)
+    loa: int = Field(default=1, ge=0, le=10)
+    tenant: str = Field(default="default", min_length=1, max_length=64)
     overrides: OverridesIn | None = None
     stream: bool = False
     controls: ControlsIn | None = None
@@ -110,6 +120,7 @@ def to_execute_request(body: ExecuteIn, state: Any, actor: str | None) -> Execut
         sampling=Sampling(sampling.temperature, sampling.top_p, sampling.max_tokens),
         cost_guard=CostGuard(guard.usd_cap, guard.stop_on_cap),
         retry=RetryPolicy(retry.max_attempts, retry.backoff_s),
+        timeout_s=controls.timeout_s or DEFAULT_TIMEOUT_S,
         actor=actor,
     )
 
@@ -125,6 +136,7 @@ def actor_of(request: Request) -> str | None:
     responses={**example(RESULT_EXAMPLE), 409: {"description": "No eligible model (full explanation)"}, 422: {"description": "Invalid body: field paths"}, 502: {"description": "Every candidate failed: each attempt with its reason"}},
 )
 async def route_execute(body: ExecuteIn, state: StateDep, request: Request) -> Response:
+    require_tenant(request, body.tenant)
     executor = state.extras["executor"]
     req = to_execute_request(body, state, actor_of(request))
     if not req.stream:
@@ -143,7 +155,7 @@ async def route_execute(body: ExecuteIn, state: StateDep, request: Request) -> R
                 if kind == "delta":
                     yield ServerSentEvent(data=orjson.dumps({"text": value}).decode(), event="delta")
                 elif kind == "model":
-                    yield ServerSentEvent(data=orjson.dumps({"model": value}).decode(), event="model")
+                    yield ServerSentEvent(data=orjson.dumps(value).decode(), event="model")
                 else:
                     yield ServerSentEvent(data=orjson.dumps(value).decode(), event="result")
                 item = await anext(events, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -21,6 +22,7 @@ class BodyLimitMiddleware:
                 return
         seen = 0
         limit = self.limit
+        started = False
 
         async def limited_receive() -> Message:
             nonlocal seen
@@ -28,12 +30,22 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    # An HTTPException so FastAPI's body parsing re-raises it (a plain
+                    # exception would become a 400) and the app's handler answers 413.
+                    raise _TooLarge(limit)
             return message
 
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, tracked_send)
         except _TooLarge:
+            if started:
+                raise
             await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
@@ -42,5 +54,6 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body exceeds {limit} bytes")

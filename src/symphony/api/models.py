@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
 from symphony.api.schemas import ObservationIn, example
+from symphony.api.security import require_tenant
 from symphony.errors import UnknownModelError, UnknownTenantError, ValidationFailed
 
 router = APIRouter(tags=["models"])
@@ -29,12 +30,14 @@ def _tenant(state: Any, tenant: str) -> str:
 
 
 @router.get("/models", summary="The Model Matrix: every model's window, schedule and price", responses=example(MATRIX_EXAMPLE))
-async def list_models(state: StateDep, tenant: str = Query("default", max_length=64)) -> Response:
+async def list_models(state: StateDep, request: Request, tenant: str = Query("default", max_length=64)) -> Response:
+    require_tenant(request, tenant)
     return json_response({"items": state.planning.matrix(_tenant(state, tenant)), "policy_version": state.policy.snapshot.version})
 
 
 @router.get("/models/{name:path}", summary="One model's Model Matrix row", responses={**example(MATRIX_EXAMPLE["items"][0]), 404: {"description": "Unknown model"}})
-async def get_model(name: str, state: StateDep, tenant: str = Query("default", max_length=64)) -> Response:
+async def get_model(name: str, state: StateDep, request: Request, tenant: str = Query("default", max_length=64)) -> Response:
+    require_tenant(request, tenant)
     snapshot = state.policy.snapshot
     spec = snapshot.model(name)
     if spec is None:
@@ -52,7 +55,9 @@ async def observe(name: str, body: ObservationIn, state: StateDep) -> Response:
     now = state.clock.now()
     resets_at = body.resets_at
     if resets_at is not None and resets_at.tzinfo is None:
-        raise ValidationFailed("body.resets_at: needs a UTC offset (e.g. 2026-11-22T20:00:00Z)")
+        message = "needs a UTC offset (e.g. 2026-11-22T20:00:00Z)"
+        field = {"path": "body.resets_at", "message": message}
+        raise ValidationFailed(f"{field['path']}: {message}", detail={"fields": [field]})
     learned = await state.windows.observe(
         name, now, resets_at=resets_at, remaining=body.remaining, cap=body.cap,
         source="learned", note=f"{body.source}: {body.note}".strip(": "),

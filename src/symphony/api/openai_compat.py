@@ -14,6 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from symphony.api.deps import StateDep
 from symphony.api.errors import field_path
 from symphony.api.execute import actor_of
+from symphony.api.security import require_tenant
 from symphony.errors import SymphonyError
 from symphony.execute.planning import new_id
 from symphony.execute.request import ExecuteRequest, Sampling
@@ -41,10 +42,10 @@ class ChatCompletionIn(BaseModel):
     messages: list[ChatMessageIn] = Field(..., min_length=1, max_length=500)
     stream: bool = False
     stream_options: dict[str, Any] | None = None
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
-    temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     metadata: dict[str, str] | None = None
 
 
@@ -90,10 +91,15 @@ async def chat_completions(request: Request, state: StateDep) -> Response:
     except orjson.JSONDecodeError as exc:
         return openai_error(400, f"request body is not valid JSON: {exc}", "invalid_json")
     except ValidationError as exc:
-        first = exc.errors()[0]
-        return openai_error(400, f"{field_path(first['loc'])}: {first['msg']}", "invalid_request", field_path(first["loc"]))
+        problem = exc.errors()[0]
+        where = field_path(problem["loc"])
+        return openai_error(400, f"{where}: {problem['msg']}", "invalid_request", where)
     except ValueError as exc:
         return openai_error(400, str(exc), "invalid_header", "x-symphony-loa")
+    try:
+        require_tenant(request, tenant)
+    except SymphonyError as exc:
+        return openai_error(exc.status, exc.message, exc.code, "x-symphony-tenant")
     snapshot = state.policy.snapshot
     pinned = None if body.model == "auto" else body.model
     if pinned is not None and snapshot.model(pinned) is None:
@@ -118,12 +124,25 @@ async def chat_completions(request: Request, state: StateDep) -> Response:
     except SymphonyError as exc:
         return openai_error(exc.status, exc.message, exc.code, headers={"x-symphony-audit-id": audit_id})
     include_usage = bool((body.stream_options or {}).get("include_usage"))
-    model = first[1] if first is not None and first[0] == "model" else (pinned or "auto")
+    model, attempts = _started(first, pinned)
     return StreamingResponse(
         _chunks(events, first, audit_id, model, created, include_usage),
         media_type="text/event-stream",
-        headers={"x-symphony-audit-id": audit_id, "x-symphony-model": model, "x-symphony-attempts": "1", "cache-control": "no-store"},
+        headers={
+            "x-symphony-audit-id": audit_id, "x-symphony-model": model,
+            "x-symphony-attempts": str(attempts), "cache-control": "no-store",
+        },
     )
+
+
+def _started(first: tuple[str, Any] | None, pinned: str | None) -> tuple[str, int]:
+    """The answering model and the attempts it took, known before the first byte is sent."""
+    if first is not None and first[0] == "model":
+        return first[1]["model"], first[1]["attempts"]
+    if first is not None and first[0] == "result":  # an empty answer: no delta came first
+        audit = first[1]["audit"]
+        return audit["model"] or pinned or "auto", len(audit["attempts"])
+    return pinned or "auto", 0
 
 
 async def _chunks(events: AsyncIterator[tuple[str, Any]], first: tuple[str, Any] | None, audit_id: str, model: str, created: int, include_usage: bool) -> AsyncIterator[bytes]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from symphony.api.audit import record_plan
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
 from symphony.api.schemas import PLAN_EXAMPLE, PlanIn, example
+from symphony.api.security import require_tenant
+from symphony.errors import NoEligibleModelError
 
 router = APIRouter(tags=["routing"])
 
@@ -17,7 +20,13 @@ router = APIRouter(tags=["routing"])
     summary="Explain which model would run this work and why",
     responses={**example(PLAN_EXAMPLE), 404: {"description": "Unknown tenant"}, 409: {"description": "No eligible candidate: the full explanation, every candidate with its deny reasons"}, 422: {"description": "Invalid body: field paths"}},
 )
-async def route_plan(body: PlanIn, state: StateDep) -> Response:
+async def route_plan(body: PlanIn, state: StateDep, request: Request) -> Response:
+    require_tenant(request, body.tenant)
     snapshot = state.policy.snapshot
-    work = state.planning.plan(body.to_request(snapshot.overrides_schema))
+    try:
+        work = state.planning.plan(body.to_request(snapshot.overrides_schema))
+    except NoEligibleModelError as exc:
+        await record_plan(state, request, body.tenant, denied=exc)  # durable before the answer
+        raise
+    await record_plan(state, request, body.tenant, work)
     return json_response(work.to_dict())

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
 from symphony.api.schemas import example
+from symphony.providers.health import upstreams
 
 router = APIRouter(tags=["status"])
 
@@ -26,8 +27,17 @@ BURNDOWN_EXAMPLE: dict[str, Any] = {
 
 @router.get("/status/health.json", summary="Upstream health, policy and store status (answers from cache, never blocks)", responses=example(HEALTH_EXAMPLE))
 async def health(state: StateDep) -> Response:
+    # Every configured upstream has a key from the first request on; the background probe
+    # fills in the results (a dead upstream never delays this answer).
+    services = {
+        key: state.health.get(key) or {
+            "ok": False, "latency_ms": None, "checked_at": None, "error": "not probed yet",
+            "base_url": spec.endpoint.base_url if spec.endpoint else None,
+        }
+        for key, spec in upstreams(state.policy.snapshot).items()
+    } if state.policy.loaded else dict(state.health)
     return json_response({
-        "services": state.health,
+        "services": services,
         "policy_loaded": state.policy.loaded,
         "policy_version": state.policy.snapshot.version if state.policy.loaded else None,
         "store": {"ok": state.usage_store.ping()},

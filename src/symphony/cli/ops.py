@@ -1,10 +1,167 @@
-"""Operator commands: keys, audit (filled in by the security work)."""
+"""Operator commands: `symphony keys create|list|revoke` and `symphony audit verify`.
+
+`keys create` prints the new secret ALONE on the last stdout line (everything else goes to
+stderr), so `KEY=$(symphony keys create --role client --name ci | tail -n1)` works. Key
+creation and revocation are audited (actor "cli:<user>") in the same data directory the
+server uses; a running server picks the change up within a few seconds.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
+from pathlib import Path
 from typing import Any
+
+import orjson
+
+from symphony.cli.common import add_data_option, settings_from
+from symphony.clock import SystemClock
+from symphony.security.keys import KeyStore, format_key_table
+from symphony.security.roles import ROLES
 
 
 def register(sub: Any) -> None:
-    del sub
+    keys = sub.add_parser("keys", help="API keys: create, list, revoke")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+
+    create = keys_sub.add_parser("create", help="create a key; prints the secret once, last line")
+    create.add_argument("--role", required=True, choices=ROLES, help="client|operator|approver|admin")
+    create.add_argument("--name", required=True, help="a unique name among active keys (e.g. ci-bot)")
+    create.add_argument(
+        "--tenant", action="append", default=[], metavar="T",
+        help="bind the key to tenant T (repeatable; a client key defaults to 'default')",
+    )  # fmt: skip
+    add_data_option(create)
+    create.set_defaults(handler=run_create)
+
+    listing = keys_sub.add_parser("list", help="list keys (never their secrets)")
+    listing.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    listing.add_argument("--active", action="store_true", help="hide revoked keys")
+    add_data_option(listing)
+    listing.set_defaults(handler=run_list)
+
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by id or by its active name")
+    revoke.add_argument("key", metavar="ID|NAME")
+    add_data_option(revoke)
+    revoke.set_defaults(handler=run_revoke)
+
+    audit = sub.add_parser("audit", help="the hash-chained audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_sub.add_parser(
+        "verify", help="walk the chain; exit 1 naming the first modified, deleted or reordered record"
+    )  # fmt: skip
+    add_data_option(verify)
+    verify.set_defaults(handler=run_verify)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _audit(args: argparse.Namespace, type: str, payload: dict[str, Any]) -> None:
+    from symphony.audit.log import AuditLog
+    from symphony.security.privacy import Privacy
+
+    settings = settings_from(args)
+    log = AuditLog.open(settings.data_dir, SystemClock(), hmac_secret=settings.audit_hmac_secret)
+    try:
+        log.append_sync(type, Privacy().scrub(payload), actor=_actor())
+    finally:
+        log.close()
+
+
+def _store(args: argparse.Namespace) -> KeyStore:
+    return KeyStore.open(settings_from(args).data_dir, SystemClock())
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def run_create(args: argparse.Namespace) -> int:
+    from symphony.errors import SymphonyError
+
+    store = _store(args)
+    try:
+        key, secret = store.create(name=args.name, role=args.role, tenants=args.tenant)
+    except SymphonyError as exc:
+        return _fail(exc.message)
+    finally:
+        store.close()
+    _audit(args, "key.create", {"key_id": key.id, "name": key.name, "role": key.role,
+                                "tenants": list(key.tenants), "prefix": key.prefix})  # fmt: skip
+    tenants = ",".join(key.tenants) or ("default" if key.role == "client" else "(all)")
+    print(
+        f"created {key.role} key '{key.name}' ({key.id}, tenants: {tenants}).\n"
+        "The secret is shown once, on the next line of stdout; store it now.",
+        file=sys.stderr,
+    )
+    print(secret, flush=True)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        keys = store.list(include_revoked=not args.active)
+    finally:
+        store.close()
+    rows = format_key_table(keys)
+    if args.json:
+        for key in keys:
+            print(orjson.dumps(key.to_dict()).decode())
+        return 0
+    if not rows:
+        print("no API keys yet: symphony keys create --role client --name <name>", file=sys.stderr)
+        return 0
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        print("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    from symphony.errors import SymphonyError
+
+    store = _store(args)
+    try:
+        before = store.get(args.key)
+        key = store.revoke(args.key)
+    except SymphonyError as exc:
+        return _fail(exc.message)
+    finally:
+        store.close()
+    if before is not None and not before.active:
+        print(f"key '{key.name}' ({key.id}) was already revoked", file=sys.stderr)
+        return 0
+    _audit(args, "key.revoke", {"key_id": key.id, "name": key.name, "role": key.role})
+    print(f"revoked key '{key.name}' ({key.id})", file=sys.stderr)
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from symphony.audit.log import AUDIT_DB_NAME
+    from symphony.audit.verify import verify_chain
+    from symphony.errors import SymphonyError
+
+    settings = settings_from(args)
+    db = Path(settings.data_dir) / AUDIT_DB_NAME
+    try:
+        result = verify_chain(db, hmac_secret=settings.audit_hmac_secret)
+    except SymphonyError as exc:
+        return _fail(exc.message)
+    if not result.ok:
+        print(f"audit chain BROKEN in {db}: {result.problem}", file=sys.stderr)
+        print(f"{result.checked} record(s) verified before record {result.first_bad_seq}", file=sys.stderr)
+        return 1
+    print(f"audit chain ok: {result.checked} record(s) in {db}")
+    print(f"head: seq {result.head_seq} hash {result.head_hash}")
+    return 0

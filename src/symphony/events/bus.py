@@ -120,7 +120,8 @@ class EventBus:
         too_old = False
         if last_event_id is not None:
             oldest = self.buffer[0].id if self.buffer else self.next_id
-            if last_event_id + 1 < oldest:
+            # Older than the buffer, or from the future (ids restart when the server does).
+            if last_event_id + 1 < oldest or last_event_id >= self.next_id:
                 too_old = True
             else:
                 replay = [e for e in self.buffer if e.id > last_event_id and sub.wants(e)]

@@ -90,7 +90,13 @@ class PlanningService:
         snapshot = self.policy.snapshot
         now = self.clock.now()
         started = time.perf_counter()
-        states = self.states(snapshot, request.tenant, now) if request.tenant in snapshot.tenants else {}
+        states: dict[str, WindowState] = {}
+        if request.tenant in snapshot.tenants:
+            if request.pinned_model is not None and snapshot.model(request.pinned_model):
+                # A pinned model (/v1 with a fixed model) needs only its own window.
+                states = {request.pinned_model: self.windows.state(snapshot, request.pinned_model, now, request.tenant)}
+            else:
+                states = self.states(snapshot, request.tenant, now)
         ctx = PlanContext(
             snapshot=snapshot, states=states, now=now,
             latency_p95=self.stats.p95, has_credentials=self.credentials.available,

@@ -165,6 +165,16 @@ def _score(c: Candidate, rule: RoutingRule | None) -> None:
     c.score = sum(c.factors.values())
 
 
+def _tier(name: str, rule: RoutingRule | None) -> int:
+    if rule is None:
+        return 0
+    if name in rule.route.prefer:
+        return 0
+    if name in rule.route.fallback:
+        return 1
+    return 2
+
+
 def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
     """Rank every model the tenant could name; deny with reasons; pick primary + fallbacks."""
     snapshot = ctx.snapshot
@@ -194,9 +204,14 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
         _deny(c, ctx, req, controls, tenant)
         _score(c, rule)
         candidates.append(c)
-    eligible = sorted((c for c in candidates if not c.deny), key=lambda c: (-c.score, c.name))
-    held = sorted((c for c in candidates if c.deny and not c.hard_denied), key=lambda c: (-c.score, c.name))
-    denied = sorted((c for c in candidates if c.hard_denied), key=lambda c: (-c.score, c.name))
+    # A routing rule's lists are tiers: every eligible `prefer` model before any `fallback`,
+    # fallbacks before unlisted models; the score ranks within a tier.
+    def rank(c: Candidate) -> tuple[int, float, str]:
+        return (_tier(c.spec.name, rule), -c.score, c.name)
+
+    eligible = sorted((c for c in candidates if not c.deny), key=rank)
+    held = sorted((c for c in candidates if c.deny and not c.hard_denied), key=rank)
+    denied = sorted((c for c in candidates if c.hard_denied), key=rank)
     if not eligible and held:
         held[0].chosen_despite = "reserve_hold"
         eligible, held = [held[0]], held[1:]

@@ -1,0 +1,75 @@
+"""Policy proposals (two-person approval): list, show, approve."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from symphony.api.deps import StateDep
+from symphony.api.errors import json_response
+from symphony.api.schemas import example
+from symphony.api.security import api_key_of
+from symphony.api.state import AppState
+from symphony.errors import ForbiddenError
+from symphony.security.governance import APPROVALS_NEEDED, Governance
+
+router = APIRouter(tags=["policy"])
+
+PROPOSAL_EXAMPLE: dict[str, Any] = {
+    "id": "prop_Zm9vYmFyYmF6", "seq": 1, "status": "pending", "created_at": "2026-11-22T17:00:00+00:00",
+    "proposer": "ops-oncall", "trigger": "api", "base_version": "f8ef309224ee3aea",
+    "candidate_version": "0b1d2c3e4f5a6b7c", "approvals": [], "approvals_needed": APPROVALS_NEEDED,
+    "diff": ["policy.models[anthropic/claude-pro].quota.cap: 45 → 60"],
+    "governed": ["policy.models[anthropic/claude-pro].quota.cap: 45 → 60"],
+    "closed_at": None, "note": None,
+}  # fmt: skip
+
+
+def governance(state: AppState) -> Governance:
+    found: Governance = state.extras["governance"]
+    return found
+
+
+@router.get(
+    "/policy/proposals",
+    summary="Policy changes held for two-person approval (production mode), newest first",
+    responses=example({"mode": "production", "items": [PROPOSAL_EXAMPLE]}),
+)
+async def list_proposals(
+    state: StateDep,
+    status: Literal["pending", "applied", "superseded"] | None = Query(None),
+) -> Response:
+    gov = governance(state)
+    items = [p.to_dict() for p in gov.list(status)]
+    return json_response({"mode": gov.mode, "items": items})
+
+
+@router.get(
+    "/policy/proposals/{proposal_id}",
+    summary="One policy proposal with its diff",
+    responses={**example(PROPOSAL_EXAMPLE), 404: {"description": "No such proposal"}},
+)
+async def get_proposal(proposal_id: str, state: StateDep) -> Response:
+    return json_response(governance(state).get(proposal_id[:64]).to_dict())
+
+
+@router.post(
+    "/policy/proposals/{proposal_id}/approve",
+    summary="Approve a proposal (approver; two distinct keys, neither the proposer, apply it)",
+    responses={
+        **example({"applied": False, "proposal": PROPOSAL_EXAMPLE}),
+        403: {"description": "The proposer cannot approve; approvals need an API key"},
+        404: {"description": "No such proposal"},
+        409: {"description": "Not pending, already approved by this key, or policy moved on"},
+    },
+)
+async def approve(proposal_id: str, state: StateDep, request: Request) -> Response:
+    key = api_key_of(request)
+    if key is None:
+        raise ForbiddenError(
+            "approvals need an API key (two distinct keys approve); authentication is off"
+        )
+    proposal = await governance(state).approve(proposal_id[:64], key)
+    return json_response({"applied": proposal.status == "applied", "proposal": proposal.to_dict()})

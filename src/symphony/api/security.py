@@ -1,0 +1,467 @@
+"""Pure-ASGI security on the hot path: API keys and roles, rate limits, CORS, security headers.
+
+One middleware does it all so a request pays one extra call, one pass over its headers,
+one dict lookup for its route's guard, one SHA-256 + dict lookup for its key and one token
+bucket step; every response header it adds is precomputed bytes.
+
+Who may call what is declared in `ROUTE_PERMISSIONS` ("METHOD /path template" →
+permission). A route missing from it needs the admin role (and a test fails until it is
+mapped). Public without a key: `settings.public_paths` (default `/status/health.json` and
+`/metrics`), the OpenAPI document and its viewers (`/openapi.json`, `/docs`, `/redoc`: the
+schema is not a secret, and schema-driven clients need it), and the console page and its
+static files under `/console` (the page asks for a key; every API call it makes needs one).
+Unknown paths need a valid key before they get their 404, so nothing answers 2xx unasked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import fastapi.routing
+import orjson
+from fastapi import Request
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from symphony.errors import ForbiddenError
+from symphony.events.bus import EventBus
+from symphony.metrics.registry import Metrics
+from symphony.security.governance import current_actor
+from symphony.security.keys import ApiKey, KeyStore
+from symphony.security.ratelimit import RateLimiter, Verdict
+from symphony.security.roles import PERMISSION_ROLE, Permission, Role
+from symphony.settings import Settings
+
+PUBLIC = "public"
+ROUTE_PERMISSIONS: dict[str, Permission | str] = {
+    "POST /route/plan": "route.plan",
+    "POST /route/execute": "route.execute",
+    "POST /v1/chat/completions": "v1",
+    "GET /v1/models": "v1",
+    "GET /models": "models.read",
+    "GET /models/{name:path}": "models.read",
+    "POST /windows/{name:path}/observe": "windows.observe",
+    "GET /status/health.json": "status.read",
+    "GET /status/burndown.json": "status.read",
+    "GET /events": "status.read",
+    "GET /metrics": "status.read",
+    "GET /policy": "status.read",
+    "POST /policy/reload": "policy.reload",
+    "GET /policy/proposals": "policy.propose",
+    "GET /policy/proposals/{proposal_id}": "policy.propose",
+    "POST /policy/proposals/{proposal_id}/approve": "policy.approve",
+    "GET /control": "control.kill",
+    "POST /control/kill": "control.kill",
+    "POST /control/unkill": "control.kill",
+    "GET /audit": "audit.read",
+    "GET /audit/{audit_id}": "audit.read",
+    "GET /openapi.json": PUBLIC,
+    "GET /docs": PUBLIC,
+    "GET /docs/oauth2-redirect": PUBLIC,
+    "GET /redoc": PUBLIC,
+}
+PUBLIC_PREFIXES = ("/console",)
+DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+
+SEED_CONNECT_SRC = ("http://127.0.0.1:8787", "http://127.0.0.1:4000", "http://127.0.0.1:11434")
+DOCS_CDN = "https://cdn.jsdelivr.net"
+EXPOSE_HEADERS = (
+    "x-symphony-audit-id, x-symphony-model, x-symphony-attempts, retry-after, "
+    "ratelimit, ratelimit-policy"
+)
+ALLOW_HEADERS = (
+    "authorization, content-type, x-api-key, last-event-id, "
+    "x-symphony-task, x-symphony-loa, x-symphony-tenant"
+)
+Headers = list[tuple[bytes, bytes]]
+
+
+class Guard:
+    """What a route needs: None for public, else the least role (and why, for messages)."""
+
+    __slots__ = ("need", "permission")
+
+    def __init__(self, need: Role | None, permission: str) -> None:
+        self.need = need
+        self.permission = permission
+
+
+PUBLIC_GUARD = Guard(None, PUBLIC)
+UNKNOWN_GUARD = Guard("client", "any valid key")  # unknown paths: authenticate, then 404
+
+
+def guard_for(key: str, path: str, public_paths: Iterable[str]) -> Guard:
+    """The guard for one "METHOD /path" route key (unmapped → admin)."""
+    if path in public_paths or path.startswith(PUBLIC_PREFIXES):
+        return PUBLIC_GUARD
+    permission = ROUTE_PERMISSIONS.get(key)
+    if permission is None:
+        return Guard("admin", f"unmapped route {key}")
+    if permission == PUBLIC:
+        return PUBLIC_GUARD
+    return Guard(PERMISSION_ROLE[permission], permission)  # type: ignore[index]
+
+
+def app_routes(app: Any) -> list[tuple[str, set[str] | None]]:
+    """(path template, methods or None for mounts) of every route the app serves."""
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = list(iterate(app.routes)) if iterate is not None else list(app.routes)
+    out: list[tuple[str, set[str] | None]] = []
+    for route in routes:
+        path = getattr(route, "path", None)
+        if path is not None:
+            methods = getattr(route, "methods", None)
+            out.append((path, set(methods) if methods else None))
+    return out
+
+
+class RouteTable:
+    """Path → method → Guard: exact paths in a dict, templated ones tried by prefix."""
+
+    def __init__(self, routes: list[tuple[str, set[str] | None]], public: Iterable[str]) -> None:
+        public_paths = frozenset(public)
+        self.public = public_paths
+        self.exact: dict[str, dict[str, Guard]] = {}
+        self.patterns: list[tuple[str, Any, dict[str, Guard]]] = []
+        templated: dict[str, dict[str, Guard]] = {}
+        for path, methods in routes:
+            regex = None
+            if "{" in path:
+                regex, _, _ = compile_path(path)
+            for method in methods or {"*"}:
+                verb = "GET" if method == "HEAD" else method
+                guard = guard_for(f"{verb} {path}", path, public_paths)
+                if methods is None:
+                    templated.setdefault(path, {})["*"] = guard
+                    self.patterns.append((path, None, templated[path]))
+                elif regex is None:
+                    self.exact.setdefault(path, {}).setdefault(method, guard)
+                else:
+                    if path not in templated:
+                        templated[path] = {}
+                        self.patterns.append((path.split("{", 1)[0], regex, templated[path]))
+                    templated[path].setdefault(method, guard)
+
+    def lookup(self, method: str, path: str) -> Guard:
+        if path in self.public:
+            return PUBLIC_GUARD
+        guards = self.exact.get(path)
+        if guards is None:
+            for prefix, regex, candidates in self.patterns:
+                if path.startswith(prefix) and (regex is None or regex.match(path)):
+                    guards = candidates
+                    break
+            else:
+                return PUBLIC_GUARD if path.startswith(PUBLIC_PREFIXES) else UNKNOWN_GUARD
+        guard = guards.get(method) or guards.get("*")
+        if guard is None and method == "HEAD":
+            guard = guards.get("GET")
+        # A known path with another method: authenticate, then the router answers 405.
+        return guard if guard is not None else _least(guards.values())
+
+
+def _least(guards: Iterable[Guard]) -> Guard:
+    needs = [g for g in guards if g.need is None]
+    return needs[0] if needs else UNKNOWN_GUARD
+
+
+def csp(script_src: Iterable[str], connect_src: Iterable[str]) -> str:
+    """The seed's Content-Security-Policy with the configured extra sources."""
+    scripts = " ".join(("'self'", *script_src))
+    connects = " ".join(("'self'", *SEED_CONNECT_SRC, *connect_src))
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        f"connect-src {connects}; img-src 'self' data:; object-src 'none'; "
+        "frame-ancestors 'none'"
+    )
+
+
+DOCS_CSP = (
+    f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; "
+    f"style-src 'self' 'unsafe-inline' {DOCS_CDN}; connect-src 'self'; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; worker-src 'self' blob:; "
+    "object-src 'none'; frame-ancestors 'none'"
+)
+
+
+def _b(pairs: Iterable[tuple[str, str]]) -> Headers:
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
+
+
+class SecurityRuntime:
+    """Precomputed headers and tables; the services are bound when the lifespan starts."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.auth_enabled = settings.auth_enabled
+        common = [
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "no-referrer"),
+            ("x-frame-options", "DENY"),
+        ]
+        self.csp = csp(settings.csp_script_src, settings.csp_connect_src)
+        self.headers = _b([("content-security-policy", self.csp), *common, ("vary", "Origin")])
+        self.docs_headers = _b([("content-security-policy", DOCS_CSP), *common, ("vary", "Origin")])
+        self.own_names = frozenset(name for name, _ in self.headers if name != b"vary")
+        wildcard = "*" in settings.cors_origins
+        self.cors_any: Headers | None = None
+        if wildcard:
+            self.cors_any = _b([("access-control-allow-origin", "*"), *self._expose()])
+        self.cors: dict[bytes, Headers] = {
+            origin.encode("latin-1"): _b(
+                [("access-control-allow-origin", origin), *self._expose()]
+            )
+            for origin in settings.cors_origins
+            if origin != "*"
+        }
+        self.preflight_extra = _b(
+            [
+                ("access-control-allow-methods", "GET, POST, OPTIONS"),
+                ("access-control-allow-headers", ALLOW_HEADERS),
+                ("access-control-max-age", "600"),
+            ]
+        )
+        self.table: RouteTable | None = None
+        self.keys: KeyStore | None = None
+        self.limiter = RateLimiter(settings.rate_limit_rps, settings.rate_limit_burst)
+        self.metrics: Metrics | None = None
+        self.bus: EventBus | None = None
+        self._last_refresh = 0.0
+
+    @staticmethod
+    def _expose() -> list[tuple[str, str]]:
+        return [("access-control-expose-headers", EXPOSE_HEADERS)]
+
+    def bind(self, *, keys: KeyStore, metrics: Metrics, bus: EventBus) -> None:
+        """Attach the services built by the lifespan."""
+        self.keys = keys
+        self.metrics = metrics
+        self.bus = bus
+
+    def cors_for(self, origin: bytes) -> Headers | None:
+        return self.cors.get(origin) or self.cors_any
+
+    def authenticate(self, secret: str) -> ApiKey | None:
+        """The key for `secret`; on a miss, pick up keys created elsewhere (≤ once a second)."""
+        keys = self.keys
+        if keys is None:
+            return None
+        key = keys.authenticate(secret)
+        if key is None:
+            now = time.monotonic()
+            if now - self._last_refresh >= 1.0:
+                self._last_refresh = now
+                if keys.refresh_if_changed():
+                    key = keys.authenticate(secret)
+        return key
+
+
+class SecurityMiddleware:
+    """Outermost middleware: preflight, auth, rate limit, then headers on every response."""
+
+    def __init__(self, app: ASGIApp, runtime: SecurityRuntime) -> None:
+        self.app = app
+        self.rt = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rt = self.rt
+        path: str = scope["path"]
+        method: str = scope["method"]
+        auth = xkey = origin = None
+        preflight = False
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                auth = value
+            elif name == b"x-api-key":
+                xkey = value
+            elif name == b"origin":
+                origin = value
+            elif name == b"access-control-request-method":
+                preflight = True
+        extra = rt.docs_headers if path in DOCS_PATHS else rt.headers
+        if origin is not None:
+            cors = rt.cors_for(origin)
+            if preflight and method == "OPTIONS":
+                await _preflight(send, rt, origin, cors, extra)
+                return
+            if cors is not None:
+                extra = extra + cors
+        own = rt.own_names
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers") or []
+                if any(name in own for name, _ in headers):
+                    present = {name for name, _ in headers}
+                    message["headers"] = [*headers, *(h for h in extra if h[0] not in present)]
+                else:
+                    message["headers"] = [*headers, *extra]
+            await send(message)
+
+        if not rt.auth_enabled:  # open demo mode: no keys, so nothing to limit per key
+            await self.app(scope, receive, send_secured)
+            return
+        key: ApiKey | None = None
+        secret = _secret(auth, xkey)
+        if secret is not None:
+            key = rt.authenticate(secret)
+        client = scope.get("client")
+        caller = key.id if key is not None else (client[0] if client else "unknown")
+        verdict = rt.limiter.take(caller)
+        if verdict is not None:
+            await _too_many(send_secured, rt, path, key, caller, verdict)
+            return
+        table = rt.table
+        if table is None:
+            table = rt.table = RouteTable(app_routes(scope["app"]), rt.settings.public_paths)
+        guard = table.lookup(method, path)
+        if guard.need is not None:
+            if key is None:
+                await _unauthorized(send_secured, path, presented=secret is not None)
+                return
+            if not key.allows(guard.need):
+                await _forbidden(send_secured, path, method, key, guard)
+                return
+        if key is None:
+            await self.app(scope, receive, send_secured)
+            return
+        # A fresh dict: the server may share its lifespan state dict between requests.
+        scope["state"] = {**scope.get("state", {}), "api_key": key}
+        token = current_actor.set((key.name, key.id))
+        try:
+            await self.app(scope, receive, send_secured)
+        finally:
+            current_actor.reset(token)
+
+
+def _secret(auth: bytes | None, xkey: bytes | None) -> str | None:
+    if auth is not None and auth[:7].lower() == b"bearer ":
+        value = auth[7:].strip()
+        if value:
+            return value.decode("latin-1")
+    if xkey is not None and xkey.strip():
+        return xkey.strip().decode("latin-1")
+    return None
+
+
+def error_body(path: str, status: int, code: str, message: str, **extra: Any) -> bytes:
+    """Symphony's error JSON; OpenAI's shape (which also has error.code) under /v1."""
+    if path.startswith("/v1/"):
+        kind = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+        error = {"message": message, "type": kind.get(status, "api_error"), "param": None}
+        return orjson.dumps({"error": {**error, "code": code, **extra}})
+    return orjson.dumps({"error": {"code": code, "message": message, **extra}})
+
+
+async def _respond(send: Send, status: int, body: bytes, headers: Headers) -> None:
+    head = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _unauthorized(send: Send, path: str, *, presented: bool) -> None:
+    if presented:
+        message = "invalid or revoked API key"
+        challenge = b'Bearer realm="symphony", error="invalid_token"'
+    else:
+        message = "missing API key: send 'Authorization: Bearer <key>' (or 'x-api-key: <key>')"
+        challenge = b'Bearer realm="symphony"'
+    body = error_body(path, 401, "unauthorized", message)
+    await _respond(send, 401, body, [(b"www-authenticate", challenge)])
+
+
+async def _forbidden(send: Send, path: str, method: str, key: ApiKey, guard: Guard) -> None:
+    message = (
+        f"{method} {path} needs the {guard.need} role ({guard.permission}); "
+        f"key '{key.name}' has the {key.role} role"
+    )
+    body = error_body(
+        path, 403, "forbidden", message, required_role=guard.need, permission=guard.permission
+    )
+    await _respond(send, 403, body, [])
+
+
+async def _too_many(
+    send: Send, rt: SecurityRuntime, path: str, key: ApiKey | None, caller: str, verdict: Verdict
+) -> None:
+    limiter = rt.limiter
+    scope = "key" if key is not None else "ip"
+    who = f"key '{key.name}'" if key is not None else "this client address"
+    message = (
+        f"rate limit exceeded for {who}: {limiter.rate:g} requests/s, burst {limiter.burst}; "
+        f"retry after {verdict.retry_after_header} s"
+    )
+    if rt.metrics is not None:
+        rt.metrics.rate_limited.labels(scope).inc()
+    if rt.bus is not None and limiter.should_announce(caller):
+        rt.bus.publish(
+            "rate.limit",
+            {
+                "scope": scope,
+                "key": key.name if key is not None else None,
+                "path": path[:200],
+                "retry_after_s": round(verdict.retry_after_s, 3),
+                "rate_per_s": limiter.rate,
+                "burst": limiter.burst,
+            },
+        )
+    retry = verdict.retry_after_header
+    body = error_body(
+        path, 429, "rate_limited", message, retry_after_s=round(verdict.retry_after_s, 3)
+    )
+    headers = [
+        (b"retry-after", retry.encode()),
+        (b"ratelimit-policy", limiter.policy_header.encode()),
+        (b"ratelimit", f'"default";r={verdict.remaining};t={retry}'.encode()),
+    ]
+    await _respond(send, 429, body, headers)
+
+
+async def _preflight(
+    send: Send, rt: SecurityRuntime, origin: bytes, cors: Headers | None, extra: Headers
+) -> None:
+    if cors is None:
+        shown = origin.decode("latin-1")[:200]
+        body = orjson.dumps(
+            {
+                "error": {
+                    "code": "cors_forbidden",
+                    "message": f"origin '{shown}' is not allowed (SYMPHONY_CORS_ORIGINS)",
+                }
+            }
+        )
+        await _respond(send, 403, body, extra)
+        return
+    head = [*extra, *cors, *rt.preflight_extra, (b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": 204, "headers": head})
+    await send({"type": "http.response.body", "body": b""})
+
+
+# --- helpers for routes --------------------------------------------------------------------
+
+
+def api_key_of(request: Request) -> ApiKey | None:
+    """The authenticated key of this request (None when auth is off or the path is public)."""
+    key = getattr(request.state, "api_key", None)
+    return key if isinstance(key, ApiKey) else None
+
+
+def require_tenant(request: Request, tenant: str) -> None:
+    """Refuse (403) when the request's key may not act for `tenant`."""
+    key = api_key_of(request)
+    if key is None or key.allows_tenant(tenant):
+        return
+    allowed = ", ".join(key.tenants) if key.tenants else "default"
+    raise ForbiddenError(
+        f"key '{key.name}' may not act for tenant '{tenant}' (allowed: {allowed})",
+        detail={"tenant": tenant, "allowed": list(key.tenants) or ["default"]},
+    )
