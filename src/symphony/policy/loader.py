@@ -46,7 +46,11 @@ SECRET_VALUE = re.compile(
 )
 
 
-class PolicyLoader(yaml.SafeLoader):
+# libyaml's C parser when present (~10x faster start-up and reload); same safe constructors.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class PolicyLoader(_SafeBase):  # type: ignore[valid-type,misc]
     """SafeLoader without YAML 1.1 sexagesimal numbers: `at: 10:00` and `duration: 1:30`
     stay text (10:00, 1h30m) instead of becoming the integers 600 and 90."""
 

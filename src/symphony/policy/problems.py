@@ -23,7 +23,7 @@ def line_map(text: str) -> dict[Path, int]:
     """Map every key path in a YAML document to its 1-based line number."""
     lines: dict[Path, int] = {}
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return lines
     if root is None:
