@@ -1,0 +1,61 @@
+// Console entry point: wire the panels together, keep them fresh from /events.
+
+import { debounce } from "./dom.js";
+import { Burndown } from "./burndown.js";
+import { Explain } from "./explain.js";
+import { Feed } from "./feed.js";
+import { loadHealth, loadPolicy, setupKeyTools, showStreamState } from "./header.js";
+import { Matrix } from "./matrix.js";
+import { openStream } from "./stream.js";
+import { onDeadline, startTicker } from "./ticker.js";
+
+const MATRIX_EVENTS = new Set(["route.execute", "window.update", "rate.limit", "policy.update", "control.kill", "control.unkill", "budget.update", "reset"]);
+const BURNDOWN_EVENTS = new Set(["route.execute", "policy.update", "reset"]);
+const POLICY_EVENTS = new Set(["policy.update", "policy.rejected", "reset"]);
+
+function boot() {
+  const explain = new Explain();
+  const matrix = new Matrix({ onItems: (items) => explain.setModels(items) });
+  const feed = new Feed();
+  const burndown = new Burndown();
+
+  const refreshMatrix = debounce(() => matrix.refresh(), 250);
+  const refreshBurndown = debounce(() => burndown.refresh(), 400);
+  const refreshPolicy = debounce(async () => {
+    const tenants = await loadPolicy();
+    if (tenants) explain.setTenants(tenants);
+  }, 250);
+  const refreshAll = () => {
+    refreshMatrix();
+    refreshBurndown();
+    refreshPolicy();
+    loadHealth();
+  };
+
+  setupKeyTools(refreshAll);
+  onDeadline(refreshMatrix);
+  startTicker();
+  refreshAll();
+
+  openStream({
+    onState: (state, detail) => {
+      showStreamState(state, detail);
+      // After a reconnect, anything may have changed while we were away.
+      if (state === "live") refreshMatrix();
+    },
+    onEvent: (type, data, id) => {
+      feed.add(type, data, id);
+      if (MATRIX_EVENTS.has(type)) refreshMatrix();
+      if (BURNDOWN_EVENTS.has(type)) refreshBurndown();
+      if (POLICY_EVENTS.has(type)) refreshPolicy();
+    },
+  });
+
+  // Slow clocks that no event announces: health probes and the sliding m1/h1 buckets.
+  setInterval(loadHealth, 15000);
+  setInterval(() => burndown.refresh(), 15000);
+  setInterval(() => matrix.refresh(), 60000);
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+else boot();
