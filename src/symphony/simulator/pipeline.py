@@ -52,6 +52,24 @@ async def serve(
     if ms is None or ms.spec.protocol not in wire.serves:
         return wire.not_found(parsed.model)
     ms.requests += 1
+    ms.in_flight += 1  # until the handler ends: finished, failed, or cancelled by a hang-up
+    try:
+        return await _answer(request, wire, parsed, render, state, ms)
+    except (asyncio.CancelledError, ConnectionResetError):
+        ms.abandoned += 1  # the client went away before the answer was complete
+        raise
+    finally:
+        ms.in_flight -= 1
+
+
+async def _answer(
+    request: web.Request,
+    wire: Wire,
+    parsed: Parsed,
+    render: Callable[[Reply], bytes] | None,
+    state: SimState,
+    ms: ModelState,
+) -> web.StreamResponse:
     fault = state.take_fault(parsed.model) if state.faults else None
     if fault is not None:
         ms.faulted += 1

@@ -127,6 +127,8 @@ class ModelState:
     faulted: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    in_flight: int = 0  # requests whose handler has not ended yet (streams still open)
+    abandoned: int = 0  # requests whose client hung up before the answer was complete
 
     @classmethod
     def create(cls, name: str, spec: SimModel) -> ModelState:
@@ -191,6 +193,8 @@ class ModelState:
             "faulted": self.faulted,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "in_flight": self.in_flight,
+            "abandoned": self.abandoned,
             "window": {
                 "cap": view.cap,
                 "remaining": view.remaining,
