@@ -125,13 +125,33 @@ def _aiohttp_failure(exc: BaseException) -> TransportError | None:
     return None
 
 
+def _salvage(content: aiohttp.StreamReader) -> bytes:
+    """Bytes received before a failure that aiohttp would otherwise drop.
+
+    `StreamReader.readany()` raises a stored connection error *before* returning data it
+    already buffered, so a reset that lands while nobody is reading loses the tail of the
+    stream (the partial answer we must still show and account). `_buffer`/`_read_nowait`
+    are aiohttp internals (3.9-3.14); if they change we just lose the salvage.
+    """
+    buffer = getattr(content, "_buffer", None)
+    read_nowait = getattr(content, "_read_nowait", None)
+    if not buffer or read_nowait is None:
+        return b""
+    try:
+        data = read_nowait(-1)
+    except Exception:  # internals moved: no salvage, the original error still stands
+        return b""
+    return data if isinstance(data, bytes) else b""
+
+
 class _AiohttpResponse:
-    __slots__ = ("_resp", "headers", "status")
+    __slots__ = ("_pending", "_resp", "headers", "status")
 
     def __init__(self, resp: aiohttp.ClientResponse) -> None:
         self._resp = resp
         self.status = resp.status
         self.headers = _lower_headers(resp.headers.items())
+        self._pending: TransportError | None = None
 
     async def read(self) -> bytes:
         try:
@@ -143,12 +163,18 @@ class _AiohttpResponse:
             raise mapped from exc
 
     async def _read_chunk(self) -> bytes:
+        if self._pending is not None:
+            raise self._pending
         try:
             return await self._resp.content.readany()
         except Exception as exc:
             mapped = _aiohttp_failure(exc)
             if mapped is None:
                 raise
+            buffered = _salvage(self._resp.content)
+            if buffered:
+                self._pending = mapped  # hand over what arrived, fail on the next read
+                return buffered
             raise mapped from exc
 
     def iter_lines(self) -> AsyncIterator[bytes]:
