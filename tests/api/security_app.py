@@ -59,13 +59,12 @@ def auth_settings(settings: Settings, **changes: Any) -> Settings:
 
 
 def create_keys(data_dir: Path, clock: FixedClock) -> tuple[dict[str, str], dict[str, str]]:
+    """Create every key in KEYS (once per data dir: pass the result to `secured` on restart)."""
     store = KeyStore.open(data_dir, clock)
     try:
         secrets: dict[str, str] = {}
         ids: dict[str, str] = {}
         for name, (role, tenants) in KEYS.items():
-            if store.list() and any(k.name == name and k.active for k in store.list()):
-                continue
             key, secret = store.create(name=name, role=role, tenants=tenants)
             secrets[name], ids[name] = secret, key.id
         return secrets, ids

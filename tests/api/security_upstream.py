@@ -23,7 +23,8 @@ def chunk(content: str | None = None, finish: str | None = None) -> bytes:
 
 COMPLETION = {
     "id": "chatcmpl-1", "object": "chat.completion",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "done"}, "finish_reason": "stop"}],
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "done"},
+                 "finish_reason": "stop"}],
     "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
 }  # fmt: skip
 

@@ -58,7 +58,8 @@ async def test_audit_query_filters_and_pages(app: Secured, clock: FixedClock) ->
         "GET", f"/audit?type=route.plan&limit=2&before_seq={page['next_before_seq']}", "operator"
     )
     seqs = [i["seq"] for i in page["items"] + older.json()["items"]]
-    assert seqs == sorted(seqs, reverse=True) and len(set(seqs)) == 4
+    assert seqs == sorted(seqs, reverse=True)
+    assert len(set(seqs)) == 4
 
 
 async def test_audit_rejects_naive_since_and_bad_limit(app: Secured) -> None:
@@ -101,3 +102,26 @@ async def test_tenant_bound_operator_sees_its_tenant_only(
         assert r.json()["items"] == []  # the default tenant's plan is not acme's
         r = await app.call("GET", "/audit?tenant=default", headers=headers)
         assert r.status_code == 403
+
+
+async def test_audit_verify_catches_tampering_with_the_apps_log(
+    settings: Settings, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from symphony.cli import main
+
+    async with secured(settings, clock) as app:
+        for _ in range(3):
+            await app.call("POST", "/route/plan", "client", json=PLAN)
+        await app.call(
+            "POST", "/control/kill", "operator", json={"scope": "all", "reason": "drill"}
+        )
+    data = ["--data-dir", str(settings.data_dir)]
+    assert main(["audit", "verify", *data]) == 0
+    assert "audit chain ok: 4 record(s)" in capsys.readouterr().out
+    import sqlite3
+
+    with sqlite3.connect(settings.data_dir / "audit.db") as conn:
+        rec_id = conn.execute("SELECT id FROM audit WHERE seq = 2").fetchone()[0]
+        conn.execute("UPDATE audit SET actor = 'someone-else' WHERE seq = 2")
+    assert main(["audit", "verify", *data]) == 1
+    assert f"record 2 ({rec_id}) was modified" in capsys.readouterr().err

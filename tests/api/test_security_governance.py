@@ -55,7 +55,9 @@ async def test_quota_change_is_held_until_two_distinct_approvers(
     own = await prod.call("POST", f"/policy/proposals/{pid}/approve", "approver-1")
     assert own.status_code == 403
     assert "proposer cannot approve" in own.json()["error"]["message"]
-    assert (await prod.call("POST", f"/policy/proposals/{pid}/approve", "operator")).status_code == 403
+    assert (
+        await prod.call("POST", f"/policy/proposals/{pid}/approve", "operator")
+    ).status_code == 403
 
     first = await prod.call("POST", f"/policy/proposals/{pid}/approve", "approver-2")
     assert first.status_code == 200
@@ -99,9 +101,15 @@ async def test_other_changes_apply_directly_in_production(prod: Secured, policy_
     ("what", "edit"),
     [
         ("budget", lambda d: d["tenants"]["default"]["budgets"].update(daily_usd=9.0)),
-        ("power window", lambda d: d["tenants"]["default"]["power_windows"][0].update(duration="2h")),
+        (
+            "power window",
+            lambda d: d["tenants"]["default"]["power_windows"][0].update(duration="2h"),
+        ),
         ("reserve fraction", lambda d: d["policy"]["defaults"].update(reserve_fraction=0.1)),
-        ("route cost cap", lambda d: d["policy"]["routing_rules"][0]["route"].update(max_cost_usd=2.0)),
+        (
+            "route cost cap",
+            lambda d: d["policy"]["routing_rules"][0]["route"].update(max_cost_usd=2.0),
+        ),
         ("window", lambda d: model_entry(d, CLAUDE)["quota"].update(window="6h")),
     ],
 )
@@ -124,7 +132,9 @@ async def test_schedule_change_in_the_windows_file_is_held(prod: Secured, policy
     assert f"policy.schedules[{CLAUDE}].slots[0].at: 05:00 → 05:30" in proposal["governed"]
 
 
-async def test_file_watcher_changes_are_proposed_by_watcher(prod: Secured, policy_dir: Path) -> None:
+async def test_file_watcher_changes_are_proposed_by_watcher(
+    prod: Secured, policy_dir: Path
+) -> None:
     set_cap(policy_dir, 60)
     prod.state.extras["reload_policy"]("watch")
     (proposal,) = (await prod.call("GET", "/policy/proposals", "operator")).json()["items"]
@@ -159,7 +169,9 @@ async def test_restart_does_not_bypass_approval(
     # The files now say 60; a restart must still serve 45 and keep the same proposal.
     async with secured(settings, clock, secrets=keys, governance_mode="production") as app:
         assert await cap(app) == 45
-        items = (await app.call("GET", "/policy/proposals?status=pending", "operator")).json()["items"]
+        items = (await app.call("GET", "/policy/proposals?status=pending", "operator")).json()[
+            "items"
+        ]
         assert [p["id"] for p in items] == [before["id"]]
         for name in ("approver-1", "approver-2"):
             r = await app.call("POST", f"/policy/proposals/{before['id']}/approve", name)

@@ -43,8 +43,8 @@ async def test_kill_denies_at_once_and_unkill_restores(app: Secured) -> None:
     listed = (await app.call("GET", "/control", "operator")).json()["active"]
     assert [(k["scope"], k["target"]) for k in listed] == [("provider", "anthropic")]
 
-    r = await app.call("POST", "/control/unkill", "operator",
-                       json={"scope": "provider", "target": "anthropic", "reason": "fixed"})  # fmt: skip
+    lift = {"scope": "provider", "target": "anthropic", "reason": "fixed"}
+    r = await app.call("POST", "/control/unkill", "operator", json=lift)
     assert r.status_code == 200, r.text
     plan = (await app.call("POST", "/route/plan", "client", json=PLAN)).json()
     codes = [d["code"] for d in candidate(plan, "anthropic/claude-pro")["deny_reasons"]]
@@ -84,7 +84,9 @@ async def test_kill_validates_scope_and_target(app: Secured) -> None:
         r = await app.call("POST", "/control/kill", "operator", json=body)
         assert r.status_code == 422, r.text
         assert message in r.json()["error"]["message"]
-    r = await app.call("POST", "/control/unkill", "operator", json={"scope": "tenant", "target": "default"})
+    r = await app.call(
+        "POST", "/control/unkill", "operator", json={"scope": "tenant", "target": "default"}
+    )
     assert r.status_code == 404
     assert "no active kill for tenant 'default'" in r.json()["error"]["message"]
     r = await app.call("POST", "/control/kill", "client", json={"scope": "all", "reason": "x"})
@@ -98,7 +100,9 @@ async def test_kill_survives_restart(settings: Settings, clock: FixedClock) -> N
         assert (await first.call("POST", "/control/kill", "operator", json=body)).status_code == 200
     async with secured(settings, clock, secrets=keys) as second:
         active = (await second.call("GET", "/control", "operator")).json()["active"]
-        assert [(k["target"], k["reason"]) for k in active] == [("anthropic/claude-pro", "contract review")]
+        assert [(k["target"], k["reason"]) for k in active] == [
+            ("anthropic/claude-pro", "contract review")
+        ]
         plan = (await second.call("POST", "/route/plan", "client", json=PLAN)).json()
         codes = [d["code"] for d in candidate(plan, "anthropic/claude-pro")["deny_reasons"]]
         assert "killed" in codes
@@ -108,7 +112,9 @@ def sse_events(text: str) -> list[tuple[str, Any]]:
     out = []
     for frame in text.replace("\r\n", "\n").split("\n\n"):
         fields = dict(
-            line.split(": ", 1) for line in frame.split("\n") if ": " in line and not line.startswith(":")
+            line.split(": ", 1)
+            for line in frame.split("\n")
+            if ": " in line and not line.startswith(":")
         )
         if "event" in fields:
             out.append((fields["event"], orjson.loads(fields["data"])))
@@ -125,7 +131,9 @@ async def test_kill_cancels_a_stream_in_flight(
             call = asyncio.create_task(app.call("POST", "/route/execute", "client", json=body))
             await asyncio.wait_for(up.first_sent.wait(), 10)
             kill = {"scope": "model", "target": "local/ollama", "reason": "cut it"}
-            assert (await app.call("POST", "/control/kill", "operator", json=kill)).status_code == 200
+            assert (
+                await app.call("POST", "/control/kill", "operator", json=kill)
+            ).status_code == 200
             up.release.set()
             r = await asyncio.wait_for(call, 10)
             assert r.status_code == 200, r.text

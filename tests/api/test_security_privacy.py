@@ -45,14 +45,20 @@ async def test_provider_key_in_an_execute_input_never_leaks(
 
             # Anything published on the bus is scrubbed too (what /events streams).
             app.state.bus.publish("error", {"route": "/x", "message": f"echo {PROVIDER_KEY}"})
-            logging.getLogger("symphony.test").warning("upstream said %s to %s", PROVIDER_KEY, EMAIL)
+            logging.getLogger("symphony.test").warning(
+                "upstream said %s to %s", PROVIDER_KEY, EMAIL
+            )
 
             events = b"\n".join(e.json() for e in app.state.bus.buffer)
             records = await app.state.extras["audit"].query(limit=1000)
             audit_text = orjson.dumps([rec.to_dict() for rec in records]).decode()
             execute = next(rec for rec in records if rec.type == "route.execute")
             assert "[REDACTED:secret]" in orjson.dumps(execute.payload["attempts"]).decode()
-        for where, text in (("events", events.decode()), ("audit", audit_text), ("logs", caplog.text)):
+        for where, text in (
+            ("events", events.decode()),
+            ("audit", audit_text),
+            ("logs", caplog.text),
+        ):
             assert PROVIDER_KEY not in text, where
             assert EMAIL not in text, where
         assert "upstream said [REDACTED:secret] to [REDACTED:email]" in caplog.text

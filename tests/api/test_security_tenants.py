@@ -27,9 +27,13 @@ def assert_tenant_refused(body: dict[str, Any], tenant: str) -> None:
 
 
 async def test_bound_key_plans_for_its_tenant_only(app: Secured) -> None:
-    mine = await app.call("POST", "/route/plan", "client-acme", json={"task": "qa", "tenant": "acme"})
+    mine = await app.call(
+        "POST", "/route/plan", "client-acme", json={"task": "qa", "tenant": "acme"}
+    )
     assert mine.status_code == 200, mine.text
-    other = await app.call("POST", "/route/plan", "client-acme", json={"task": "qa", "tenant": "default"})
+    other = await app.call(
+        "POST", "/route/plan", "client-acme", json={"task": "qa", "tenant": "default"}
+    )
     assert other.status_code == 403
     assert_tenant_refused(other.json(), "default")
     # Omitting the tenant means "default": refused too, rather than silently widened.

@@ -58,7 +58,9 @@ def _since(text: str | None) -> datetime | None:
 async def list_audit(
     state: StateDep,
     request: Request,
-    since: str | None = Query(None, max_length=64, description="ISO 8601 instant, e.g. 2026-11-22T17:00:00Z"),
+    since: str | None = Query(
+        None, max_length=64, description="ISO 8601 instant, e.g. 2026-11-22T17:00:00Z"
+    ),
     type: str | None = Query(None, max_length=64, description="record type, e.g. route.execute"),
     tenant: str | None = Query(None, max_length=64),
     before_seq: int | None = Query(None, ge=1, description="page: records older than this seq"),

@@ -77,7 +77,9 @@ def check_target(state: AppState, scope: str, target: str | None) -> str | None:
 
 
 def _field_error(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{path}: {message}", detail={"fields": [{"path": path, "message": message}]})
+    return ValidationFailed(
+        f"{path}: {message}", detail={"fields": [{"path": path, "message": message}]}
+    )
 
 
 @router.get(
@@ -133,7 +135,9 @@ async def unkill(body: UnkillIn, state: StateDep, request: Request) -> Response:
     if audit is not None:
         await audit.append("control.unkill", payload, actor=actor, tenant=_tenant(payload))
     state.bus.publish("control.unkill", payload)
-    return json_response({"unkilled": lifted.to_dict(), "active": [k.to_dict() for k in ks.active()]})
+    return json_response(
+        {"unkilled": lifted.to_dict(), "active": [k.to_dict() for k in ks.active()]}
+    )
 
 
 def _tenant(payload: dict[str, Any]) -> str | None:

@@ -18,7 +18,8 @@ from symphony.security.governance import APPROVALS_NEEDED, Governance
 router = APIRouter(tags=["policy"])
 
 PROPOSAL_EXAMPLE: dict[str, Any] = {
-    "id": "prop_Zm9vYmFyYmF6", "seq": 1, "status": "pending", "created_at": "2026-11-22T17:00:00+00:00",
+    "id": "prop_Zm9vYmFyYmF6", "seq": 1, "status": "pending",
+    "created_at": "2026-11-22T17:00:00+00:00",
     "proposer": "ops-oncall", "trigger": "api", "base_version": "f8ef309224ee3aea",
     "candidate_version": "0b1d2c3e4f5a6b7c", "approvals": [], "approvals_needed": APPROVALS_NEEDED,
     "diff": ["policy.models[anthropic/claude-pro].quota.cap: 45 → 60"],

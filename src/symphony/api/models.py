@@ -10,6 +10,7 @@ from starlette.responses import Response
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
 from symphony.api.schemas import ObservationIn, example
+from symphony.api.execute import actor_of
 from symphony.api.security import require_tenant
 from symphony.errors import UnknownModelError, UnknownTenantError, ValidationFailed
 
@@ -48,7 +49,7 @@ async def get_model(name: str, state: StateDep, request: Request, tenant: str = 
 
 
 @router.post("/windows/{name:path}/observe", summary="Feed a window observation (operator): reset instant, remaining, cap", responses={**example({"model": "anthropic/claude-pro", "learned": {"source": "learned"}, "window": MATRIX_EXAMPLE["items"][0]["window"]}), 404: {"description": "Unknown model"}})
-async def observe(name: str, body: ObservationIn, state: StateDep) -> Response:
+async def observe(name: str, body: ObservationIn, state: StateDep, request: Request) -> Response:
     snapshot = state.policy.snapshot
     if snapshot.model(name) is None:
         raise UnknownModelError(f"unknown model '{name}'")
@@ -67,5 +68,5 @@ async def observe(name: str, body: ObservationIn, state: StateDep) -> Response:
     state.bus.publish("window.update", {"model": name, "source": body.source, "window": ws.to_dict()})
     audit = state.extras.get("audit")
     if audit is not None:
-        await audit.append("window.observe", {"model": name, "observation": body.model_dump(mode="json")})
+        await audit.append("window.observe", {"model": name, "observation": body.model_dump(mode="json")}, actor=actor_of(request))
     return json_response({"model": name, "learned": learned.to_json(), "window": ws.to_dict()})

@@ -1,16 +1,10 @@
 """Pure-ASGI security on the hot path: API keys and roles, rate limits, CORS, security headers.
 
 One middleware does it all so a request pays one extra call, one pass over its headers,
-one dict lookup for its route's guard, one SHA-256 + dict lookup for its key and one token
-bucket step; every response header it adds is precomputed bytes.
-
-Who may call what is declared in `ROUTE_PERMISSIONS` ("METHOD /path template" →
-permission). A route missing from it needs the admin role (and a test fails until it is
-mapped). Public without a key: `settings.public_paths` (default `/status/health.json` and
-`/metrics`), the OpenAPI document and its viewers (`/openapi.json`, `/docs`, `/redoc`: the
-schema is not a secret, and schema-driven clients need it), and the console page and its
-static files under `/console` (the page asks for a key; every API call it makes needs one).
-Unknown paths need a valid key before they get their 404, so nothing answers 2xx unasked.
+one dict lookup for its route's guard (`symphony.api.permissions`), one SHA-256 + dict
+lookup for its key and one token bucket step; every response header it adds is
+precomputed bytes. Rate limits apply when authentication is on (per key, or per client
+address without a valid key); the open loopback demo has no keys to limit by.
 """
 
 from __future__ import annotations
@@ -19,51 +13,18 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-import fastapi.routing
 import orjson
 from fastapi import Request
-from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from symphony.api.permissions import DOCS_PATHS, Guard, RouteTable, app_routes
 from symphony.errors import ForbiddenError
 from symphony.events.bus import EventBus
 from symphony.metrics.registry import Metrics
 from symphony.security.governance import current_actor
 from symphony.security.keys import ApiKey, KeyStore
 from symphony.security.ratelimit import RateLimiter, Verdict
-from symphony.security.roles import PERMISSION_ROLE, Permission, Role
 from symphony.settings import Settings
-
-PUBLIC = "public"
-ROUTE_PERMISSIONS: dict[str, Permission | str] = {
-    "POST /route/plan": "route.plan",
-    "POST /route/execute": "route.execute",
-    "POST /v1/chat/completions": "v1",
-    "GET /v1/models": "v1",
-    "GET /models": "models.read",
-    "GET /models/{name:path}": "models.read",
-    "POST /windows/{name:path}/observe": "windows.observe",
-    "GET /status/health.json": "status.read",
-    "GET /status/burndown.json": "status.read",
-    "GET /events": "status.read",
-    "GET /metrics": "status.read",
-    "GET /policy": "status.read",
-    "POST /policy/reload": "policy.reload",
-    "GET /policy/proposals": "policy.propose",
-    "GET /policy/proposals/{proposal_id}": "policy.propose",
-    "POST /policy/proposals/{proposal_id}/approve": "policy.approve",
-    "GET /control": "control.kill",
-    "POST /control/kill": "control.kill",
-    "POST /control/unkill": "control.kill",
-    "GET /audit": "audit.read",
-    "GET /audit/{audit_id}": "audit.read",
-    "GET /openapi.json": PUBLIC,
-    "GET /docs": PUBLIC,
-    "GET /docs/oauth2-redirect": PUBLIC,
-    "GET /redoc": PUBLIC,
-}
-PUBLIC_PREFIXES = ("/console",)
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 
 SEED_CONNECT_SRC = ("http://127.0.0.1:8787", "http://127.0.0.1:4000", "http://127.0.0.1:11434")
 DOCS_CDN = "https://cdn.jsdelivr.net"
@@ -76,95 +37,6 @@ ALLOW_HEADERS = (
     "x-symphony-task, x-symphony-loa, x-symphony-tenant"
 )
 Headers = list[tuple[bytes, bytes]]
-
-
-class Guard:
-    """What a route needs: None for public, else the least role (and why, for messages)."""
-
-    __slots__ = ("need", "permission")
-
-    def __init__(self, need: Role | None, permission: str) -> None:
-        self.need = need
-        self.permission = permission
-
-
-PUBLIC_GUARD = Guard(None, PUBLIC)
-UNKNOWN_GUARD = Guard("client", "any valid key")  # unknown paths: authenticate, then 404
-
-
-def guard_for(key: str, path: str, public_paths: Iterable[str]) -> Guard:
-    """The guard for one "METHOD /path" route key (unmapped → admin)."""
-    if path in public_paths or path.startswith(PUBLIC_PREFIXES):
-        return PUBLIC_GUARD
-    permission = ROUTE_PERMISSIONS.get(key)
-    if permission is None:
-        return Guard("admin", f"unmapped route {key}")
-    if permission == PUBLIC:
-        return PUBLIC_GUARD
-    return Guard(PERMISSION_ROLE[permission], permission)  # type: ignore[index]
-
-
-def app_routes(app: Any) -> list[tuple[str, set[str] | None]]:
-    """(path template, methods or None for mounts) of every route the app serves."""
-    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
-    routes = list(iterate(app.routes)) if iterate is not None else list(app.routes)
-    out: list[tuple[str, set[str] | None]] = []
-    for route in routes:
-        path = getattr(route, "path", None)
-        if path is not None:
-            methods = getattr(route, "methods", None)
-            out.append((path, set(methods) if methods else None))
-    return out
-
-
-class RouteTable:
-    """Path → method → Guard: exact paths in a dict, templated ones tried by prefix."""
-
-    def __init__(self, routes: list[tuple[str, set[str] | None]], public: Iterable[str]) -> None:
-        public_paths = frozenset(public)
-        self.public = public_paths
-        self.exact: dict[str, dict[str, Guard]] = {}
-        self.patterns: list[tuple[str, Any, dict[str, Guard]]] = []
-        templated: dict[str, dict[str, Guard]] = {}
-        for path, methods in routes:
-            regex = None
-            if "{" in path:
-                regex, _, _ = compile_path(path)
-            for method in methods or {"*"}:
-                verb = "GET" if method == "HEAD" else method
-                guard = guard_for(f"{verb} {path}", path, public_paths)
-                if methods is None:
-                    templated.setdefault(path, {})["*"] = guard
-                    self.patterns.append((path, None, templated[path]))
-                elif regex is None:
-                    self.exact.setdefault(path, {}).setdefault(method, guard)
-                else:
-                    if path not in templated:
-                        templated[path] = {}
-                        self.patterns.append((path.split("{", 1)[0], regex, templated[path]))
-                    templated[path].setdefault(method, guard)
-
-    def lookup(self, method: str, path: str) -> Guard:
-        if path in self.public:
-            return PUBLIC_GUARD
-        guards = self.exact.get(path)
-        if guards is None:
-            for prefix, regex, candidates in self.patterns:
-                if path.startswith(prefix) and (regex is None or regex.match(path)):
-                    guards = candidates
-                    break
-            else:
-                return PUBLIC_GUARD if path.startswith(PUBLIC_PREFIXES) else UNKNOWN_GUARD
-        guard = guards.get(method) or guards.get("*")
-        if guard is None and method == "HEAD":
-            guard = guards.get("GET")
-        # A known path with another method: authenticate, then the router answers 405.
-        return guard if guard is not None else _least(guards.values())
-
-
-def _least(guards: Iterable[Guard]) -> Guard:
-    needs = [g for g in guards if g.need is None]
-    return needs[0] if needs else UNKNOWN_GUARD
 
 
 def csp(script_src: Iterable[str], connect_src: Iterable[str]) -> str:
@@ -210,9 +82,7 @@ class SecurityRuntime:
         if wildcard:
             self.cors_any = _b([("access-control-allow-origin", "*"), *self._expose()])
         self.cors: dict[bytes, Headers] = {
-            origin.encode("latin-1"): _b(
-                [("access-control-allow-origin", origin), *self._expose()]
-            )
+            origin.encode("latin-1"): _b([("access-control-allow-origin", origin), *self._expose()])
             for origin in settings.cors_origins
             if origin != "*"
         }
@@ -296,11 +166,16 @@ class SecurityMiddleware:
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.get("headers") or []
-                if any(name in own for name, _ in headers):
-                    present = {name for name, _ in headers}
-                    message["headers"] = [*headers, *(h for h in extra if h[0] not in present)]
+                if not isinstance(headers, list):  # any iterable is valid ASGI
+                    headers = list(headers)
+                for name, _ in headers:
+                    if name in own:  # the route set its own (e.g. the console's CSP): keep it
+                        present = {name for name, _ in headers}
+                        headers = [*headers, *(h for h in extra if h[0] not in present)]
+                        break
                 else:
-                    message["headers"] = [*headers, *extra]
+                    headers = [*headers, *extra]
+                message["headers"] = headers
             await send(message)
 
         if not rt.auth_enabled:  # open demo mode: no keys, so nothing to limit per key

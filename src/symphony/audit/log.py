@@ -64,7 +64,7 @@ from symphony.audit.records import (
 from symphony.audit.verify import VerifyResult, verify_chain
 from symphony.clock import Clock
 from symphony.errors import StoreError, SymphonyError, ValidationFailed
-from symphony.store.sqlite import SqliteWriter, Statement
+from symphony.store.sqlite import Durability, SqliteWriter, Statement
 
 __all__ = ["AUDIT_DB_NAME", "AUDIT_SCHEMA", "MAX_QUERY_LIMIT", "AuditLog"]
 
@@ -108,9 +108,12 @@ class AuditLog:
         self._thread.start()
 
     @classmethod
-    def open(cls, data_dir: Path, clock: Clock, hmac_secret: str | None = None) -> AuditLog:
+    def open(
+        cls, data_dir: Path, clock: Clock, hmac_secret: str | None = None,
+        durability: Durability = "process",
+    ) -> AuditLog:
         """Open (creating if needed) data_dir/audit.db with its own writer."""
-        writer = SqliteWriter(data_dir / AUDIT_DB_NAME, AUDIT_SCHEMA)
+        writer = SqliteWriter(data_dir / AUDIT_DB_NAME, AUDIT_SCHEMA, durability)
         try:
             log = cls(writer, clock, hmac_secret=hmac_secret)
         except BaseException:

@@ -27,8 +27,12 @@ def register(sub: Any) -> None:
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
 
     create = keys_sub.add_parser("create", help="create a key; prints the secret once, last line")
-    create.add_argument("--role", required=True, choices=ROLES, help="client|operator|approver|admin")
-    create.add_argument("--name", required=True, help="a unique name among active keys (e.g. ci-bot)")
+    create.add_argument(
+        "--role", required=True, choices=ROLES, help="client|operator|approver|admin"
+    )
+    create.add_argument(
+        "--name", required=True, help="a unique name among active keys (e.g. ci-bot)"
+    )
     create.add_argument(
         "--tenant", action="append", default=[], metavar="T",
         help="bind the key to tenant T (repeatable; a client key defaults to 'default')",
@@ -50,8 +54,8 @@ def register(sub: Any) -> None:
     audit = sub.add_parser("audit", help="the hash-chained audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_sub.add_parser(
-        "verify", help="walk the chain; exit 1 naming the first modified, deleted or reordered record"
-    )  # fmt: skip
+        "verify", help="walk the chain; exit 1 naming the first bad (modified/deleted) record"
+    )
     add_data_option(verify)
     verify.set_defaults(handler=run_verify)
 
@@ -160,7 +164,10 @@ def run_verify(args: argparse.Namespace) -> int:
         return _fail(exc.message)
     if not result.ok:
         print(f"audit chain BROKEN in {db}: {result.problem}", file=sys.stderr)
-        print(f"{result.checked} record(s) verified before record {result.first_bad_seq}", file=sys.stderr)
+        print(
+            f"{result.checked} record(s) verified before record {result.first_bad_seq}",
+            file=sys.stderr,
+        )
         return 1
     print(f"audit chain ok: {result.checked} record(s) in {db}")
     print(f"head: seq {result.head_seq} hash {result.head_hash}")

@@ -14,7 +14,11 @@ from symphony.policy.model import ModelSpec
 from symphony.providers.base import Usage
 from symphony.providers.errors import ProviderError
 from symphony.routing.stats import LatencyStats
-from symphony.windows.headers import parse_gemini_429_body, parse_rate_limit_headers, parse_retry_after
+from symphony.windows.headers import (
+    parse_gemini_429_body,
+    parse_rate_limit_headers,
+    parse_retry_after,
+)
 from symphony.windows.service import WindowService
 from symphony.windows.usage import UsageEvent
 
@@ -35,7 +39,7 @@ class Accountant:
         self.bus = bus
         self.metrics = metrics
         self.stats = stats
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[float]] = set()
 
     async def record_usage(self, spec: ModelSpec, tenant: str, usage: Usage, now: datetime, audit_id: str | None) -> float:
         """Durably count one attempt's usage against the model's windows; returns its cost."""

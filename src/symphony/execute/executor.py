@@ -8,10 +8,11 @@ lists each attempt, never a bare 500.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from symphony.clock import Clock
 from symphony.errors import UpstreamFailedError
@@ -20,7 +21,14 @@ from symphony.execute.planning import PlannedWork, PlanningService, new_id
 from symphony.execute.request import Attempt, ExecuteRequest
 from symphony.execute.result import Outcome, build_result
 from symphony.policy.model import ModelSpec
-from symphony.providers.base import ChatRequest, StreamDelta, StreamEnd, StreamStart, Usage
+from symphony.providers.base import (
+    ChatRequest,
+    StreamDelta,
+    StreamEnd,
+    StreamEvent,
+    StreamStart,
+    Usage,
+)
 from symphony.providers.errors import ProviderError
 from symphony.providers.pool import ProviderPool
 from symphony.routing.candidate import Candidate
@@ -39,6 +47,8 @@ class Executor:
         self.clock = clock
         self.audit = audit
         self.accountant = Accountant(planning.windows, planning.bus, planning.metrics, planning.stats)
+        # Set by the app: the redactor for text leaving the process (the result's `logs`).
+        self.redact: Callable[[str], str] | None = None
 
     # --- planning -------------------------------------------------------------------
     def plan(self, req: ExecuteRequest) -> PlannedWork:
@@ -74,7 +84,7 @@ class Executor:
             if retry_after is None or retry_after > req.retry.max_retry_after_s:
                 return None
             return retry_after
-        return req.retry.backoff_s * (2 ** attempt)
+        return req.retry.backoff_s * 2.0**attempt
 
     # --- non-streaming --------------------------------------------------------------
     async def run(self, req: ExecuteRequest) -> dict[str, Any]:
@@ -113,7 +123,8 @@ class Executor:
 
     # --- streaming ------------------------------------------------------------------
     async def stream(self, req: ExecuteRequest) -> AsyncIterator[tuple[str, Any]]:
-        """Yield ("model", name) when a model starts answering, ("delta", text) pieces, then
+        """Yield ("model", {model, attempts}) when a model starts answering (attempts so far,
+        this one included: no attempt follows once text flowed), ("delta", text) pieces, then
         one ("result", body). Plan errors raise before anything is yielded."""
         started = time.perf_counter()
         work = self.plan(req)
@@ -133,13 +144,19 @@ class Executor:
                 stopped: str | None = None
                 finished = False
                 accounted = False
-                events = self.pool.for_model(spec).stream(chat)
+                # Provider.stream is an async generator (see its contract): closing it hangs up.
+                provider = self.pool.for_model(spec)
+                events = cast("AsyncGenerator[StreamEvent, None]", provider.stream(chat))
                 try:
                     async for event in events:
                         if isinstance(event, StreamDelta):
+                            if self.planning.killed(spec, outcome.tenant):  # kill switch: stop now
+                                stopped = "killed"
+                                break
                             if not pieces:
                                 self.planning.metrics.ttft.labels(spec.name).observe(time.perf_counter() - t0)
-                                yield ("model", spec.name)
+                                tries = len(outcome.attempts) + 1  # final: text now flows
+                                yield ("model", {"model": spec.name, "attempts": tries})
                             pieces.append(event.text)
                             chars += len(event.text)
                             yield ("delta", event.text)
@@ -169,10 +186,9 @@ class Executor:
                     await asyncio.sleep(wait)
                     continue
                 finally:
-                    try:
+                    # Cancelled again at once when the client left (anyio cancels every await).
+                    with contextlib.suppress(ProviderError, asyncio.CancelledError):
                         await events.aclose()
-                    except (ProviderError, asyncio.CancelledError):
-                        pass
                     if not finished and stopped is None and not accounted:
                         # The client went away: the upstream is closed; account what was used.
                         used = Usage(prompt_tokens, estimate_tokens(chars))
@@ -190,7 +206,7 @@ class Executor:
     # --- conclusion -----------------------------------------------------------------
     async def _conclude(self, outcome: Outcome, req: ExecuteRequest, started: float) -> dict[str, Any]:
         latency_ms = (time.perf_counter() - started) * 1000
-        body = build_result(outcome, req, latency_ms)
+        body = build_result(outcome, req, latency_ms, self.redact)
         model = outcome.model or "none"
         metrics = self.planning.metrics
         metrics.execute_latency.labels(model, outcome.tenant).observe(latency_ms / 1000)
@@ -206,7 +222,7 @@ class Executor:
 
     async def _fail(self, outcome: Outcome, req: ExecuteRequest, started: float) -> dict[str, Any]:
         latency_ms = (time.perf_counter() - started) * 1000
-        body = build_result(outcome, req, latency_ms)
+        body = build_result(outcome, req, latency_ms, self.redact)
         self.planning.metrics.errors.labels("/route/execute", "all_candidates_failed").inc()
         await self._audit(outcome, req, body["audit"])
         self.planning.bus.publish("error", {"route": "/route/execute", "code": "all_candidates_failed", "audit_id": outcome.audit_id, "attempts": len(outcome.attempts)})

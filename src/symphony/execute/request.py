@@ -8,6 +8,8 @@ from typing import Any
 from symphony.providers.base import ChatMessage
 from symphony.routing.request import PlanRequest
 
+DEFAULT_TIMEOUT_S = 60.0  # per attempt: a whole completion, or each silence in a stream
+
 
 @dataclass(frozen=True, slots=True)
 class Sampling:
@@ -37,7 +39,7 @@ class ExecuteRequest:
     sampling: Sampling = field(default_factory=Sampling)
     cost_guard: CostGuard = field(default_factory=CostGuard)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    timeout_s: float = 60.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
     actor: str | None = None
     audit_id: str | None = None  # pre-allocated so streaming responses can name it up front
 

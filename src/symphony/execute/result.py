@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +59,7 @@ def _reason(outcome: Outcome) -> str:
     return "; ".join(c.why[:3])
 
 
-def build_result(outcome: Outcome, req: ExecuteRequest, latency_ms: float) -> dict[str, Any]:
+def build_result(outcome: Outcome, req: ExecuteRequest, latency_ms: float, redact: Callable[[str], str] | None = None) -> dict[str, Any]:
     c = outcome.candidate
     work = outcome.work
     reason = _reason(outcome)
@@ -77,7 +78,10 @@ def build_result(outcome: Outcome, req: ExecuteRequest, latency_ms: float) -> di
         "finish_reason": outcome.finish_reason,
     }
     logs = [f"plan {work.plan_id}: primary {work.plan.primary.name if work.plan.primary else 'none'}, fallbacks {', '.join(f.name for f in work.plan.fallbacks) or 'none'}"]
-    logs += [f"attempt {i + 1}: {a.model} {a.outcome} ({a.reason[:160]})" for i, a in enumerate(outcome.attempts)]
+    attempts = [f"attempt {i + 1}: {a.model} {a.outcome} ({a.reason[:160]})" for i, a in enumerate(outcome.attempts)]
+    # Attempt reasons carry upstream text (errors may echo the prompt): mask secrets/PII.
+    # The plan line holds only ids and policy model names.
+    logs += [redact(line) for line in attempts] if redact is not None else attempts
     return {
         "audit_id": outcome.audit_id,
         "latency_ms": round(latency_ms, 1),

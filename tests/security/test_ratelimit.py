@@ -1,0 +1,79 @@
+"""Token buckets with a hand-driven clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from symphony.security.ratelimit import RateLimiter
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_burst_then_refill_at_the_rate() -> None:
+    now = Ticks()
+    limiter = RateLimiter(2.0, 4, now=now)
+    assert [limiter.take("k") for _ in range(4)] == [None] * 4
+    verdict = limiter.take("k")
+    assert verdict is not None
+    assert verdict.retry_after_s == pytest.approx(0.5)
+    assert verdict.retry_after_header == "1"
+    now.t += 0.5  # one token back
+    assert limiter.take("k") is None
+    assert limiter.take("k") is not None
+    now.t += 100  # refills to the burst, never beyond
+    assert limiter.remaining("k") == 4
+
+
+def test_callers_have_separate_buckets() -> None:
+    limiter = RateLimiter(1.0, 1, now=Ticks())
+    assert limiter.take("a") is None
+    assert limiter.take("a") is not None
+    assert limiter.take("b") is None
+
+
+def test_refusals_spend_nothing() -> None:
+    now = Ticks()
+    limiter = RateLimiter(1.0, 1, now=now)
+    limiter.take("k")
+    for _ in range(10):
+        assert limiter.take("k") is not None
+    now.t += 1.0
+    assert limiter.take("k") is None  # hammering did not push the refill further away
+
+
+def test_zero_rate_disables_the_limiter() -> None:
+    limiter = RateLimiter(0, 1, now=Ticks())
+    assert all(limiter.take("k") is None for _ in range(1000))
+
+
+def test_policy_header_names_quota_and_window() -> None:
+    assert RateLimiter(200, 400).policy_header == '"default";q=400;w=2'
+
+
+def test_announce_at_most_once_per_second_per_caller() -> None:
+    now = Ticks()
+    limiter = RateLimiter(1.0, 1, now=now)
+    assert limiter.should_announce("k") is True
+    assert limiter.should_announce("k") is False
+    assert limiter.should_announce("other") is True
+    now.t += 1.0
+    assert limiter.should_announce("k") is True
+
+
+def test_the_table_stays_bounded() -> None:
+    now = Ticks()
+    limiter = RateLimiter(10.0, 1, now=now, max_callers=100)
+    for i in range(100):
+        limiter.take(f"ip{i}")
+    now.t += 1.0  # everyone idle long enough to be full again
+    limiter.take("newcomer")
+    assert len(limiter._buckets) == 1
+    for i in range(500):
+        limiter.take(f"busy{i}")
+    assert len(limiter._buckets) <= 100
