@@ -63,5 +63,7 @@ async def harness(settings: Settings, clock: FixedClock) -> AsyncIterator[AppHar
     app = create_app(settings, clock=clock, environ={})
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://symphony.test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://symphony.test"
+        ) as client:
             yield AppHarness(app, client)

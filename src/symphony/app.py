@@ -19,21 +19,25 @@ from symphony.api import control as control_api
 from symphony.api import events as events_api
 from symphony.api import execute as execute_api
 from symphony.api import governance as governance_api
-from symphony.api import openai_compat as openai_api
 from symphony.api import metrics as metrics_api
 from symphony.api import models as models_api
+from symphony.api import openai_compat as openai_api
 from symphony.api import plan as plan_api
 from symphony.api import policy as policy_api
 from symphony.api import status as status_api
-from symphony.api.security import SecurityMiddleware, SecurityRuntime
 from symphony.api.errors import install_error_handlers
 from symphony.api.limits import BodyLimitMiddleware
+from symphony.api.security import SecurityMiddleware, SecurityRuntime
 from symphony.api.state import AppState
 from symphony.clock import Clock, SystemClock
 from symphony.console.router import router as console_router
 from symphony.events.bus import EventBus
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
+from symphony.governance.governance import Governance, current_actor
+from symphony.governance.killswitch import KillSwitch
+from symphony.governance.policy_diff import diff_snapshots
+from symphony.governance.privacy import Privacy, RedactingAuditLog
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore, ReloadResult
@@ -42,11 +46,7 @@ from symphony.providers.credentials import Credentials
 from symphony.providers.health import probe_all
 from symphony.providers.pool import ProviderPool
 from symphony.routing.stats import LatencyStats
-from symphony.security.governance import Governance, current_actor
 from symphony.security.keys import KeyStore
-from symphony.security.killswitch import KillSwitch
-from symphony.security.policy_diff import diff_snapshots
-from symphony.security.privacy import Privacy, RedactingAuditLog
 from symphony.settings import Settings
 from symphony.windows.ledger import SqliteUsageStore
 from symphony.windows.service import WindowService
@@ -69,19 +69,27 @@ def rebase(snapshot: PolicySnapshot, old: str, new: str) -> PolicySnapshot:
     from dataclasses import replace
 
     models = tuple(
-        replace(m, endpoint=replace(m.endpoint, base_url=new + m.endpoint.base_url[len(old):]))
-        if m.endpoint is not None and m.endpoint.base_url.startswith(old) else m
+        replace(m, endpoint=replace(m.endpoint, base_url=new + m.endpoint.base_url[len(old) :]))
+        if m.endpoint is not None and m.endpoint.base_url.startswith(old)
+        else m
         for m in snapshot.models
     )
     return replace(snapshot, models=models, models_by_name={m.name: m for m in models})
 
 
-def build_state(settings: Settings, clock: Clock, environ: dict[str, str] | None = None, sim_base: str | None = None) -> AppState:
+def build_state(
+    settings: Settings,
+    clock: Clock,
+    environ: dict[str, str] | None = None,
+    sim_base: str | None = None,
+) -> AppState:
     """Construct every service (no network, no tasks); the lifespan starts them."""
     transform = None
     if sim_base is not None:
+
         def transform(snap: PolicySnapshot) -> PolicySnapshot:
             return rebase(snap, DEMO_SIM_BASE, sim_base)
+
     policy = PolicyStore(settings.policy_file, settings.windows_file, clock, transform=transform)
     policy.load_initial()
     usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
@@ -100,11 +108,25 @@ def build_state(settings: Settings, clock: Clock, environ: dict[str, str] | None
     planning = PlanningService(policy, windows, stats, bus, metrics, credentials, clock)
     if sim_base is not None:
         planning.simulated_prefixes = (sim_base,)
-    audit = RedactingAuditLog.open_with(settings.data_dir, clock, privacy, hmac_secret=settings.audit_hmac_secret, durability=settings.durability)
+    audit = RedactingAuditLog.open_with(
+        settings.data_dir,
+        clock,
+        privacy,
+        hmac_secret=settings.audit_hmac_secret,
+        durability=settings.durability,
+    )
     executor = Executor(planning, ProviderPool(credentials), clock, audit)
     state = AppState(
-        settings=settings, clock=clock, policy=policy, usage_store=usage_store, windows=windows,
-        stats=stats, bus=bus, metrics=metrics, credentials=credentials, planning=planning,
+        settings=settings,
+        clock=clock,
+        policy=policy,
+        usage_store=usage_store,
+        windows=windows,
+        stats=stats,
+        bus=bus,
+        metrics=metrics,
+        credentials=credentials,
+        planning=planning,
     )
     state.extras.update(audit=audit, executor=executor)
     build_security(state, privacy)
@@ -120,12 +142,21 @@ def build_security(state: AppState, privacy: Privacy) -> None:
     keys = KeyStore.open(settings.data_dir, clock)
     killswitch = KillSwitch.open(settings.data_dir, clock)
     state.planning.killed = killswitch.check
-    governance = Governance(settings.data_dir, state.policy, clock, mode=settings.governance_mode, audit=audit, publish=state.bus.publish)
+    governance = Governance(
+        settings.data_dir,
+        state.policy,
+        clock,
+        mode=settings.governance_mode,
+        audit=audit,
+        publish=state.bus.publish,
+    )
     state.extras.update(keys=keys, killswitch=killswitch, governance=governance, privacy=privacy)
     state.extras["executor"].redact = privacy.text
     refresh_secrets(state)
 
-    def applied(before: PolicySnapshot, after: PolicySnapshot, trigger: str, actor: str | None) -> None:
+    def applied(
+        before: PolicySnapshot, after: PolicySnapshot, trigger: str, actor: str | None
+    ) -> None:
         state.metrics.set_policy_version(after.version)
         state.bus.publish("policy.update", {"trigger": trigger, "version": after.version})
         policy_changed(state, before, after, trigger, actor)
@@ -138,14 +169,24 @@ def build_security(state: AppState, privacy: Privacy) -> None:
 def refresh_secrets(state: AppState) -> None:
     """Mask every configured provider key value (the policy names which env vars hold them)."""
     state.credentials.refresh()
-    state.extras["privacy"].set_secrets(state.credentials.all_values(list(state.policy.snapshot.models)))
+    state.extras["privacy"].set_secrets(
+        state.credentials.all_values(list(state.policy.snapshot.models))
+    )
 
 
-def policy_changed(state: AppState, before: PolicySnapshot, after: PolicySnapshot, trigger: str, actor: str | None) -> None:
+def policy_changed(
+    state: AppState, before: PolicySnapshot, after: PolicySnapshot, trigger: str, actor: str | None
+) -> None:
     """Audit an applied policy change (synchronously: durable before the reload answers)."""
     refresh_secrets(state)
     diff = [str(line) for line in diff_snapshots(before, after)]
-    payload = {"trigger": trigger, "from": before.version, "to": after.version, "diff": diff[:200], "diff_lines": len(diff)}
+    payload = {
+        "trigger": trigger,
+        "from": before.version,
+        "to": after.version,
+        "diff": diff[:200],
+        "diff_lines": len(diff),
+    }
     state.extras["audit"].append_sync("policy.change", payload, actor=actor or trigger)
 
 
@@ -156,16 +197,31 @@ def make_reloader(state: AppState) -> Callable[[str], ReloadResult]:
         result = state.policy.reload()
         if not result.ok:
             state.metrics.policy_reload.labels("rejected").inc()
-            state.bus.publish("policy.rejected", {"trigger": trigger, "errors": list(result.errors), "kept_version": result.version})
-            log.warning("policy change rejected; keeping %s: %s", result.version, "; ".join(result.errors))
-            state.extras["audit"].append_sync("policy.reject", {"trigger": trigger, "kept_version": result.version, "errors": list(result.errors)[:50]}, actor=actor[0] if actor else trigger)
+            state.bus.publish(
+                "policy.rejected",
+                {"trigger": trigger, "errors": list(result.errors), "kept_version": result.version},
+            )
+            log.warning(
+                "policy change rejected; keeping %s: %s", result.version, "; ".join(result.errors)
+            )
+            state.extras["audit"].append_sync(
+                "policy.reject",
+                {
+                    "trigger": trigger,
+                    "kept_version": result.version,
+                    "errors": list(result.errors)[:50],
+                },
+                actor=actor[0] if actor else trigger,
+            )
         else:
             state.metrics.policy_reload.labels("ok").inc()
             if result.changed:
                 state.metrics.set_policy_version(result.version)
                 state.bus.publish("policy.update", {"trigger": trigger, "version": result.version})
                 log.info("policy %s applied (%s)", result.version, trigger)
-                policy_changed(state, before, state.policy.snapshot, trigger, actor[0] if actor else None)
+                policy_changed(
+                    state, before, state.policy.snapshot, trigger, actor[0] if actor else None
+                )
             elif not result.errors:
                 state.extras["governance"].files_match_active()
         return result
@@ -189,14 +245,26 @@ async def _probe_loop(state: AppState, stop: asyncio.Event) -> None:
     settings = state.settings
     while not stop.is_set():
         try:
-            state.health.update(await probe_all(state.policy.snapshot, state.credentials, state.clock, settings.health_probe_timeout_s))
+            state.health.update(
+                await probe_all(
+                    state.policy.snapshot,
+                    state.credentials,
+                    state.clock,
+                    settings.health_probe_timeout_s,
+                )
+            )
         except Exception:  # a probe failure must never kill the loop
             log.exception("health probe failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), settings.health_probe_interval_s)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None, environ: dict[str, str] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    environ: dict[str, str] | None = None,
+) -> FastAPI:
     """Build the FastAPI app; nothing runs until the lifespan starts."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
@@ -209,7 +277,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         if settings.demo:
             from symphony.simulator import load_simulator_config, start_simulator
 
-            simulator = await start_simulator(load_simulator_config(None), port=settings.simulator_port)
+            simulator = await start_simulator(
+                load_simulator_config(None), port=settings.simulator_port
+            )
             sim_base = simulator.base_url
             log.info("demo: provider simulator on %s", sim_base)
         state = build_state(settings, clock, environ, sim_base)
@@ -222,9 +292,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         state.extras["privacy"].install_logging()
         tasks.append(asyncio.create_task(_keys_loop(state, stop), name="keys-refresh"))
         if settings.watch_policy:
-            files = [settings.policy_file] + ([settings.windows_file] if settings.windows_file else [])
+            files = [settings.policy_file] + (
+                [settings.windows_file] if settings.windows_file else []
+            )
             reload = state.extras["reload_policy"]
-            tasks.append(asyncio.create_task(watch_policy(files, lambda: reload("watch"), stop), name="policy-watch"))
+            tasks.append(
+                asyncio.create_task(
+                    watch_policy(files, lambda: reload("watch"), stop), name="policy-watch"
+                )
+            )
         try:
             yield
         finally:
@@ -243,7 +319,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                 await simulator.stop()
 
     app = FastAPI(
-        title="Symphony", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+        title="Symphony",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
         default_response_class=ORJSONResponse,
     )
 
@@ -255,7 +334,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             state.metrics.errors.labels(path, code).inc()
 
     install_error_handlers(app, count_error)
-    for module in (plan_api, execute_api, openai_api, models_api, status_api, events_api, metrics_api, policy_api):
+    for module in (
+        plan_api,
+        execute_api,
+        openai_api,
+        models_api,
+        status_api,
+        events_api,
+        metrics_api,
+        policy_api,
+    ):
         app.include_router(module.router)
     for module in (control_api, audit_api, governance_api):  # security and governance
         app.include_router(module.router)

@@ -38,7 +38,9 @@ class Settings:
     policy_file: Path = Path("config/router.policy.yml")
     windows_file: Path | None = Path("config/model.windows.yml")
     data_dir: Path = Path("data")
-    durability: Durability = "process"  # process: survives kill -9; power: fsync, survives power loss
+    durability: Durability = (
+        "process"  # process: survives kill -9; power: fsync, survives power loss
+    )
     demo: bool = False
     simulator_port: int = 0
     log_level: str = "INFO"

@@ -6,9 +6,9 @@ import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 
+import fastapi
 import httpx
 import pytest
-import fastapi
 from fastapi import FastAPI
 
 from symphony.app import create_app

@@ -9,8 +9,8 @@ import pytest
 
 from symphony.clock import FixedClock
 from symphony.errors import StoreError, ValidationFailed
+from symphony.governance.killswitch import KillSwitch
 from symphony.policy.model import DynamicQuota, ModelSpec
-from symphony.security.killswitch import KillSwitch
 
 CLOCK = FixedClock(datetime(2026, 11, 22, 17, 0, tzinfo=UTC))
 CLAUDE = ModelSpec("anthropic/claude-pro", "anthropic", "hosted", DynamicQuota())

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
+from symphony.governance.policy_diff import diff_snapshots, is_governed
 from symphony.policy.loader import load_policy_files
 from symphony.policy.model import PolicySnapshot
-from symphony.security.policy_diff import diff_snapshots, is_governed
 
 ROOT = Path(__file__).resolve().parents[2] / "config"
 

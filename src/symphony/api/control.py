@@ -15,7 +15,7 @@ from symphony.api.execute import actor_of
 from symphony.api.schemas import example
 from symphony.api.state import AppState
 from symphony.errors import NotFoundError, ValidationFailed
-from symphony.security.killswitch import KillSwitch
+from symphony.governance.killswitch import KillSwitch
 
 router = APIRouter(tags=["control"])
 

@@ -17,7 +17,12 @@ log = logging.getLogger("symphony.api")
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body, default=str), status_code=status, media_type="application/json", headers=headers)
+    return Response(
+        orjson.dumps(body, default=str),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -41,7 +46,13 @@ def _field(e: dict[str, Any]) -> dict[str, Any]:
 def validation_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
     fields = [_field(e) for e in errors]
     summary = "; ".join(f"{f['path']}: {f['message']}" for f in fields[:5])
-    return {"error": {"code": "validation_error", "message": summary or "invalid request", "fields": fields}}
+    return {
+        "error": {
+            "code": "validation_error",
+            "message": summary or "invalid request",
+            "fields": fields,
+        }
+    }
 
 
 def install_error_handlers(app: FastAPI, on_error: Any = None) -> None:
@@ -73,12 +84,26 @@ def install_error_handlers(app: FastAPI, on_error: Any = None) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
         count(request, code)
-        return json_response({"error": {"code": code, "message": str(exc.detail)}}, exc.status_code, getattr(exc, "headers", None))
+        return json_response(
+            {"error": {"code": code, "message": str(exc.detail)}},
+            exc.status_code,
+            getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         count(request, "internal_error")
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return json_response({"error": {"code": "internal_error", "message": f"internal error ({type(exc).__name__}); see server log"}}, 500)
+        return json_response(
+            {
+                "error": {
+                    "code": "internal_error",
+                    "message": f"internal error ({type(exc).__name__}); see server log",
+                }
+            },
+            500,
+        )

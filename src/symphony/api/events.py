@@ -22,11 +22,28 @@ def _sse(event: Event) -> ServerSentEvent:
 @router.get(
     "/events",
     summary="Live event stream (SSE). ?types=a,b filters; Last-Event-ID replays missed events",
-    responses={200: {"description": "text/event-stream; each event has id, event (type) and JSON data {type, at, ...}", "content": {"text/event-stream": {"example": 'id: 42\nevent: route.execute\ndata: {"type":"route.execute","at":"2026-11-22T17:00:00Z","model":"local/ollama","latency_ms":412}\n\n'}}}},
+    responses={
+        200: {
+            "description": (
+                "text/event-stream; each event has id, event (type) and JSON data {type, at, ...}"
+            ),
+            "content": {
+                "text/event-stream": {
+                    "example": (
+                        "id: 42\nevent: route.execute\n"
+                        'data: {"type":"route.execute","at":"2026-11-22T17:00:00Z",'
+                        '"model":"local/ollama","latency_ms":412}\n\n'
+                    )
+                }
+            },
+        }
+    },
 )
 async def events(
     state: StateDep,
-    types: str | None = Query(None, description=f"comma-separated subset of: {', '.join(EVENT_TYPES)}"),
+    types: str | None = Query(
+        None, description=f"comma-separated subset of: {', '.join(EVENT_TYPES)}"
+    ),
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
 ) -> EventSourceResponse:
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
@@ -47,16 +64,31 @@ async def events(
             # Sent at once so clients and proxies see a live stream before the first ping.
             yield ServerSentEvent(comment="connected", retry=3000)
             if too_old:
-                yield ServerSentEvent(data='{"type":"reset","reason":"Last-Event-ID is older than the replay buffer; refetch state"}', event="reset", id=str(bus.next_id - 1))
+                yield ServerSentEvent(
+                    data=(
+                        '{"type":"reset","reason":"Last-Event-ID is older than the replay'
+                        ' buffer; refetch state"}'
+                    ),
+                    event="reset",
+                    id=str(bus.next_id - 1),
+                )
             for event in replay:
                 yield _sse(event)
             async for event in sub:
                 yield _sse(event)
             if sub.dropped:
-                yield ServerSentEvent(data='{"type":"dropped","reason":"client too slow; reconnect with Last-Event-ID"}', event="dropped")
+                yield ServerSentEvent(
+                    data=(
+                        '{"type":"dropped","reason":"client too slow;'
+                        ' reconnect with Last-Event-ID"}'
+                    ),
+                    event="dropped",
+                )
         finally:
             bus.unsubscribe(sub)
             metrics.sse_subscribers.dec()
             metrics.events_dropped.set(bus.dropped_total)
 
-    return EventSourceResponse(stream(), ping=15, send_timeout=30, headers={"X-Accel-Buffering": "no"})
+    return EventSourceResponse(
+        stream(), ping=15, send_timeout=30, headers={"X-Accel-Buffering": "no"}
+    )

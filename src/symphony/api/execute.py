@@ -75,7 +75,21 @@ class ControlsIn(BaseModel):
 class ExecuteIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"task": "qa", "input": "say hello", "loa": 1, "stream": False, "controls": {"sampling": {"temperature": 0.2, "max_tokens": 256}, "cost_guard": {"usd_cap": 0.05, "stop_on_cap": True}, "retry": {"max_attempts": 2, "backoff_s": 0.25}}}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "task": "qa",
+                    "input": "say hello",
+                    "loa": 1,
+                    "stream": False,
+                    "controls": {
+                        "sampling": {"temperature": 0.2, "max_tokens": 256},
+                        "cost_guard": {"usd_cap": 0.05, "stop_on_cap": True},
+                        "retry": {"max_attempts": 2, "backoff_s": 0.25},
+                    },
+                }
+            ]
+        },
     )
     task: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     input: str | None = Field(default=None, max_length=1_500_000)
@@ -95,11 +109,46 @@ class ExecuteIn(BaseModel):
 
 
 RESULT_EXAMPLE: dict[str, Any] = {
-    "audit_id": "aud_Qm9vYmFyYmF6cXV4", "latency_ms": 412.3, "answer": "Hello!", "citations": [], "tickets": [],
-    "logs": ["plan pln_x: primary local/ollama, fallbacks none", "attempt 1: local/ollama ok (stop)"],
-    "decision": {"model": "local/ollama", "provider": "local", "reason": "local-first: no hosted spend; p95 ≈ 400 ms (class default)"},
-    "controls": {"model": {"id": "local/ollama", "provider": "local", "reason": "local-first"}, "sampling": {"temperature": 0.2, "top_p": None, "max_tokens": 256}, "cost_guard": {"usd_cap": 0.05, "stop_on_cap": True}, "retry": {"max_attempts": 2, "backoff_s": 0.25}, "safety": {"loa": 1, "allow_hosted": True}},
-    "audit": {"audit_id": "aud_Qm9vYmFyYmF6cXV4", "plan_id": "pln_x", "policy_version": "f8ef309224ee3aea", "latency_ms": 412.3, "cost_usd": 0.0, "model_usage": {"prompt_tokens": 3, "completion_tokens": 2}, "attempts": [{"model": "local/ollama", "outcome": "ok", "status": 200, "latency_ms": 410.2, "reason": "stop", "kind": None}], "stopped_reason": None},
+    "audit_id": "aud_Qm9vYmFyYmF6cXV4",
+    "latency_ms": 412.3,
+    "answer": "Hello!",
+    "citations": [],
+    "tickets": [],
+    "logs": [
+        "plan pln_x: primary local/ollama, fallbacks none",
+        "attempt 1: local/ollama ok (stop)",
+    ],
+    "decision": {
+        "model": "local/ollama",
+        "provider": "local",
+        "reason": "local-first: no hosted spend; p95 ≈ 400 ms (class default)",
+    },
+    "controls": {
+        "model": {"id": "local/ollama", "provider": "local", "reason": "local-first"},
+        "sampling": {"temperature": 0.2, "top_p": None, "max_tokens": 256},
+        "cost_guard": {"usd_cap": 0.05, "stop_on_cap": True},
+        "retry": {"max_attempts": 2, "backoff_s": 0.25},
+        "safety": {"loa": 1, "allow_hosted": True},
+    },
+    "audit": {
+        "audit_id": "aud_Qm9vYmFyYmF6cXV4",
+        "plan_id": "pln_x",
+        "policy_version": "f8ef309224ee3aea",
+        "latency_ms": 412.3,
+        "cost_usd": 0.0,
+        "model_usage": {"prompt_tokens": 3, "completion_tokens": 2},
+        "attempts": [
+            {
+                "model": "local/ollama",
+                "outcome": "ok",
+                "status": 200,
+                "latency_ms": 410.2,
+                "reason": "stop",
+                "kind": None,
+            }
+        ],
+        "stopped_reason": None,
+    },
 }
 
 
@@ -109,14 +158,33 @@ def to_execute_request(body: ExecuteIn, state: Any, actor: str | None) -> Execut
     controls = body.controls or ControlsIn()
     safety = controls.safety or SafetyIn()
     if safety.loa is not None or safety.allow_hosted is not None:
-        overrides = replace(overrides, loa=safety.loa if safety.loa is not None else overrides.loa, allow_hosted=safety.allow_hosted if safety.allow_hosted is not None else overrides.allow_hosted)
-    messages = tuple(ChatMessage(m.role, m.content) for m in body.messages) if body.messages else (ChatMessage("user", body.input or ""),)
+        overrides = replace(
+            overrides,
+            loa=safety.loa if safety.loa is not None else overrides.loa,
+            allow_hosted=safety.allow_hosted
+            if safety.allow_hosted is not None
+            else overrides.allow_hosted,
+        )
+    messages = (
+        tuple(ChatMessage(m.role, m.content) for m in body.messages)
+        if body.messages
+        else (ChatMessage("user", body.input or ""),)
+    )
     sampling = controls.sampling or SamplingIn()
     guard = controls.cost_guard or CostGuardIn()
     retry = controls.retry or RetryIn()
     return ExecuteRequest(
-        plan=PlanRequest(task=body.task, input=body.input or "", loa=body.loa, tenant=body.tenant, env=body.env, overrides=overrides, prompt_chars=sum(len(m.content) for m in messages)),
-        messages=messages, stream=body.stream,
+        plan=PlanRequest(
+            task=body.task,
+            input=body.input or "",
+            loa=body.loa,
+            tenant=body.tenant,
+            env=body.env,
+            overrides=overrides,
+            prompt_chars=sum(len(m.content) for m in messages),
+        ),
+        messages=messages,
+        stream=body.stream,
         sampling=Sampling(sampling.temperature, sampling.top_p, sampling.max_tokens),
         cost_guard=CostGuard(guard.usd_cap, guard.stop_on_cap),
         retry=RetryPolicy(retry.max_attempts, retry.backoff_s),
@@ -133,7 +201,12 @@ def actor_of(request: Request) -> str | None:
 @router.post(
     "/route/execute",
     summary="Plan and run the work: retries, fallbacks, cost guard; stream=true answers as SSE",
-    responses={**example(RESULT_EXAMPLE), 409: {"description": "No eligible model (full explanation)"}, 422: {"description": "Invalid body: field paths"}, 502: {"description": "Every candidate failed: each attempt with its reason"}},
+    responses={
+        **example(RESULT_EXAMPLE),
+        409: {"description": "No eligible model (full explanation)"},
+        422: {"description": "Invalid body: field paths"},
+        502: {"description": "Every candidate failed: each attempt with its reason"},
+    },
 )
 async def route_execute(body: ExecuteIn, state: StateDep, request: Request) -> Response:
     require_tenant(request, body.tenant)
@@ -153,14 +226,21 @@ async def route_execute(body: ExecuteIn, state: StateDep, request: Request) -> R
             while item is not None:
                 kind, value = item
                 if kind == "delta":
-                    yield ServerSentEvent(data=orjson.dumps({"text": value}).decode(), event="delta")
+                    yield ServerSentEvent(
+                        data=orjson.dumps({"text": value}).decode(), event="delta"
+                    )
                 elif kind == "model":
                     yield ServerSentEvent(data=orjson.dumps(value).decode(), event="model")
                 else:
                     yield ServerSentEvent(data=orjson.dumps(value).decode(), event="result")
                 item = await anext(events, None)
         except SymphonyError as exc:
-            yield ServerSentEvent(data=orjson.dumps({**exc.to_dict(), **(exc.detail if isinstance(exc.detail, dict) else {})}).decode(), event="error")
+            yield ServerSentEvent(
+                data=orjson.dumps(
+                    {**exc.to_dict(), **(exc.detail if isinstance(exc.detail, dict) else {})}
+                ).decode(),
+                event="error",
+            )
         finally:
             await events.aclose()
 

@@ -13,7 +13,7 @@ from symphony.api.schemas import example
 from symphony.api.security import api_key_of
 from symphony.api.state import AppState
 from symphony.errors import ForbiddenError
-from symphony.security.governance import APPROVALS_NEEDED, Governance
+from symphony.governance.governance import APPROVALS_NEEDED, Governance
 
 router = APIRouter(tags=["policy"])
 

@@ -11,7 +11,17 @@ from symphony.api.deps import StateDep
 router = APIRouter(tags=["metrics"])
 
 
-@router.get("/metrics", summary="Prometheus metrics", responses={200: {"content": {"text/plain": {"example": "symphony_route_plan_latency_seconds_count 42.0\n"}}}})
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    responses={
+        200: {
+            "content": {
+                "text/plain": {"example": "symphony_route_plan_latency_seconds_count 42.0\n"}
+            }
+        }
+    },
+)
 async def metrics(state: StateDep) -> Response:
     state.planning.refresh_gauges()
     state.metrics.events_dropped.set(state.bus.dropped_total)

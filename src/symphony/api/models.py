@@ -9,19 +9,66 @@ from starlette.responses import Response
 
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
-from symphony.api.schemas import ObservationIn, example
 from symphony.api.execute import actor_of
+from symphony.api.schemas import ObservationIn, example
 from symphony.api.security import require_tenant
 from symphony.errors import UnknownModelError, UnknownTenantError, ValidationFailed
 
 router = APIRouter(tags=["models"])
 
-MATRIX_EXAMPLE: dict[str, Any] = {"items": [{
-    "model": "google/gemini-pro", "provider": "google", "class": "hosted", "configured": True, "executable": True, "simulated": False,
-    "window": {"model": "google/gemini-pro", "kind": "daily", "label": "daily 00:00 America/Los_Angeles", "unit": "requests", "open": True, "used": 12, "cap": 1000, "remaining": 988, "remaining_fraction": 0.988, "resets_at": "2026-11-23T08:00:00Z", "resets_at_local": "2026-11-23T01:00:00-07:00", "eta_seconds": 54000.0, "source": "configured", "reserve_hold": False, "burn_rate_per_hour": 3.0, "projected_depletion_at": None, "power_window_open": False, "next_power_window": {"start": "2026-11-22T20:00:00Z", "end": "2026-11-22T20:30:00Z", "start_local": "2026-11-22T13:00:00-07:00", "end_local": "2026-11-22T13:30:00-07:00"}, "cooldown_until": None},
-    "schedule": {"power_window_open": False, "next": [{"start": "2026-11-22T20:00:00Z", "end": "2026-11-22T20:30:00Z", "start_local": "2026-11-22T13:00:00-07:00", "end_local": "2026-11-22T13:30:00-07:00"}]},
-    "latency_p95_ms": 820.0, "price": {"prompt": 1.25, "completion": 10.0, "unit": "USD per 1M tokens"}, "loa_max": 1, "allow_tasks": ["analysis", "research", "vision", "qa"],
-}]}
+MATRIX_EXAMPLE: dict[str, Any] = {
+    "items": [
+        {
+            "model": "google/gemini-pro",
+            "provider": "google",
+            "class": "hosted",
+            "configured": True,
+            "executable": True,
+            "simulated": False,
+            "window": {
+                "model": "google/gemini-pro",
+                "kind": "daily",
+                "label": "daily 00:00 America/Los_Angeles",
+                "unit": "requests",
+                "open": True,
+                "used": 12,
+                "cap": 1000,
+                "remaining": 988,
+                "remaining_fraction": 0.988,
+                "resets_at": "2026-11-23T08:00:00Z",
+                "resets_at_local": "2026-11-23T01:00:00-07:00",
+                "eta_seconds": 54000.0,
+                "source": "configured",
+                "reserve_hold": False,
+                "burn_rate_per_hour": 3.0,
+                "projected_depletion_at": None,
+                "power_window_open": False,
+                "next_power_window": {
+                    "start": "2026-11-22T20:00:00Z",
+                    "end": "2026-11-22T20:30:00Z",
+                    "start_local": "2026-11-22T13:00:00-07:00",
+                    "end_local": "2026-11-22T13:30:00-07:00",
+                },
+                "cooldown_until": None,
+            },
+            "schedule": {
+                "power_window_open": False,
+                "next": [
+                    {
+                        "start": "2026-11-22T20:00:00Z",
+                        "end": "2026-11-22T20:30:00Z",
+                        "start_local": "2026-11-22T13:00:00-07:00",
+                        "end_local": "2026-11-22T13:30:00-07:00",
+                    }
+                ],
+            },
+            "latency_p95_ms": 820.0,
+            "price": {"prompt": 1.25, "completion": 10.0, "unit": "USD per 1M tokens"},
+            "loa_max": 1,
+            "allow_tasks": ["analysis", "research", "vision", "qa"],
+        }
+    ]
+}
 
 
 def _tenant(state: Any, tenant: str) -> str:
@@ -30,25 +77,57 @@ def _tenant(state: Any, tenant: str) -> str:
     return tenant
 
 
-@router.get("/models", summary="The Model Matrix: every model's window, schedule and price", responses=example(MATRIX_EXAMPLE))
-async def list_models(state: StateDep, request: Request, tenant: str = Query("default", max_length=64)) -> Response:
+@router.get(
+    "/models",
+    summary="The Model Matrix: every model's window, schedule and price",
+    responses=example(MATRIX_EXAMPLE),
+)
+async def list_models(
+    state: StateDep, request: Request, tenant: str = Query("default", max_length=64)
+) -> Response:
     require_tenant(request, tenant)
-    return json_response({"items": state.planning.matrix(_tenant(state, tenant)), "policy_version": state.policy.snapshot.version})
+    return json_response(
+        {
+            "items": state.planning.matrix(_tenant(state, tenant)),
+            "policy_version": state.policy.snapshot.version,
+        }
+    )
 
 
-@router.get("/models/{name:path}", summary="One model's Model Matrix row", responses={**example(MATRIX_EXAMPLE["items"][0]), 404: {"description": "Unknown model"}})
-async def get_model(name: str, state: StateDep, request: Request, tenant: str = Query("default", max_length=64)) -> Response:
+@router.get(
+    "/models/{name:path}",
+    summary="One model's Model Matrix row",
+    responses={**example(MATRIX_EXAMPLE["items"][0]), 404: {"description": "Unknown model"}},
+)
+async def get_model(
+    name: str, state: StateDep, request: Request, tenant: str = Query("default", max_length=64)
+) -> Response:
     require_tenant(request, tenant)
     snapshot = state.policy.snapshot
     spec = snapshot.model(name)
     if spec is None:
-        raise UnknownModelError(f"unknown model '{name}' (known: {', '.join(m.name for m in snapshot.models)})")
+        raise UnknownModelError(
+            f"unknown model '{name}' (known: {', '.join(m.name for m in snapshot.models)})"
+        )
     now = state.clock.now()
     ws = state.windows.state(snapshot, name, now, _tenant(state, tenant))
     return json_response(state.planning.matrix_item(snapshot, spec, ws, now, tenant))
 
 
-@router.post("/windows/{name:path}/observe", summary="Feed a window observation (operator): reset instant, remaining, cap", responses={**example({"model": "anthropic/claude-pro", "learned": {"source": "learned"}, "window": MATRIX_EXAMPLE["items"][0]["window"]}), 404: {"description": "Unknown model"}})
+@router.post(
+    "/windows/{name:path}/observe",
+    summary="Feed a window observation (operator): reset instant, remaining, cap",
+    responses={
+        **example(
+            {
+                "model": "anthropic/claude-pro",
+                "learned": {"source": "learned"},
+                "window": MATRIX_EXAMPLE["items"][0]["window"],
+            }
+        ),
+        404: {"description": "Unknown model"},
+    },
+)
 async def observe(name: str, body: ObservationIn, state: StateDep, request: Request) -> Response:
     snapshot = state.policy.snapshot
     if snapshot.model(name) is None:
@@ -60,13 +139,24 @@ async def observe(name: str, body: ObservationIn, state: StateDep, request: Requ
         field = {"path": "body.resets_at", "message": message}
         raise ValidationFailed(f"{field['path']}: {message}", detail={"fields": [field]})
     learned = await state.windows.observe(
-        name, now, resets_at=resets_at, remaining=body.remaining, cap=body.cap,
-        source="learned", note=f"{body.source}: {body.note}".strip(": "),
+        name,
+        now,
+        resets_at=resets_at,
+        remaining=body.remaining,
+        cap=body.cap,
+        source="learned",
+        note=f"{body.source}: {body.note}".strip(": "),
         schedule=snapshot.schedules.get(name),
     )
     ws = state.windows.state(snapshot, name, now)
-    state.bus.publish("window.update", {"model": name, "source": body.source, "window": ws.to_dict()})
+    state.bus.publish(
+        "window.update", {"model": name, "source": body.source, "window": ws.to_dict()}
+    )
     audit = state.extras.get("audit")
     if audit is not None:
-        await audit.append("window.observe", {"model": name, "observation": body.model_dump(mode="json")}, actor=actor_of(request))
+        await audit.append(
+            "window.observe",
+            {"model": name, "observation": body.model_dump(mode="json")},
+            actor=actor_of(request),
+        )
     return json_response({"model": name, "learned": learned.to_json(), "window": ws.to_dict()})

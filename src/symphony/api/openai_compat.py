@@ -22,7 +22,16 @@ from symphony.providers.base import ChatMessage
 from symphony.routing.request import Overrides, PlanRequest
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "invalid_request_error", 409: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_error", 502: "api_error"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    409: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+    502: "api_error",
+}
 
 
 class ChatMessageIn(BaseModel):
@@ -32,7 +41,9 @@ class ChatMessageIn(BaseModel):
 
     def text(self) -> str:
         if isinstance(self.content, list):
-            return "".join(str(part.get("text", "")) for part in self.content if isinstance(part, dict))
+            return "".join(
+                str(part.get("text", "")) for part in self.content if isinstance(part, dict)
+            )
         return self.content or ""
 
 
@@ -49,9 +60,24 @@ class ChatCompletionIn(BaseModel):
     metadata: dict[str, str] | None = None
 
 
-def openai_error(status: int, message: str, code: str, param: str | None = None, headers: dict[str, str] | None = None) -> Response:
-    body = {"error": {"message": message, "type": ERROR_TYPES.get(status, "api_error"), "param": param, "code": code}}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+def openai_error(
+    status: int,
+    message: str,
+    code: str,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = {
+        "error": {
+            "message": message,
+            "type": ERROR_TYPES.get(status, "api_error"),
+            "param": param,
+            "code": code,
+        }
+    }
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def _hints(request: Request, body: ChatCompletionIn) -> tuple[str | None, int, str]:
@@ -68,10 +94,24 @@ def _completion(body: dict[str, Any], created: int) -> dict[str, Any]:
     audit = body["audit"]
     usage = audit["model_usage"]
     return {
-        "id": f"chatcmpl-{body['audit_id']}", "object": "chat.completion", "created": created,
-        "model": audit["model"], "system_fingerprint": audit["policy_version"],
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": body["answer"]}, "logprobs": None, "finish_reason": _finish(audit)}],
-        "usage": {"prompt_tokens": usage["prompt_tokens"], "completion_tokens": usage["completion_tokens"], "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]},
+        "id": f"chatcmpl-{body['audit_id']}",
+        "object": "chat.completion",
+        "created": created,
+        "model": audit["model"],
+        "system_fingerprint": audit["policy_version"],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": body["answer"]},
+                "logprobs": None,
+                "finish_reason": _finish(audit),
+            }
+        ],
+        "usage": {
+            "prompt_tokens": usage["prompt_tokens"],
+            "completion_tokens": usage["completion_tokens"],
+            "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"],
+        },
     }
 
 
@@ -82,7 +122,32 @@ def _finish(audit: dict[str, Any]) -> str:
     return reason if reason in ("stop", "length", "content_filter", "tool_calls") else "stop"
 
 
-@router.post("/chat/completions", summary="OpenAI-compatible chat completions; model 'auto' lets the planner choose", responses={200: {"content": {"application/json": {"example": {"id": "chatcmpl-aud_x", "object": "chat.completion", "created": 1795366800, "model": "local/ollama", "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello!"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}}}}})
+@router.post(
+    "/chat/completions",
+    summary="OpenAI-compatible chat completions; model 'auto' lets the planner choose",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "id": "chatcmpl-aud_x",
+                        "object": "chat.completion",
+                        "created": 1795366800,
+                        "model": "local/ollama",
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": "Hello!"},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+                    }
+                }
+            }
+        }
+    },
+)
 async def chat_completions(request: Request, state: StateDep) -> Response:
     try:
         raw = orjson.loads(await request.body())
@@ -103,34 +168,67 @@ async def chat_completions(request: Request, state: StateDep) -> Response:
     snapshot = state.policy.snapshot
     pinned = None if body.model == "auto" else body.model
     if pinned is not None and snapshot.model(pinned) is None:
-        return openai_error(404, f"The model '{pinned}' does not exist in Symphony's policy (use 'auto' or one of /v1/models)", "model_not_found", "model")
-    messages = tuple(ChatMessage(m.role if m.role in ("system", "user", "assistant") else "user", m.text()) for m in body.messages)
+        return openai_error(
+            404,
+            f"The model '{pinned}' does not exist in Symphony's policy"
+            " (use 'auto' or one of /v1/models)",
+            "model_not_found",
+            "model",
+        )
+    messages = tuple(
+        ChatMessage(m.role if m.role in ("system", "user", "assistant") else "user", m.text())
+        for m in body.messages
+    )
     audit_id = new_id("aud")
     req = ExecuteRequest(
-        plan=PlanRequest(task=task or "chat", loa=loa, tenant=tenant, overrides=Overrides(), prompt_chars=sum(len(m.content) for m in messages), pinned_model=pinned, enforce_task=task is not None or pinned is None),
-        messages=messages, stream=body.stream,
-        sampling=Sampling(body.temperature, body.top_p, body.max_completion_tokens or body.max_tokens),
-        actor=actor_of(request), audit_id=audit_id,
+        plan=PlanRequest(
+            task=task or "chat",
+            loa=loa,
+            tenant=tenant,
+            overrides=Overrides(),
+            prompt_chars=sum(len(m.content) for m in messages),
+            pinned_model=pinned,
+            enforce_task=task is not None or pinned is None,
+        ),
+        messages=messages,
+        stream=body.stream,
+        sampling=Sampling(
+            body.temperature, body.top_p, body.max_completion_tokens or body.max_tokens
+        ),
+        actor=actor_of(request),
+        audit_id=audit_id,
     )
     executor = state.extras["executor"]
     created = int(time.time())
     try:
         if not body.stream:
             result = await executor.run(req)
-            headers = {"x-symphony-audit-id": result["audit_id"], "x-symphony-model": result["audit"]["model"] or "", "x-symphony-attempts": str(len(result["audit"]["attempts"]))}
-            return Response(orjson.dumps(_completion(result, created)), media_type="application/json", headers=headers)
+            headers = {
+                "x-symphony-audit-id": result["audit_id"],
+                "x-symphony-model": result["audit"]["model"] or "",
+                "x-symphony-attempts": str(len(result["audit"]["attempts"])),
+            }
+            return Response(
+                orjson.dumps(_completion(result, created)),
+                media_type="application/json",
+                headers=headers,
+            )
         events = executor.stream(req)
         first = await anext(events, None)
     except SymphonyError as exc:
-        return openai_error(exc.status, exc.message, exc.code, headers={"x-symphony-audit-id": audit_id})
+        return openai_error(
+            exc.status, exc.message, exc.code, headers={"x-symphony-audit-id": audit_id}
+        )
     include_usage = bool((body.stream_options or {}).get("include_usage"))
     model, attempts = _started(first, pinned)
     return StreamingResponse(
         _chunks(events, first, audit_id, model, created, include_usage),
         media_type="text/event-stream",
         headers={
-            "x-symphony-audit-id": audit_id, "x-symphony-model": model,
-            "x-symphony-attempts": str(attempts), "cache-control": "no-store",
+            "x-symphony-audit-id": audit_id,
+            "x-symphony-model": model,
+            "x-symphony-attempts": str(attempts),
+            "cache-control": "no-store",
         },
     )
 
@@ -145,11 +243,31 @@ def _started(first: tuple[str, Any] | None, pinned: str | None) -> tuple[str, in
     return pinned or "auto", 0
 
 
-async def _chunks(events: AsyncIterator[tuple[str, Any]], first: tuple[str, Any] | None, audit_id: str, model: str, created: int, include_usage: bool) -> AsyncIterator[bytes]:
+async def _chunks(
+    events: AsyncIterator[tuple[str, Any]],
+    first: tuple[str, Any] | None,
+    audit_id: str,
+    model: str,
+    created: int,
+    include_usage: bool,
+) -> AsyncIterator[bytes]:
     cid = f"chatcmpl-{audit_id}"
 
-    def chunk(delta: dict[str, Any], finish: str | None = None, usage: dict[str, Any] | None = None, choices: bool = True) -> bytes:
-        payload: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}] if choices else []}
+    def chunk(
+        delta: dict[str, Any],
+        finish: str | None = None,
+        usage: dict[str, Any] | None = None,
+        choices: bool = True,
+    ) -> bytes:
+        payload: dict[str, Any] = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+            if choices
+            else [],
+        }
         if include_usage:
             payload["usage"] = usage
         return b"data: " + orjson.dumps(payload) + b"\n\n"
@@ -166,17 +284,64 @@ async def _chunks(events: AsyncIterator[tuple[str, Any]], first: tuple[str, Any]
                 yield chunk({}, _finish(audit))
                 if include_usage:
                     u = audit["model_usage"]
-                    yield chunk({}, usage={"prompt_tokens": u["prompt_tokens"], "completion_tokens": u["completion_tokens"], "total_tokens": u["prompt_tokens"] + u["completion_tokens"]}, choices=False)
+                    yield chunk(
+                        {},
+                        usage={
+                            "prompt_tokens": u["prompt_tokens"],
+                            "completion_tokens": u["completion_tokens"],
+                            "total_tokens": u["prompt_tokens"] + u["completion_tokens"],
+                        },
+                        choices=False,
+                    )
             item = await anext(events, None)
         yield b"data: [DONE]\n\n"
     except SymphonyError as exc:
-        yield b"data: " + orjson.dumps({"error": {"message": exc.message, "type": ERROR_TYPES.get(exc.status, "api_error"), "code": exc.code}}) + b"\n\n"
+        yield (
+            b"data: "
+            + orjson.dumps(
+                {
+                    "error": {
+                        "message": exc.message,
+                        "type": ERROR_TYPES.get(exc.status, "api_error"),
+                        "code": exc.code,
+                    }
+                }
+            )
+            + b"\n\n"
+        )
     finally:
         await events.aclose()  # type: ignore[attr-defined]
 
 
-@router.get("/models", summary="OpenAI-compatible model list (policy models plus 'auto')", responses={200: {"content": {"application/json": {"example": {"object": "list", "data": [{"id": "auto", "object": "model", "created": 0, "owned_by": "symphony"}, {"id": "local/ollama", "object": "model", "created": 0, "owned_by": "local"}]}}}}})
+@router.get(
+    "/models",
+    summary="OpenAI-compatible model list (policy models plus 'auto')",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "object": "list",
+                        "data": [
+                            {"id": "auto", "object": "model", "created": 0, "owned_by": "symphony"},
+                            {
+                                "id": "local/ollama",
+                                "object": "model",
+                                "created": 0,
+                                "owned_by": "local",
+                            },
+                        ],
+                    }
+                }
+            }
+        }
+    },
+)
 async def list_models(state: StateDep) -> Response:
     data = [{"id": "auto", "object": "model", "created": 0, "owned_by": "symphony"}]
-    data += [{"id": m.name, "object": "model", "created": 0, "owned_by": m.provider} for m in state.policy.snapshot.models if m.executable]
+    data += [
+        {"id": m.name, "object": "model", "created": 0, "owned_by": m.provider}
+        for m in state.policy.snapshot.models
+        if m.executable
+    ]
     return Response(orjson.dumps({"object": "list", "data": data}), media_type="application/json")

@@ -18,7 +18,16 @@ router = APIRouter(tags=["routing"])
 @router.post(
     "/route/plan",
     summary="Explain which model would run this work and why",
-    responses={**example(PLAN_EXAMPLE), 404: {"description": "Unknown tenant"}, 409: {"description": "No eligible candidate: the full explanation, every candidate with its deny reasons"}, 422: {"description": "Invalid body: field paths"}},
+    responses={
+        **example(PLAN_EXAMPLE),
+        404: {"description": "Unknown tenant"},
+        409: {
+            "description": (
+                "No eligible candidate: the full explanation, every candidate with its deny reasons"
+            )
+        },
+        422: {"description": "Invalid body: field paths"},
+    },
 )
 async def route_plan(body: PlanIn, state: StateDep, request: Request) -> Response:
     require_tenant(request, body.tenant)

@@ -18,7 +18,9 @@ def policy_status(state: StateDep) -> dict[str, object]:
     return {
         "version": snap.version,
         "declared_version": snap.declared_version,
-        "loaded_at": None if store.loaded_at is None else store.loaded_at.isoformat().replace("+00:00", "Z"),
+        "loaded_at": None
+        if store.loaded_at is None
+        else store.loaded_at.isoformat().replace("+00:00", "Z"),
         "files": list(snap.files),
         "models": len(snap.models),
         "tenants": sorted(snap.tenants),
@@ -27,14 +29,44 @@ def policy_status(state: StateDep) -> dict[str, object]:
     }
 
 
-@router.get("/policy", summary="The loaded policy version, files and the last reload error", responses=example({"version": "f8ef309224ee3aea", "declared_version": "2", "loaded_at": "2026-11-22T17:00:00Z", "files": ["config/router.policy.yml", "config/model.windows.yml"], "models": 10, "tenants": ["default"], "last_error": None}))
+@router.get(
+    "/policy",
+    summary="The loaded policy version, files and the last reload error",
+    responses=example(
+        {
+            "version": "f8ef309224ee3aea",
+            "declared_version": "2",
+            "loaded_at": "2026-11-22T17:00:00Z",
+            "files": ["config/router.policy.yml", "config/model.windows.yml"],
+            "models": 10,
+            "tenants": ["default"],
+            "last_error": None,
+        }
+    ),
+)
 async def get_policy(state: StateDep) -> Response:
     return json_response(policy_status(state))
 
 
-@router.post("/policy/reload", summary="Re-read the policy files now (operator)", responses={**example({"ok": True, "changed": False, "version": "f8ef309224ee3aea", "errors": []}), 422: {"description": "The files are invalid: the old policy stays; every error with file:line: path"}})
+@router.post(
+    "/policy/reload",
+    summary="Re-read the policy files now (operator)",
+    responses={
+        **example({"ok": True, "changed": False, "version": "f8ef309224ee3aea", "errors": []}),
+        422: {
+            "description": (
+                "The files are invalid: the old policy stays; every error with file:line: path"
+            )
+        },
+    },
+)
 async def reload_policy(state: StateDep) -> Response:
     reload = state.extras["reload_policy"]
     result = reload("api")
-    body = {"ok": result.ok, "changed": result.changed, "version": result.version, "errors": list(result.errors)}
+    body = {
+        "ok": result.ok,
+        "changed": result.changed,
+        "version": result.version,
+        "errors": list(result.errors),
+    }
     return json_response(body, 200 if result.ok else 422)

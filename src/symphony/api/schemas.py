@@ -30,7 +30,17 @@ class OverridesIn(BaseModel):
 class PlanIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"task": "qa", "input": "Summarise the rate-limit rules", "loa": 1, "tenant": "default", "overrides": {"temperature": 0.2, "provider_hints": ["anthropic", "local"]}}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "task": "qa",
+                    "input": "Summarise the rate-limit rules",
+                    "loa": 1,
+                    "tenant": "default",
+                    "overrides": {"temperature": 0.2, "provider_hints": ["anthropic", "local"]},
+                }
+            ]
+        },
     )
     task: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     input: str | None = Field(None, max_length=1_500_000)
@@ -39,10 +49,18 @@ class PlanIn(BaseModel):
     tenant: str = Field("default", min_length=1, max_length=64)
     overrides: OverridesIn | None = None
 
-    def to_request(self, schema: OverridesSchema, *, prompt_chars: int | None = None, pinned: str | None = None) -> PlanRequest:
+    def to_request(
+        self, schema: OverridesSchema, *, prompt_chars: int | None = None, pinned: str | None = None
+    ) -> PlanRequest:
         return PlanRequest(
-            task=self.task, input=self.input or "", loa=self.loa, tenant=self.tenant, env=self.env,
-            overrides=to_overrides(self.overrides, schema), prompt_chars=prompt_chars, pinned_model=pinned,
+            task=self.task,
+            input=self.input or "",
+            loa=self.loa,
+            tenant=self.tenant,
+            env=self.env,
+            overrides=to_overrides(self.overrides, schema),
+            prompt_chars=prompt_chars,
+            pinned_model=pinned,
         )
 
 
@@ -51,31 +69,72 @@ def to_overrides(o: OverridesIn | None, schema: OverridesSchema) -> Overrides:
     if o is None:
         return Overrides()
     problems: list[dict[str, Any]] = []
-    if o.temperature is not None and not schema.temperature_min <= o.temperature <= schema.temperature_max:
-        problems.append({"path": "body.overrides.temperature", "message": f"must be between {schema.temperature_min} and {schema.temperature_max}"})
+    if (
+        o.temperature is not None
+        and not schema.temperature_min <= o.temperature <= schema.temperature_max
+    ):
+        problems.append(
+            {
+                "path": "body.overrides.temperature",
+                "message": f"must be between {schema.temperature_min} and {schema.temperature_max}",
+            }
+        )
     if o.tokens_max is not None and o.tokens_max > schema.tokens_max_limit:
-        problems.append({"path": "body.overrides.tokens_max", "message": f"must be <= {schema.tokens_max_limit}"})
+        problems.append(
+            {
+                "path": "body.overrides.tokens_max",
+                "message": f"must be <= {schema.tokens_max_limit}",
+            }
+        )
     for i, tool in enumerate(o.tools_allowed or []):
         if tool not in schema.tools_allowed:
-            problems.append({"path": f"body.overrides.tools_allowed[{i}]", "message": f"unknown tool '{tool}' (allowed: {', '.join(schema.tools_allowed)})"})
+            problems.append(
+                {
+                    "path": f"body.overrides.tools_allowed[{i}]",
+                    "message": f"unknown tool '{tool}'"
+                    f" (allowed: {', '.join(schema.tools_allowed)})",
+                }
+            )
     for i, hint in enumerate(o.provider_hints or []):
         if hint not in schema.provider_hints:
-            problems.append({"path": f"body.overrides.provider_hints[{i}]", "message": f"unknown provider hint '{hint}' (allowed: {', '.join(schema.provider_hints)})"})
+            problems.append(
+                {
+                    "path": f"body.overrides.provider_hints[{i}]",
+                    "message": f"unknown provider hint '{hint}'"
+                    f" (allowed: {', '.join(schema.provider_hints)})",
+                }
+            )
     if problems:
-        raise ValidationFailed("; ".join(f"{p['path']}: {p['message']}" for p in problems), detail={"fields": problems})
+        raise ValidationFailed(
+            "; ".join(f"{p['path']}: {p['message']}" for p in problems), detail={"fields": problems}
+        )
     return Overrides(
-        tokens_max=o.tokens_max, context_budget_tokens=o.context_budget_tokens, temperature=o.temperature,
-        streaming=o.streaming, tools_allowed=tuple(o.tools_allowed) if o.tools_allowed is not None else None,
+        tokens_max=o.tokens_max,
+        context_budget_tokens=o.context_budget_tokens,
+        temperature=o.temperature,
+        streaming=o.streaming,
+        tools_allowed=tuple(o.tools_allowed) if o.tools_allowed is not None else None,
         cost_ceiling_usd=o.cost_ceiling_usd,
         provider_hints=tuple(o.provider_hints) if o.provider_hints is not None else None,
-        loa=o.loa, allow_hosted=o.allow_hosted,
+        loa=o.loa,
+        allow_hosted=o.allow_hosted,
     )
 
 
 class ObservationIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"resets_at": "2026-11-22T20:00:00Z", "remaining": 12, "cap": 45, "source": "operator", "note": "Claude UI says: resets at 1 PM"}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "resets_at": "2026-11-22T20:00:00Z",
+                    "remaining": 12,
+                    "cap": 45,
+                    "source": "operator",
+                    "note": "Claude UI says: resets at 1 PM",
+                }
+            ]
+        },
     )
     resets_at: datetime | None = None
     remaining: float | None = Field(None, ge=0)
@@ -89,16 +148,58 @@ def example(body: dict[str, Any], description: str = "OK") -> dict[int | str, di
 
 
 CANDIDATE_EXAMPLE: dict[str, Any] = {
-    "model": "local/ollama", "provider": "local", "class": "local", "score": 0.6379, "denied": False,
-    "deny_reasons": [], "factors": {"preference": 0.0, "latency": 0.1429, "cost": 0.15, "locality": 0.15, "headroom": 0.09, "window": 0.0},
-    "why": ["fallback #2 in rule 'qa-hosted-first'", "local-first: no hosted spend", "p95 ≈ 400 ms (class default)"],
-    "est_tokens": 515, "est_cost_usd": 0.0, "est_latency_ms": 400.0,
-    "window": {"kind": "dynamic", "open": True, "remaining": None, "cap": None, "resets_at": None, "resets_at_local": None, "source": "heuristic", "reserve_hold": False},
-    "policy_hits": ["rule:qa-hosted-first:fallback"], "loa_ok": True,
+    "model": "local/ollama",
+    "provider": "local",
+    "class": "local",
+    "score": 0.6379,
+    "denied": False,
+    "deny_reasons": [],
+    "factors": {
+        "preference": 0.0,
+        "latency": 0.1429,
+        "cost": 0.15,
+        "locality": 0.15,
+        "headroom": 0.09,
+        "window": 0.0,
+    },
+    "why": [
+        "fallback #2 in rule 'qa-hosted-first'",
+        "local-first: no hosted spend",
+        "p95 ≈ 400 ms (class default)",
+    ],
+    "est_tokens": 515,
+    "est_cost_usd": 0.0,
+    "est_latency_ms": 400.0,
+    "window": {
+        "kind": "dynamic",
+        "open": True,
+        "remaining": None,
+        "cap": None,
+        "resets_at": None,
+        "resets_at_local": None,
+        "source": "heuristic",
+        "reserve_hold": False,
+    },
+    "policy_hits": ["rule:qa-hosted-first:fallback"],
+    "loa_ok": True,
 }
 PLAN_EXAMPLE: dict[str, Any] = {
-    "plan_id": "pln_x2bT0y2kQ6yO3J8b", "policy_version": "f8ef309224ee3aea", "generated_at": "2026-11-22T17:00:00Z",
-    "decision": {"primary": CANDIDATE_EXAMPLE, "fallbacks": []}, "candidates": [CANDIDATE_EXAMPLE],
-    "controls": {"loa": 1, "allow_hosted": True, "stream": True, "max_cost_usd": 0.5, "context_budget_tokens": 32000, "tokens_max": 512, "temperature": None, "tools_allowed": [], "provider_hints": [], "rule": "qa-hosted-first"},
+    "plan_id": "pln_x2bT0y2kQ6yO3J8b",
+    "policy_version": "f8ef309224ee3aea",
+    "generated_at": "2026-11-22T17:00:00Z",
+    "decision": {"primary": CANDIDATE_EXAMPLE, "fallbacks": []},
+    "candidates": [CANDIDATE_EXAMPLE],
+    "controls": {
+        "loa": 1,
+        "allow_hosted": True,
+        "stream": True,
+        "max_cost_usd": 0.5,
+        "context_budget_tokens": 32000,
+        "tokens_max": 512,
+        "temperature": None,
+        "tools_allowed": [],
+        "provider_hints": [],
+        "rule": "qa-hosted-first",
+    },
     "policy": {"tenant": "default", "loa_max": 2},
 }

@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from symphony.api.permissions import DOCS_PATHS, Guard, RouteTable, app_routes
 from symphony.errors import ForbiddenError
 from symphony.events.bus import EventBus
+from symphony.governance.governance import current_actor
 from symphony.metrics.registry import Metrics
-from symphony.security.governance import current_actor
 from symphony.security.keys import ApiKey, KeyStore
 from symphony.security.ratelimit import RateLimiter, Verdict
 from symphony.settings import Settings

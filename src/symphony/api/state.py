@@ -30,4 +30,6 @@ class AppState:
     credentials: Credentials
     planning: PlanningService
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)  # optional subsystems (executor, audit, keys…)
+    extras: dict[str, Any] = field(
+        default_factory=dict
+    )  # optional subsystems (executor, audit, keys…)

@@ -15,36 +15,81 @@ from symphony.providers.health import upstreams
 router = APIRouter(tags=["status"])
 
 HEALTH_EXAMPLE: dict[str, Any] = {
-    "services": {"ollama": {"ok": True, "latency_ms": 3.1, "checked_at": "2026-11-22T17:00:00Z", "base_url": "http://127.0.0.1:11434/v1"},
-                 "litellm": {"ok": False, "latency_ms": None, "checked_at": "2026-11-22T17:00:00Z", "error": "connection refused", "base_url": "http://127.0.0.1:4000/v1"}},
-    "policy_loaded": True, "policy_version": "f8ef309224ee3aea", "store": {"ok": True}, "generated_at": "2026-11-22T17:00:01Z",
+    "services": {
+        "ollama": {
+            "ok": True,
+            "latency_ms": 3.1,
+            "checked_at": "2026-11-22T17:00:00Z",
+            "base_url": "http://127.0.0.1:11434/v1",
+        },
+        "litellm": {
+            "ok": False,
+            "latency_ms": None,
+            "checked_at": "2026-11-22T17:00:00Z",
+            "error": "connection refused",
+            "base_url": "http://127.0.0.1:4000/v1",
+        },
+    },
+    "policy_loaded": True,
+    "policy_version": "f8ef309224ee3aea",
+    "store": {"ok": True},
+    "generated_at": "2026-11-22T17:00:01Z",
 }
 BURNDOWN_EXAMPLE: dict[str, Any] = {
     "generated_at": "2026-11-22T17:00:00Z",
-    "windows": {k: {"anthropic/claude-pro": {"requests": 3, "tokens": 1840, "cost_usd": 0.0123, "cap": 45, "remaining": 42}} for k in ("m1", "h1", "d1")},
+    "windows": {
+        k: {
+            "anthropic/claude-pro": {
+                "requests": 3,
+                "tokens": 1840,
+                "cost_usd": 0.0123,
+                "cap": 45,
+                "remaining": 42,
+            }
+        }
+        for k in ("m1", "h1", "d1")
+    },
 }
 
 
-@router.get("/status/health.json", summary="Upstream health, policy and store status (answers from cache, never blocks)", responses=example(HEALTH_EXAMPLE))
+@router.get(
+    "/status/health.json",
+    summary="Upstream health, policy and store status (answers from cache, never blocks)",
+    responses=example(HEALTH_EXAMPLE),
+)
 async def health(state: StateDep) -> Response:
     # Every configured upstream has a key from the first request on; the background probe
     # fills in the results (a dead upstream never delays this answer).
-    services = {
-        key: state.health.get(key) or {
-            "ok": False, "latency_ms": None, "checked_at": None, "error": "not probed yet",
-            "base_url": spec.endpoint.base_url if spec.endpoint else None,
+    services = (
+        {
+            key: state.health.get(key)
+            or {
+                "ok": False,
+                "latency_ms": None,
+                "checked_at": None,
+                "error": "not probed yet",
+                "base_url": spec.endpoint.base_url if spec.endpoint else None,
+            }
+            for key, spec in upstreams(state.policy.snapshot).items()
         }
-        for key, spec in upstreams(state.policy.snapshot).items()
-    } if state.policy.loaded else dict(state.health)
-    return json_response({
-        "services": services,
-        "policy_loaded": state.policy.loaded,
-        "policy_version": state.policy.snapshot.version if state.policy.loaded else None,
-        "store": {"ok": state.usage_store.ping()},
-        "generated_at": state.clock.now().isoformat().replace("+00:00", "Z"),
-    })
+        if state.policy.loaded
+        else dict(state.health)
+    )
+    return json_response(
+        {
+            "services": services,
+            "policy_loaded": state.policy.loaded,
+            "policy_version": state.policy.snapshot.version if state.policy.loaded else None,
+            "store": {"ok": state.usage_store.ping()},
+            "generated_at": state.clock.now().isoformat().replace("+00:00", "Z"),
+        }
+    )
 
 
-@router.get("/status/burndown.json", summary="Requests, tokens and cost per model over the last minute, hour and day", responses=example(BURNDOWN_EXAMPLE))
+@router.get(
+    "/status/burndown.json",
+    summary="Requests, tokens and cost per model over the last minute, hour and day",
+    responses=example(BURNDOWN_EXAMPLE),
+)
 async def burndown(state: StateDep) -> Response:
     return json_response(state.planning.burndown())

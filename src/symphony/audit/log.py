@@ -109,7 +109,10 @@ class AuditLog:
 
     @classmethod
     def open(
-        cls, data_dir: Path, clock: Clock, hmac_secret: str | None = None,
+        cls,
+        data_dir: Path,
+        clock: Clock,
+        hmac_secret: str | None = None,
         durability: Durability = "process",
     ) -> AuditLog:
         """Open (creating if needed) data_dir/audit.db with its own writer."""

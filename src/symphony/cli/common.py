@@ -13,18 +13,24 @@ from symphony.settings import Settings
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--policy", metavar="FILE", default=None,
+        "--policy",
+        metavar="FILE",
+        default=None,
         help="policy file (env SYMPHONY_POLICY_FILE, default config/router.policy.yml)",
     )
     parser.add_argument(
-        "--windows", metavar="FILE", default=None,
+        "--windows",
+        metavar="FILE",
+        default=None,
         help="windows file (env SYMPHONY_WINDOWS_FILE, default config/model.windows.yml)",
     )
 
 
 def add_data_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data-dir", metavar="DIR", default=None,
+        "--data-dir",
+        metavar="DIR",
+        default=None,
         help="data directory (env SYMPHONY_DATA_DIR, default ./data)",
     )
 

@@ -69,7 +69,7 @@ def _actor() -> str:
 
 def _audit(args: argparse.Namespace, type: str, payload: dict[str, Any]) -> None:
     from symphony.audit.log import AuditLog
-    from symphony.security.privacy import Privacy
+    from symphony.governance.privacy import Privacy
 
     settings = settings_from(args)
     log = AuditLog.open(settings.data_dir, SystemClock(), hmac_secret=settings.audit_hmac_secret)

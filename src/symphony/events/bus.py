@@ -18,9 +18,18 @@ import orjson
 from symphony.clock import Clock
 
 EVENT_TYPES = (
-    "policy.update", "policy.rejected", "route.plan", "route.execute", "budget.update",
-    "window.update", "rate.limit", "error", "control.kill", "control.unkill",
-    "policy.proposal", "audit.append",
+    "policy.update",
+    "policy.rejected",
+    "route.plan",
+    "route.execute",
+    "budget.update",
+    "window.update",
+    "rate.limit",
+    "error",
+    "control.kill",
+    "control.unkill",
+    "policy.proposal",
+    "audit.append",
 )
 
 
@@ -83,7 +92,10 @@ class Subscription:
 
 class EventBus:
     def __init__(
-        self, clock: Clock, *, buffer_size: int = 2048,
+        self,
+        clock: Clock,
+        *,
+        buffer_size: int = 2048,
         scrub: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.clock = clock
@@ -109,7 +121,9 @@ class EventBus:
         return event
 
     def subscribe(
-        self, types: Collection[str] | None = None, last_event_id: int | None = None,
+        self,
+        types: Collection[str] | None = None,
+        last_event_id: int | None = None,
         max_queue: int = 1024,
     ) -> tuple[Subscription, list[Event], bool]:
         """A new subscription, the events to replay after `last_event_id`, and whether

@@ -34,30 +34,45 @@ def estimate_tokens(chars: int) -> int:
 
 
 class Accountant:
-    def __init__(self, windows: WindowService, bus: EventBus, metrics: Metrics, stats: LatencyStats) -> None:
+    def __init__(
+        self, windows: WindowService, bus: EventBus, metrics: Metrics, stats: LatencyStats
+    ) -> None:
         self.windows = windows
         self.bus = bus
         self.metrics = metrics
         self.stats = stats
         self._background: set[asyncio.Task[float]] = set()
 
-    async def record_usage(self, spec: ModelSpec, tenant: str, usage: Usage, now: datetime, audit_id: str | None) -> float:
+    async def record_usage(
+        self, spec: ModelSpec, tenant: str, usage: Usage, now: datetime, audit_id: str | None
+    ) -> float:
         """Durably count one attempt's usage against the model's windows; returns its cost."""
         cost = cost_of(spec, usage)
-        await self.windows.record(UsageEvent(
-            at=now, model=spec.name, tenant=tenant, requests=1,
-            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-            cost_usd=cost, audit_id=audit_id,
-        ))
+        await self.windows.record(
+            UsageEvent(
+                at=now,
+                model=spec.name,
+                tenant=tenant,
+                requests=1,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cost_usd=cost,
+                audit_id=audit_id,
+            )
+        )
         self.metrics.tokens.labels(spec.name, tenant, "prompt").inc(usage.prompt_tokens)
         self.metrics.tokens.labels(spec.name, tenant, "completion").inc(usage.completion_tokens)
         if cost:
             self.metrics.cost.labels(spec.name, tenant).inc(cost)
         return cost
 
-    def record_in_background(self, spec: ModelSpec, tenant: str, usage: Usage, now: datetime, audit_id: str | None) -> None:
+    def record_in_background(
+        self, spec: ModelSpec, tenant: str, usage: Usage, now: datetime, audit_id: str | None
+    ) -> None:
         """For a cancelled request: finish the accounting even though the caller is gone."""
-        task = asyncio.get_running_loop().create_task(self.record_usage(spec, tenant, usage, now, audit_id))
+        task = asyncio.get_running_loop().create_task(
+            self.record_usage(spec, tenant, usage, now, audit_id)
+        )
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -65,7 +80,9 @@ class Accountant:
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
-    async def learn_headers(self, spec: ModelSpec, headers: Mapping[str, str], now: datetime) -> None:
+    async def learn_headers(
+        self, spec: ModelSpec, headers: Mapping[str, str], now: datetime
+    ) -> None:
         if not headers:
             return
         obs = parse_rate_limit_headers(headers, now)
@@ -73,9 +90,22 @@ class Accountant:
             return
         learned = await self.windows.observe_headers(spec.name, obs, now)
         if learned is not None and spec.quota.type in ("header_driven", "dynamic"):
-            self.bus.publish("window.update", {"model": spec.name, "source": "headers", "remaining": learned.remaining, "cap": learned.cap, "resets_at": None if learned.resets_at is None else learned.resets_at.isoformat()})
+            self.bus.publish(
+                "window.update",
+                {
+                    "model": spec.name,
+                    "source": "headers",
+                    "remaining": learned.remaining,
+                    "cap": learned.cap,
+                    "resets_at": None
+                    if learned.resets_at is None
+                    else learned.resets_at.isoformat(),
+                },
+            )
 
-    async def on_error(self, spec: ModelSpec, err: ProviderError, now: datetime, tenant: str) -> float | None:
+    async def on_error(
+        self, spec: ModelSpec, err: ProviderError, now: datetime, tenant: str
+    ) -> float | None:
         """Learn from a failed attempt; return the upstream's Retry-After (seconds) if any."""
         self.metrics.attempts.labels(spec.name, err.kind).inc()
         retry_after = parse_retry_after(err.headers, now) if err.headers else None
@@ -89,9 +119,14 @@ class Accountant:
         if err.kind in ("rate_limited", "unavailable", "timeout"):
             learned = await self.windows.cooldown(spec.name, now, retry_after)
             payload = {
-                "model": spec.name, "tenant": tenant, "kind": err.kind, "status": err.status,
+                "model": spec.name,
+                "tenant": tenant,
+                "kind": err.kind,
+                "status": err.status,
                 "retry_after_s": retry_after,
-                "cooldown_until": None if learned.cooldown_until is None else learned.cooldown_until.isoformat(),
+                "cooldown_until": None
+                if learned.cooldown_until is None
+                else learned.cooldown_until.isoformat(),
             }
             if err.kind == "rate_limited":
                 self.bus.publish("rate.limit", {**payload, "scope": "upstream"})

@@ -37,16 +37,32 @@ RETRYABLE = frozenset({"rate_limited", "unavailable", "timeout"})
 
 
 class AuditSink(Protocol):
-    async def append(self, type: str, payload: dict[str, Any], *, actor: str | None = None, tenant: str | None = None, id: str | None = None) -> Any: ...
+    async def append(
+        self,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        actor: str | None = None,
+        tenant: str | None = None,
+        id: str | None = None,
+    ) -> Any: ...
 
 
 class Executor:
-    def __init__(self, planning: PlanningService, pool: ProviderPool, clock: Clock, audit: AuditSink | None = None) -> None:
+    def __init__(
+        self,
+        planning: PlanningService,
+        pool: ProviderPool,
+        clock: Clock,
+        audit: AuditSink | None = None,
+    ) -> None:
         self.planning = planning
         self.pool = pool
         self.clock = clock
         self.audit = audit
-        self.accountant = Accountant(planning.windows, planning.bus, planning.metrics, planning.stats)
+        self.accountant = Accountant(
+            planning.windows, planning.bus, planning.metrics, planning.stats
+        )
         # Set by the app: the redactor for text leaving the process (the result's `logs`).
         self.redact: Callable[[str], str] | None = None
 
@@ -56,8 +72,10 @@ class Executor:
         o = req.plan.overrides
         caps = [c for c in (o.cost_ceiling_usd, req.cost_guard.usd_cap) if c is not None]
         overrides = replace(
-            o, cost_ceiling_usd=min(caps) if caps else None,
-            streaming=req.stream, tokens_max=req.sampling.max_tokens or o.tokens_max,
+            o,
+            cost_ceiling_usd=min(caps) if caps else None,
+            streaming=req.stream,
+            tokens_max=req.sampling.max_tokens or o.tokens_max,
         )
         return self.planning.plan(replace(req.plan, overrides=overrides), publish=False)
 
@@ -65,10 +83,14 @@ class Executor:
         assert spec.endpoint is not None
         controls = work.plan.controls
         return ChatRequest(
-            model=spec.endpoint.model, messages=req.messages,
+            model=spec.endpoint.model,
+            messages=req.messages,
             max_tokens=req.sampling.max_tokens or controls.tokens_max,
-            temperature=req.sampling.temperature if req.sampling.temperature is not None else controls.temperature,
-            top_p=req.sampling.top_p, timeout_s=req.timeout_s,
+            temperature=req.sampling.temperature
+            if req.sampling.temperature is not None
+            else controls.temperature,
+            top_p=req.sampling.top_p,
+            timeout_s=req.timeout_s,
         )
 
     @staticmethod
@@ -76,7 +98,9 @@ class Executor:
         assert work.plan.primary is not None
         return [work.plan.primary, *work.plan.fallbacks]
 
-    async def _wait_before_retry(self, err: ProviderError, retry_after: float | None, attempt: int, req: ExecuteRequest) -> float | None:
+    async def _wait_before_retry(
+        self, err: ProviderError, retry_after: float | None, attempt: int, req: ExecuteRequest
+    ) -> float | None:
         """Seconds to wait before retrying the same model, or None to move on."""
         if err.kind not in RETRYABLE or attempt + 1 >= req.retry.max_attempts:
             return None
@@ -102,19 +126,41 @@ class Executor:
                     completion = await provider.complete(chat)
                 except ProviderError as err:
                     latency = (time.perf_counter() - t0) * 1000
-                    outcome.attempts.append(Attempt(spec.name, "error", err.status, latency, err.message, err.kind))
+                    outcome.attempts.append(
+                        Attempt(spec.name, "error", err.status, latency, err.message, err.kind)
+                    )
                     if err.partial_usage is not None:
-                        outcome.add_cost(await self.accountant.record_usage(spec, outcome.tenant, err.partial_usage, self.clock.now(), audit_id), err.partial_usage)
-                    retry_after = await self.accountant.on_error(spec, err, self.clock.now(), outcome.tenant)
+                        outcome.add_cost(
+                            await self.accountant.record_usage(
+                                spec, outcome.tenant, err.partial_usage, self.clock.now(), audit_id
+                            ),
+                            err.partial_usage,
+                        )
+                    retry_after = await self.accountant.on_error(
+                        spec, err, self.clock.now(), outcome.tenant
+                    )
                     wait = await self._wait_before_retry(err, retry_after, attempt, req)
                     if wait is None:
                         break
                     await asyncio.sleep(wait)
                     continue
                 latency = (time.perf_counter() - t0) * 1000
-                outcome.attempts.append(Attempt(spec.name, "ok", completion.status, latency, completion.finish_reason or "stop"))
+                outcome.attempts.append(
+                    Attempt(
+                        spec.name,
+                        "ok",
+                        completion.status,
+                        latency,
+                        completion.finish_reason or "stop",
+                    )
+                )
                 now = self.clock.now()
-                outcome.add_cost(await self.accountant.record_usage(spec, outcome.tenant, completion.usage, now, audit_id), completion.usage)
+                outcome.add_cost(
+                    await self.accountant.record_usage(
+                        spec, outcome.tenant, completion.usage, now, audit_id
+                    ),
+                    completion.usage,
+                )
                 await self.accountant.learn_headers(spec, completion.headers, now)
                 await self.accountant.on_success(spec, latency)
                 outcome.finish(candidate, completion.text, completion.finish_reason)
@@ -154,30 +200,51 @@ class Executor:
                                 stopped = "killed"
                                 break
                             if not pieces:
-                                self.planning.metrics.ttft.labels(spec.name).observe(time.perf_counter() - t0)
+                                self.planning.metrics.ttft.labels(spec.name).observe(
+                                    time.perf_counter() - t0
+                                )
                                 tries = len(outcome.attempts) + 1  # final: text now flows
                                 yield ("model", {"model": spec.name, "attempts": tries})
                             pieces.append(event.text)
                             chars += len(event.text)
                             yield ("delta", event.text)
-                            if cap is not None and spec.price is not None and spec.price.cost(prompt_tokens, estimate_tokens(chars)) >= cap:
+                            if (
+                                cap is not None
+                                and spec.price is not None
+                                and spec.price.cost(prompt_tokens, estimate_tokens(chars)) >= cap
+                            ):
                                 stopped = "cost_cap"
                                 break
                         elif isinstance(event, StreamEnd):
                             usage, finish = event.usage, event.finish_reason
                         elif isinstance(event, StreamStart):
-                            await self.accountant.learn_headers(spec, event.headers, self.clock.now())
+                            await self.accountant.learn_headers(
+                                spec, event.headers, self.clock.now()
+                            )
                     finished = True
                 except ProviderError as err:
                     accounted = True
                     latency = (time.perf_counter() - t0) * 1000
-                    outcome.attempts.append(Attempt(spec.name, "error", err.status, latency, err.message, err.kind))
-                    partial = err.partial_usage or (Usage(prompt_tokens, estimate_tokens(chars)) if pieces else None)
+                    outcome.attempts.append(
+                        Attempt(spec.name, "error", err.status, latency, err.message, err.kind)
+                    )
+                    partial = err.partial_usage or (
+                        Usage(prompt_tokens, estimate_tokens(chars)) if pieces else None
+                    )
                     if partial is not None:
-                        outcome.add_cost(await self.accountant.record_usage(spec, outcome.tenant, partial, self.clock.now(), audit_id), partial)
-                    retry_after = await self.accountant.on_error(spec, err, self.clock.now(), outcome.tenant)
+                        outcome.add_cost(
+                            await self.accountant.record_usage(
+                                spec, outcome.tenant, partial, self.clock.now(), audit_id
+                            ),
+                            partial,
+                        )
+                    retry_after = await self.accountant.on_error(
+                        spec, err, self.clock.now(), outcome.tenant
+                    )
                     if pieces:  # text already reached the client: end with what we have
-                        outcome.finish(candidate, "".join(pieces), None, stopped_reason="upstream_error")
+                        outcome.finish(
+                            candidate, "".join(pieces), None, stopped_reason="upstream_error"
+                        )
                         yield ("result", await self._conclude(outcome, req, started))
                         return
                     wait = await self._wait_before_retry(err, retry_after, attempt, req)
@@ -192,11 +259,24 @@ class Executor:
                     if not finished and stopped is None and not accounted:
                         # The client went away: the upstream is closed; account what was used.
                         used = Usage(prompt_tokens, estimate_tokens(chars))
-                        self.accountant.record_in_background(spec, outcome.tenant, used, self.clock.now(), audit_id)
+                        self.accountant.record_in_background(
+                            spec, outcome.tenant, used, self.clock.now(), audit_id
+                        )
                 latency = (time.perf_counter() - t0) * 1000
-                final_usage = usage if usage is not None and stopped is None else Usage(prompt_tokens, estimate_tokens(chars))
-                outcome.attempts.append(Attempt(spec.name, stopped or "ok", 200, latency, stopped or finish or "stop"))
-                outcome.add_cost(await self.accountant.record_usage(spec, outcome.tenant, final_usage, self.clock.now(), audit_id), final_usage)
+                final_usage = (
+                    usage
+                    if usage is not None and stopped is None
+                    else Usage(prompt_tokens, estimate_tokens(chars))
+                )
+                outcome.attempts.append(
+                    Attempt(spec.name, stopped or "ok", 200, latency, stopped or finish or "stop")
+                )
+                outcome.add_cost(
+                    await self.accountant.record_usage(
+                        spec, outcome.tenant, final_usage, self.clock.now(), audit_id
+                    ),
+                    final_usage,
+                )
                 await self.accountant.on_success(spec, latency)
                 outcome.finish(candidate, "".join(pieces), finish, stopped_reason=stopped)
                 yield ("result", await self._conclude(outcome, req, started))
@@ -204,7 +284,9 @@ class Executor:
         await self._fail(outcome, req, started)
 
     # --- conclusion -----------------------------------------------------------------
-    async def _conclude(self, outcome: Outcome, req: ExecuteRequest, started: float) -> dict[str, Any]:
+    async def _conclude(
+        self, outcome: Outcome, req: ExecuteRequest, started: float
+    ) -> dict[str, Any]:
         latency_ms = (time.perf_counter() - started) * 1000
         body = build_result(outcome, req, latency_ms, self.redact)
         model = outcome.model or "none"
@@ -212,12 +294,20 @@ class Executor:
         metrics.execute_latency.labels(model, outcome.tenant).observe(latency_ms / 1000)
         metrics.decisions.labels(model, "fallback" if outcome.fell_back else "primary").inc()
         await self._audit(outcome, req, body["audit"])
-        self.planning.bus.publish("route.execute", {
-            "audit_id": outcome.audit_id, "plan_id": outcome.work.plan_id, "model": model,
-            "tenant": outcome.tenant, "latency_ms": round(latency_ms, 1),
-            "cost_usd": round(outcome.cost_usd, 6), "attempts": len(outcome.attempts),
-            "stopped_reason": outcome.stopped_reason, "fallback": outcome.fell_back,
-        })
+        self.planning.bus.publish(
+            "route.execute",
+            {
+                "audit_id": outcome.audit_id,
+                "plan_id": outcome.work.plan_id,
+                "model": model,
+                "tenant": outcome.tenant,
+                "latency_ms": round(latency_ms, 1),
+                "cost_usd": round(outcome.cost_usd, 6),
+                "attempts": len(outcome.attempts),
+                "stopped_reason": outcome.stopped_reason,
+                "fallback": outcome.fell_back,
+            },
+        )
         return body
 
     async def _fail(self, outcome: Outcome, req: ExecuteRequest, started: float) -> dict[str, Any]:
@@ -225,23 +315,52 @@ class Executor:
         body = build_result(outcome, req, latency_ms, self.redact)
         self.planning.metrics.errors.labels("/route/execute", "all_candidates_failed").inc()
         await self._audit(outcome, req, body["audit"])
-        self.planning.bus.publish("error", {"route": "/route/execute", "code": "all_candidates_failed", "audit_id": outcome.audit_id, "attempts": len(outcome.attempts)})
+        self.planning.bus.publish(
+            "error",
+            {
+                "route": "/route/execute",
+                "code": "all_candidates_failed",
+                "audit_id": outcome.audit_id,
+                "attempts": len(outcome.attempts),
+            },
+        )
         raise UpstreamFailedError(
             f"every candidate failed ({len(outcome.attempts)} attempts); see audit.attempts",
             detail={"audit_id": outcome.audit_id, "audit": body["audit"]},
         )
 
-    async def _audit(self, outcome: Outcome, req: ExecuteRequest, audit_body: dict[str, Any]) -> None:
+    async def _audit(
+        self, outcome: Outcome, req: ExecuteRequest, audit_body: dict[str, Any]
+    ) -> None:
         if self.audit is None:
             return
         if outcome.fell_back:
-            await self.audit.append("route.fallback", {
-                "plan_id": outcome.work.plan_id, "from": outcome.work.plan.primary.name if outcome.work.plan.primary else None,
-                "to": outcome.model, "attempts": audit_body["attempts"],
-            }, actor=req.actor, tenant=outcome.tenant)
+            await self.audit.append(
+                "route.fallback",
+                {
+                    "plan_id": outcome.work.plan_id,
+                    "from": outcome.work.plan.primary.name if outcome.work.plan.primary else None,
+                    "to": outcome.model,
+                    "attempts": audit_body["attempts"],
+                },
+                actor=req.actor,
+                tenant=outcome.tenant,
+            )
         if outcome.stopped_reason == "cost_cap":
-            await self.audit.append("route.cost_cap", {"plan_id": outcome.work.plan_id, "model": outcome.model, "cost_usd": outcome.cost_usd, "usd_cap": req.cost_guard.usd_cap}, actor=req.actor, tenant=outcome.tenant)
-        await self.audit.append("route.execute", audit_body, actor=req.actor, tenant=outcome.tenant, id=outcome.audit_id)
+            await self.audit.append(
+                "route.cost_cap",
+                {
+                    "plan_id": outcome.work.plan_id,
+                    "model": outcome.model,
+                    "cost_usd": outcome.cost_usd,
+                    "usd_cap": req.cost_guard.usd_cap,
+                },
+                actor=req.actor,
+                tenant=outcome.tenant,
+            )
+        await self.audit.append(
+            "route.execute", audit_body, actor=req.actor, tenant=outcome.tenant, id=outcome.audit_id
+        )
 
     async def aclose(self) -> None:
         await self.accountant.drain()

@@ -51,8 +51,14 @@ def new_id(prefix: str) -> str:
 
 class PlanningService:
     def __init__(
-        self, policy: PolicyStore, windows: WindowService, stats: LatencyStats, bus: EventBus,
-        metrics: Metrics, credentials: Credentials, clock: Clock,
+        self,
+        policy: PolicyStore,
+        windows: WindowService,
+        stats: LatencyStats,
+        bus: EventBus,
+        metrics: Metrics,
+        credentials: Credentials,
+        clock: Clock,
         killed: KillCheck | None = None,
     ) -> None:
         self.policy = policy
@@ -67,14 +73,19 @@ class PlanningService:
         self.simulated_prefixes: tuple[str, ...] = ()
 
     def is_simulated(self, spec: ModelSpec) -> bool:
-        return bool(spec.endpoint) and any(
-            spec.endpoint.base_url.startswith(p) for p in self.simulated_prefixes  # type: ignore[union-attr]
+        endpoint = spec.endpoint
+        return endpoint is not None and endpoint.base_url.startswith(
+            self.simulated_prefixes or ("\0",)
         )
 
-    def states(self, snapshot: PolicySnapshot, tenant: str, now: datetime) -> dict[str, WindowState]:
+    def states(
+        self, snapshot: PolicySnapshot, tenant: str, now: datetime
+    ) -> dict[str, WindowState]:
         return {m.name: self.windows.state(snapshot, m.name, now, tenant) for m in snapshot.models}
 
-    def tenant_spend(self, snapshot: PolicySnapshot, tenant: str, now: datetime) -> tuple[float, float]:
+    def tenant_spend(
+        self, snapshot: PolicySnapshot, tenant: str, now: datetime
+    ) -> tuple[float, float]:
         series = self.windows.index.tenant(tenant)
         tz = snapshot.defaults.timezone
         day_start, _ = period_bounds(now, "daily", datetime.min.time(), tz)
@@ -94,12 +105,19 @@ class PlanningService:
         if request.tenant in snapshot.tenants:
             if request.pinned_model is not None and snapshot.model(request.pinned_model):
                 # A pinned model (/v1 with a fixed model) needs only its own window.
-                states = {request.pinned_model: self.windows.state(snapshot, request.pinned_model, now, request.tenant)}
+                states = {
+                    request.pinned_model: self.windows.state(
+                        snapshot, request.pinned_model, now, request.tenant
+                    )
+                }
             else:
                 states = self.states(snapshot, request.tenant, now)
         ctx = PlanContext(
-            snapshot=snapshot, states=states, now=now,
-            latency_p95=self.stats.p95, has_credentials=self.credentials.available,
+            snapshot=snapshot,
+            states=states,
+            now=now,
+            latency_p95=self.stats.p95,
+            has_credentials=self.credentials.available,
             killed=self.killed,
             tenant_spend=lambda t: self.tenant_spend(snapshot, t, now),
         )
@@ -111,19 +129,41 @@ class PlanningService:
         assert result.primary is not None
         self.metrics.decisions.labels(result.primary.name, "plan").inc()
         if publish:
-            self.bus.publish("route.plan", {
-                "plan_id": work.plan_id, "task": request.task, "tenant": request.tenant,
-                "loa": result.controls.loa, "model": result.primary.name,
-                "fallbacks": [c.name for c in result.fallbacks],
-                "denied": {c.name: [code for code, _ in c.deny] for c in result.candidates if c.denied},
-            })
+            self.bus.publish(
+                "route.plan",
+                {
+                    "plan_id": work.plan_id,
+                    "task": request.task,
+                    "tenant": request.tenant,
+                    "loa": result.controls.loa,
+                    "model": result.primary.name,
+                    "fallbacks": [c.name for c in result.fallbacks],
+                    "denied": {
+                        c.name: [code for code, _ in c.deny] for c in result.candidates if c.denied
+                    },
+                },
+            )
         return work
 
-    def matrix_item(self, snapshot: PolicySnapshot, spec: ModelSpec, state: WindowState, now: datetime, tenant: str) -> dict[str, Any]:
+    def matrix_item(
+        self,
+        snapshot: PolicySnapshot,
+        spec: ModelSpec,
+        state: WindowState,
+        now: datetime,
+        tenant: str,
+    ) -> dict[str, Any]:
         tenant_spec = snapshot.tenants.get(tenant)
-        windows = tuple(w for w in tenant_spec.power_windows if w.model == spec.name) if tenant_spec else ()
+        windows = (
+            tuple(w for w in tenant_spec.power_windows if w.model == spec.name)
+            if tenant_spec
+            else ()
+        )
         next_windows = upcoming(
-            snapshot.schedules.get(spec.name), windows, self.windows.learned.get(spec.name), now,
+            snapshot.schedules.get(spec.name),
+            windows,
+            self.windows.learned.get(spec.name),
+            now,
             snapshot.defaults.timezone,
         )
         learned = self.windows.learned.get(spec.name)
@@ -140,12 +180,23 @@ class PlanningService:
                 "power_window_open": state.power_window_open,
                 "next": [i.to_dict() for i in next_windows],
             },
-            "learned": None if learned is None else {
-                "source": learned.source, "note": learned.note,
-                "observed_at": None if learned.observed_at is None else learned.observed_at.isoformat(),
+            "learned": None
+            if learned is None
+            else {
+                "source": learned.source,
+                "note": learned.note,
+                "observed_at": None
+                if learned.observed_at is None
+                else learned.observed_at.isoformat(),
             },
             "latency_p95_ms": self.stats.p95(spec.name),
-            "price": None if spec.price is None else {"prompt": spec.price.prompt, "completion": spec.price.completion, "unit": "USD per 1M tokens"},
+            "price": None
+            if spec.price is None
+            else {
+                "prompt": spec.price.prompt,
+                "completion": spec.price.completion,
+                "unit": "USD per 1M tokens",
+            },
             "loa_max": spec.loa_max,
             "allow_tasks": list(spec.allow_tasks),
             "context_window": spec.context_window,
@@ -179,7 +230,11 @@ class PlanningService:
         now = self.clock.now()
         t = ts(now)
         out: dict[str, Any] = {}
-        for key, span in (("m1", timedelta(minutes=1)), ("h1", timedelta(hours=1)), ("d1", timedelta(days=1))):
+        for key, span in (
+            ("m1", timedelta(minutes=1)),
+            ("h1", timedelta(hours=1)),
+            ("d1", timedelta(days=1)),
+        ):
             bucket: dict[str, Any] = {}
             for spec in snapshot.models:
                 series = self.windows.index.model(spec.name)

@@ -55,6 +55,10 @@ class Attempt:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model": self.model, "outcome": self.outcome, "status": self.status,
-            "latency_ms": round(self.latency_ms, 1), "reason": self.reason, "kind": self.kind,
+            "model": self.model,
+            "outcome": self.outcome,
+            "status": self.status,
+            "latency_ms": round(self.latency_ms, 1),
+            "reason": self.reason,
+            "kind": self.kind,
         }

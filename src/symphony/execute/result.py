@@ -32,7 +32,13 @@ class Outcome:
         self.prompt_tokens += usage.prompt_tokens
         self.completion_tokens += usage.completion_tokens
 
-    def finish(self, candidate: Candidate, answer: str, finish_reason: str | None, stopped_reason: str | None = None) -> None:
+    def finish(
+        self,
+        candidate: Candidate,
+        answer: str,
+        finish_reason: str | None,
+        stopped_reason: str | None = None,
+    ) -> None:
         self.candidate = candidate
         self.answer = answer
         self.finish_reason = finish_reason
@@ -46,7 +52,11 @@ class Outcome:
     @property
     def fell_back(self) -> bool:
         primary = self.work.plan.primary
-        return self.candidate is not None and primary is not None and self.candidate.name != primary.name
+        return (
+            self.candidate is not None
+            and primary is not None
+            and self.candidate.name != primary.name
+        )
 
 
 def _reason(outcome: Outcome) -> str:
@@ -59,11 +69,20 @@ def _reason(outcome: Outcome) -> str:
     return "; ".join(c.why[:3])
 
 
-def build_result(outcome: Outcome, req: ExecuteRequest, latency_ms: float, redact: Callable[[str], str] | None = None) -> dict[str, Any]:
+def build_result(
+    outcome: Outcome,
+    req: ExecuteRequest,
+    latency_ms: float,
+    redact: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
     c = outcome.candidate
     work = outcome.work
     reason = _reason(outcome)
-    model = {"id": c.name if c else None, "provider": c.spec.provider if c else None, "reason": reason}
+    model = {
+        "id": c.name if c else None,
+        "provider": c.spec.provider if c else None,
+        "reason": reason,
+    }
     controls = work.plan.controls
     audit = {
         "audit_id": outcome.audit_id,
@@ -71,14 +90,24 @@ def build_result(outcome: Outcome, req: ExecuteRequest, latency_ms: float, redac
         "policy_version": work.snapshot.version,
         "latency_ms": round(latency_ms, 1),
         "cost_usd": round(outcome.cost_usd, 8),
-        "model_usage": {"prompt_tokens": outcome.prompt_tokens, "completion_tokens": outcome.completion_tokens},
+        "model_usage": {
+            "prompt_tokens": outcome.prompt_tokens,
+            "completion_tokens": outcome.completion_tokens,
+        },
         "attempts": [a.to_dict() for a in outcome.attempts],
         "stopped_reason": outcome.stopped_reason,
         "model": model["id"],
         "finish_reason": outcome.finish_reason,
     }
-    logs = [f"plan {work.plan_id}: primary {work.plan.primary.name if work.plan.primary else 'none'}, fallbacks {', '.join(f.name for f in work.plan.fallbacks) or 'none'}"]
-    attempts = [f"attempt {i + 1}: {a.model} {a.outcome} ({a.reason[:160]})" for i, a in enumerate(outcome.attempts)]
+    primary_name = work.plan.primary.name if work.plan.primary else "none"
+    logs = [
+        f"plan {work.plan_id}: primary {primary_name},"
+        f" fallbacks {', '.join(f.name for f in work.plan.fallbacks) or 'none'}"
+    ]
+    attempts = [
+        f"attempt {i + 1}: {a.model} {a.outcome} ({a.reason[:160]})"
+        for i, a in enumerate(outcome.attempts)
+    ]
     # Attempt reasons carry upstream text (errors may echo the prompt): mask secrets/PII.
     # The plan line holds only ids and policy model names.
     logs += [redact(line) for line in attempts] if redact is not None else attempts
@@ -92,8 +121,17 @@ def build_result(outcome: Outcome, req: ExecuteRequest, latency_ms: float, redac
         "decision": {"model": model["id"], "provider": model["provider"], "reason": reason},
         "controls": {
             "model": model,
-            "sampling": {"temperature": req.sampling.temperature if req.sampling.temperature is not None else controls.temperature, "top_p": req.sampling.top_p, "max_tokens": req.sampling.max_tokens or controls.tokens_max},
-            "cost_guard": {"usd_cap": req.cost_guard.usd_cap, "stop_on_cap": req.cost_guard.stop_on_cap},
+            "sampling": {
+                "temperature": req.sampling.temperature
+                if req.sampling.temperature is not None
+                else controls.temperature,
+                "top_p": req.sampling.top_p,
+                "max_tokens": req.sampling.max_tokens or controls.tokens_max,
+            },
+            "cost_guard": {
+                "usd_cap": req.cost_guard.usd_cap,
+                "stop_on_cap": req.cost_guard.stop_on_cap,
+            },
             "retry": {"max_attempts": req.retry.max_attempts, "backoff_s": req.retry.backoff_s},
             "safety": {"loa": controls.loa, "allow_hosted": controls.allow_hosted},
             "routing": controls.to_dict(),

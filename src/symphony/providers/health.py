@@ -49,7 +49,9 @@ async def probe_all(
     """Probe every upstream concurrently; any HTTP answer below 500 counts as reachable."""
     targets = upstreams(snapshot)
 
-    async def one(client: httpx.AsyncClient, key: str, spec: ModelSpec) -> tuple[str, dict[str, Any]]:
+    async def one(
+        client: httpx.AsyncClient, key: str, spec: ModelSpec
+    ) -> tuple[str, dict[str, Any]]:
         assert spec.endpoint is not None
         headers: dict[str, str] = {}
         secret = credentials.key_for(spec)
@@ -61,7 +63,10 @@ async def probe_all(
             else:
                 headers = {"authorization": f"Bearer {secret}"}
         started = time.perf_counter()
-        result: dict[str, Any] = {"base_url": spec.endpoint.base_url, "checked_at": clock.now().isoformat().replace("+00:00", "Z")}
+        result: dict[str, Any] = {
+            "base_url": spec.endpoint.base_url,
+            "checked_at": clock.now().isoformat().replace("+00:00", "Z"),
+        }
         try:
             response = await client.get(probe_url(spec), headers=headers)
             result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)

@@ -26,7 +26,9 @@ class ProviderPool:
         ident = (spec.endpoint.protocol, spec.endpoint.base_url, key)
         provider = self._providers.get(ident)
         if provider is None:
-            provider = make_provider(spec.endpoint.protocol, spec.endpoint.base_url, key, self.transport)
+            provider = make_provider(
+                spec.endpoint.protocol, spec.endpoint.base_url, key, self.transport
+            )
             self._providers[ident] = provider
         return provider
 

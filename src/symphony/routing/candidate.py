@@ -9,10 +9,21 @@ from symphony.policy.model import ModelSpec
 from symphony.windows.state import WindowState, iso
 
 DENY_CODES = (
-    "not_allowed_for_tenant", "task_not_allowed", "loa_exceeds", "hosted_disallowed",
-    "provider_hint_mismatch", "window_closed", "quota_exhausted", "reserve_hold",
-    "over_cost_cap", "context_too_large", "no_credentials", "cooldown", "no_endpoint",
-    "killed", "budget_exhausted",
+    "not_allowed_for_tenant",
+    "task_not_allowed",
+    "loa_exceeds",
+    "hosted_disallowed",
+    "provider_hint_mismatch",
+    "window_closed",
+    "quota_exhausted",
+    "reserve_hold",
+    "over_cost_cap",
+    "context_too_large",
+    "no_credentials",
+    "cooldown",
+    "no_endpoint",
+    "killed",
+    "budget_exhausted",
 )
 # Soft denials: chosen anyway when nothing else is eligible (and `why` says so).
 SOFT_CODES = frozenset({"reserve_hold"})
@@ -62,10 +73,15 @@ class Candidate:
             "est_cost_usd": None if self.est_cost_usd is None else round(self.est_cost_usd, 6),
             "est_latency_ms": round(self.est_latency_ms, 1),
             "window": {
-                "kind": w.kind, "label": w.label, "open": w.open,
-                "remaining": w.to_dict()["remaining"], "cap": w.to_dict()["cap"],
-                "resets_at": iso(w.resets_at), "resets_at_local": w.resets_at_local,
-                "source": w.source, "reserve_hold": w.reserve_hold,
+                "kind": w.kind,
+                "label": w.label,
+                "open": w.open,
+                "remaining": w.to_dict()["remaining"],
+                "cap": w.to_dict()["cap"],
+                "resets_at": iso(w.resets_at),
+                "resets_at_local": w.resets_at_local,
+                "source": w.source,
+                "reserve_hold": w.reserve_hold,
                 "power_window_open": w.power_window_open,
             },
             "policy_hits": self.policy_hits,

@@ -37,7 +37,8 @@ def describe(c: Candidate, rule: RoutingRule | None, tz: str) -> list[str]:
     elif rule is not None and spec.name in rule.route.fallback:
         lines.append(f"fallback #{rule.route.fallback.index(spec.name) + 1} in rule '{rule.name}'")
     lines.append(
-        "local-first: no hosted spend" if spec.model_class == "local"
+        "local-first: no hosted spend"
+        if spec.model_class == "local"
         else f"hosted by {spec.provider}: uses its quota and spend"
     )
     source = "observed" if c.latency_observed else "class default"
@@ -45,7 +46,10 @@ def describe(c: Candidate, rule: RoutingRule | None, tz: str) -> list[str]:
     if c.est_cost_usd is None:
         lines.append("cost unknown (no price in policy)")
     else:
-        lines.append(f"est. cost ${c.est_cost_usd:.4f} for ~{c.est_prompt_tokens + c.est_completion_tokens} tokens")
+        lines.append(
+            f"est. cost ${c.est_cost_usd:.4f}"
+            f" for ~{c.est_prompt_tokens + c.est_completion_tokens} tokens"
+        )
     if w.remaining_fraction is not None:
         reset = f", resets {w.resets_at_local}" if w.resets_at_local else ""
         lines.append(f"{round(w.remaining_fraction * 100)}% of {w.label} left{reset}")

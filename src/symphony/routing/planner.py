@@ -18,11 +18,19 @@ from symphony.windows.state import WindowState
 
 # Factor weights (sum 1.0). Rule preference leads; local-first and cost keep spend down.
 WEIGHTS = {
-    "preference": 0.30, "latency": 0.20, "cost": 0.15, "locality": 0.15,
-    "headroom": 0.12, "window": 0.08,
+    "preference": 0.30,
+    "latency": 0.20,
+    "cost": 0.15,
+    "locality": 0.15,
+    "headroom": 0.12,
+    "window": 0.08,
 }
 DEFAULT_COMPLETION_TOKENS = 512
-HINT_ALIASES = {"google": {"google", "gemini"}, "xai": {"xai", "grok"}, "local": {"local", "ollama", "litellm", "vllm"}}
+HINT_ALIASES = {
+    "google": {"google", "gemini"},
+    "xai": {"xai", "grok"},
+    "local": {"local", "ollama", "litellm", "vllm"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,18 +72,26 @@ def estimate_prompt_tokens(request: PlanRequest) -> int:
     return max(1, math.ceil(chars / 4))
 
 
-def resolve_controls(req: PlanRequest, snapshot: PolicySnapshot, tenant: Tenant, rule: RoutingRule | None) -> Controls:
+def resolve_controls(
+    req: PlanRequest, snapshot: PolicySnapshot, tenant: Tenant, rule: RoutingRule | None
+) -> Controls:
     o = req.overrides
     route = rule.route if rule else None
     caps = [c for c in (route.max_cost_usd if route else None, o.cost_ceiling_usd) if c is not None]
-    stream = o.streaming if o.streaming is not None else (
-        route.stream if route and route.stream is not None else snapshot.defaults.stream
+    stream = (
+        o.streaming
+        if o.streaming is not None
+        else (route.stream if route and route.stream is not None else snapshot.defaults.stream)
     )
-    budgets = [b for b in (
-        o.context_budget_tokens,
-        route.context_budget_tokens if route else None,
-        tenant.context_tokens_max,
-    ) if b is not None]
+    budgets = [
+        b
+        for b in (
+            o.context_budget_tokens,
+            route.context_budget_tokens if route else None,
+            tenant.context_tokens_max,
+        )
+        if b is not None
+    ]
     return Controls(
         loa=o.loa if o.loa is not None else req.loa,
         allow_hosted=True if o.allow_hosted is None else o.allow_hosted,
@@ -94,18 +110,21 @@ def _hint_matches(spec: ModelSpec, hints: tuple[str, ...]) -> bool:
     names = {spec.provider.lower()}
     if spec.model_class == "local":
         names.add("local")
-    for hint in hints:
-        if names & HINT_ALIASES.get(hint.lower(), {hint.lower()}):
-            return True
-    return False
+    return any(names & HINT_ALIASES.get(hint.lower(), {hint.lower()}) for hint in hints)
 
 
-def _deny(c: Candidate, ctx: PlanContext, req: PlanRequest, controls: Controls, tenant: Tenant) -> None:
+def _deny(
+    c: Candidate, ctx: PlanContext, req: PlanRequest, controls: Controls, tenant: Tenant
+) -> None:
     spec, w = c.spec, c.window
     if not tenant.allows(spec.name):
-        c.deny.append(("not_allowed_for_tenant", f"tenant '{tenant.name}' does not allow {spec.name}"))
+        c.deny.append(
+            ("not_allowed_for_tenant", f"tenant '{tenant.name}' does not allow {spec.name}")
+        )
     if req.enforce_task and spec.allow_tasks and req.task not in spec.allow_tasks:
-        c.deny.append(("task_not_allowed", f"task '{req.task}' not in {', '.join(spec.allow_tasks)}"))
+        c.deny.append(
+            ("task_not_allowed", f"task '{req.task}' not in {', '.join(spec.allow_tasks)}")
+        )
     if controls.loa > spec.loa_max or controls.loa > tenant.loa_max:
         c.loa_ok = False
         limit = min(spec.loa_max, tenant.loa_max)
@@ -114,7 +133,12 @@ def _deny(c: Candidate, ctx: PlanContext, req: PlanRequest, controls: Controls, 
     if not controls.allow_hosted and spec.model_class == "hosted":
         c.deny.append(("hosted_disallowed", "allow_hosted is false and this model is hosted"))
     if controls.provider_hints and not _hint_matches(spec, controls.provider_hints):
-        c.deny.append(("provider_hint_mismatch", f"provider '{spec.provider}' not in hints {', '.join(controls.provider_hints)}"))
+        c.deny.append(
+            (
+                "provider_hint_mismatch",
+                f"provider '{spec.provider}' not in hints {', '.join(controls.provider_hints)}",
+            )
+        )
     reason = ctx.killed(spec, tenant.name)
     if reason:
         c.deny.append(("killed", reason))
@@ -123,24 +147,65 @@ def _deny(c: Candidate, ctx: PlanContext, req: PlanRequest, controls: Controls, 
     elif not ctx.has_credentials(spec):
         c.deny.append(("no_credentials", f"env var {spec.endpoint.api_key_env} is not set"))
     if w.cooldown_until is not None:
-        c.deny.append(("cooldown", f"cooling down after upstream errors until {w.cooldown_until.isoformat()}"))
+        c.deny.append(
+            ("cooldown", f"cooling down after upstream errors until {w.cooldown_until.isoformat()}")
+        )
     if w.remaining is not None and w.remaining <= 0:
         if w.source in ("headers", "learned") and w.kind in ("header_driven", "dynamic"):
-            c.deny.append(("window_closed", f"upstream reported no capacity; reopens {w.resets_at_local or 'when headers say so'}"))
+            c.deny.append(
+                (
+                    "window_closed",
+                    "upstream reported no capacity; reopens"
+                    f" {w.resets_at_local or 'when headers say so'}",
+                )
+            )
         else:
-            c.deny.append(("quota_exhausted", f"{w.label}: {w.to_dict()['used']} of {w.to_dict()['cap']} {w.unit} used; resets {w.resets_at_local}"))
+            c.deny.append(
+                (
+                    "quota_exhausted",
+                    f"{w.label}: {w.to_dict()['used']} of {w.to_dict()['cap']} {w.unit} used;"
+                    f" resets {w.resets_at_local}",
+                )
+            )
     elif w.reserve_hold:
         pct = round((w.remaining_fraction or 0) * 100)
-        c.deny.append(("reserve_hold", f"{pct}% left is inside the {round(ctx.snapshot.reserve_fraction(spec) * 100)}% reserve"))
-    if controls.max_cost_usd is not None and c.est_cost_usd is not None and c.est_cost_usd > controls.max_cost_usd:
-        c.deny.append(("over_cost_cap", f"estimated ${c.est_cost_usd:.4f} exceeds the cap ${controls.max_cost_usd:.4f}"))
-    limit = min(x for x in (spec.context_window, controls.context_budget_tokens, 10**12) if x is not None)
+        c.deny.append(
+            (
+                "reserve_hold",
+                f"{pct}% left is inside the"
+                f" {round(ctx.snapshot.reserve_fraction(spec) * 100)}% reserve",
+            )
+        )
+    if (
+        controls.max_cost_usd is not None
+        and c.est_cost_usd is not None
+        and c.est_cost_usd > controls.max_cost_usd
+    ):
+        c.deny.append(
+            (
+                "over_cost_cap",
+                f"estimated ${c.est_cost_usd:.4f} exceeds the cap ${controls.max_cost_usd:.4f}",
+            )
+        )
+    limit = min(
+        x for x in (spec.context_window, controls.context_budget_tokens, 10**12) if x is not None
+    )
     if c.est_prompt_tokens > limit:
-        c.deny.append(("context_too_large", f"~{c.est_prompt_tokens} prompt tokens exceed the limit {limit}"))
+        c.deny.append(
+            ("context_too_large", f"~{c.est_prompt_tokens} prompt tokens exceed the limit {limit}")
+        )
     daily, monthly = ctx.tenant_spend(tenant.name)
     b = tenant.budgets
-    if spec.model_class == "hosted" and ((b.daily_usd is not None and daily >= b.daily_usd) or (b.monthly_usd is not None and monthly >= b.monthly_usd)):
-        c.deny.append(("budget_exhausted", f"tenant '{tenant.name}' spent ${daily:.2f} today / ${monthly:.2f} this month"))
+    if spec.model_class == "hosted" and (
+        (b.daily_usd is not None and daily >= b.daily_usd)
+        or (b.monthly_usd is not None and monthly >= b.monthly_usd)
+    ):
+        c.deny.append(
+            (
+                "budget_exhausted",
+                f"tenant '{tenant.name}' spent ${daily:.2f} today / ${monthly:.2f} this month",
+            )
+        )
 
 
 def _score(c: Candidate, rule: RoutingRule | None) -> None:
@@ -180,7 +245,9 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
     snapshot = ctx.snapshot
     tenant = snapshot.tenants.get(req.tenant)
     if tenant is None:
-        raise UnknownTenantError(f"unknown tenant '{req.tenant}' (known: {', '.join(sorted(snapshot.tenants))})")
+        raise UnknownTenantError(
+            f"unknown tenant '{req.tenant}' (known: {', '.join(sorted(snapshot.tenants))})"
+        )
     loa = req.overrides.loa if req.overrides.loa is not None else req.loa
     rule = snapshot.rule_for(req.task, loa, tenant.name)
     controls = resolve_controls(req, snapshot, tenant, rule)
@@ -192,11 +259,19 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
     candidates: list[Candidate] = []
     for spec in models:
         observed = ctx.latency_p95(spec.name)
-        latency = observed if observed is not None else (spec.latency_hint_ms or CLASS_DEFAULT_MS[spec.model_class])
+        latency = (
+            observed
+            if observed is not None
+            else (spec.latency_hint_ms or CLASS_DEFAULT_MS[spec.model_class])
+        )
         cost = spec.price.cost(prompt_tokens, completion_tokens) if spec.price else None
         c = Candidate(
-            spec=spec, window=ctx.states[spec.name], est_prompt_tokens=prompt_tokens,
-            est_completion_tokens=completion_tokens, est_cost_usd=cost, est_latency_ms=latency,
+            spec=spec,
+            window=ctx.states[spec.name],
+            est_prompt_tokens=prompt_tokens,
+            est_completion_tokens=completion_tokens,
+            est_cost_usd=cost,
+            est_latency_ms=latency,
             latency_observed=observed is not None,
         )
         if tenant.allow_models and spec.name in tenant.allow_models:
@@ -204,6 +279,7 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
         _deny(c, ctx, req, controls, tenant)
         _score(c, rule)
         candidates.append(c)
+
     # A routing rule's lists are tiers: every eligible `prefer` model before any `fallback`,
     # fallbacks before unlisted models; the score ranks within a tier.
     def rank(c: Candidate) -> tuple[int, float, str]:
@@ -219,12 +295,18 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
     for c in ordered:
         c.why = describe(c, rule, snapshot.defaults.timezone)
     result = Plan(
-        request=req, policy_version=snapshot.version, tenant=tenant, controls=controls,
-        candidates=ordered, primary=eligible[0] if eligible else None, fallbacks=eligible[1:],
+        request=req,
+        policy_version=snapshot.version,
+        tenant=tenant,
+        controls=controls,
+        candidates=ordered,
+        primary=eligible[0] if eligible else None,
+        fallbacks=eligible[1:],
     )
     if result.primary is None:
         raise NoEligibleModelError(
-            f"no eligible model for task '{req.task}' at LOA {controls.loa} (tenant '{tenant.name}'): "
+            f"no eligible model for task '{req.task}' at LOA {controls.loa}"
+            f" (tenant '{tenant.name}'): "
             "every candidate was denied; see candidates[].deny_reasons",
             detail=result.to_dict(),
         )

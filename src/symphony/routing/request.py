@@ -48,9 +48,14 @@ class Controls:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "loa": self.loa, "allow_hosted": self.allow_hosted, "stream": self.stream,
-            "max_cost_usd": self.max_cost_usd, "context_budget_tokens": self.context_budget_tokens,
-            "tokens_max": self.tokens_max, "temperature": self.temperature,
-            "tools_allowed": list(self.tools_allowed), "provider_hints": list(self.provider_hints),
+            "loa": self.loa,
+            "allow_hosted": self.allow_hosted,
+            "stream": self.stream,
+            "max_cost_usd": self.max_cost_usd,
+            "context_budget_tokens": self.context_budget_tokens,
+            "tokens_max": self.tokens_max,
+            "temperature": self.temperature,
+            "tools_allowed": list(self.tools_allowed),
+            "provider_hints": list(self.provider_hints),
             "rule": self.rule,
         }

@@ -28,12 +28,12 @@ import orjson
 from symphony.audit.log import AuditLog
 from symphony.clock import Clock
 from symphony.errors import ConflictError, ForbiddenError, NotFoundError, PolicyError, StoreError
+from symphony.governance.killswitch import atomic_write
+from symphony.governance.policy_diff import diff_snapshots
 from symphony.policy.loader import load_policy
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
 from symphony.security.keys import ApiKey
-from symphony.security.killswitch import atomic_write
-from symphony.security.policy_diff import diff_snapshots
 
 GOVERNANCE_FILE = "governance.json"
 APPROVALS_NEEDED = 2

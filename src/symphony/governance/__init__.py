@@ -1,0 +1,1 @@
+"""Governance: kill switch, two-person approval of policy changes, privacy at the edges."""
