@@ -109,7 +109,16 @@ def test_plans_are_consistent(
         assert c.why
     chosen = [result.primary, *result.fallbacks]
     assert [c.name for c in chosen] == names[: len(chosen)]
-    assert all(a.score >= b.score for a, b in itertools.pairwise(chosen))
+    # Rule tiers first (prefer, fallback, unlisted), then score within a tier.
+    rule = SNAPSHOT.rule_for(task, loa, "default")
+
+    def tier(name: str) -> int:
+        if rule is None or name in rule.route.prefer:
+            return 0
+        return 1 if name in rule.route.fallback else 2
+
+    keys = [(tier(c.name), -c.score) for c in chosen]
+    assert all(a <= b for a, b in itertools.pairwise(keys))
     assert all(c.est_prompt_tokens == max(1, -(-chars // 4)) for c in result.candidates)
 
 

@@ -46,7 +46,12 @@ def static_path(name: str) -> Path:
     "/console",
     summary="The operator console: Model Matrix, Explain Route, live events, burndown",
     response_class=FileResponse,
-    responses={200: {"description": "The console page", "content": {"text/html": {}}}},
+    responses={
+        200: {
+            "description": "The console page (static HTML; its scripts call the JSON API)",
+            "content": {"text/html": {"example": "<!doctype html><html lang=\"en\">…</html>"}},
+        }
+    },
 )
 async def console_page() -> Response:
     headers = {**_HEADERS, "Content-Security-Policy": CONSOLE_CSP, "Referrer-Policy": "no-referrer"}
