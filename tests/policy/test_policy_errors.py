@@ -241,7 +241,7 @@ def test_bad_cron() -> None:
         ),
         (
             "    timezone: America/Denver",
-            "    timezone: America/Denver\n    note: 'Bearer abcdefghijklmnopqrstuvwxyz'",
+            "    timezone: America/Denver\n    note: 'Bearer abcDEF123456ghiJKL789xyz'",
             4,
             "policy.defaults.note",
         ),

@@ -28,6 +28,7 @@ from symphony.policy.parse_tenants import (
 )
 from symphony.policy.parse_windows import parse_windows_doc
 from symphony.policy.problems import Path, Problems, line_map
+from symphony.security.redact import contains_secret
 
 TOP_KEYS = ("policy", "work_unit_overrides_schema", "tenants")
 POLICY_KEYS = (
@@ -39,11 +40,6 @@ POLICY_KEYS = (
     "tenants",
 )
 SECRET_KEY_NAMES = re.compile(r"(^|_)(api_?key|token|secret|password|passwd)$", re.IGNORECASE)
-SECRET_VALUE = re.compile(
-    r"(sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}"
-    r"|xox[abprs]-[A-Za-z0-9-]{10,}|A[KS]IA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{30,}"
-    r"|eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}|[Bb]earer\s+[A-Za-z0-9._\-]{16,})"
-)
 
 
 # libyaml's C parser when present (~10x faster start-up and reload); same safe constructors.
@@ -118,7 +114,7 @@ def _reject_secrets(problems: Problems, doc: Any) -> None:
             problems.add(
                 path, "looks like a credential; put it in an env var and name it in api_key_env"
             )
-        elif SECRET_VALUE.search(value):
+        elif contains_secret(value):
             problems.add(
                 path,
                 "value looks like a secret (API key or token); credentials live in env vars only",

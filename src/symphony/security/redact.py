@@ -237,3 +237,11 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = self.redactor.redact(record.stack_info)
         return True
+
+
+_SECRETS_ONLY = Redactor(mask_ips=False)
+
+
+def contains_secret(text: str) -> bool:
+    """True when `text` holds something the redactor would mask as a secret (key, token)."""
+    return mask("secret") in _SECRETS_ONLY.redact(text)
