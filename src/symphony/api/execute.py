@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
-from symphony.api.deps import StateDep
+from symphony.api.deps import state_of
 from symphony.api.errors import json_response
 from symphony.api.schemas import OverridesIn, example, to_overrides
 from symphony.api.security import require_tenant
@@ -208,7 +208,8 @@ def actor_of(request: Request) -> str | None:
         502: {"description": "Every candidate failed: each attempt with its reason"},
     },
 )
-async def route_execute(body: ExecuteIn, state: StateDep, request: Request) -> Response:
+async def route_execute(body: ExecuteIn, request: Request) -> Response:
+    state = state_of(request)
     require_tenant(request, body.tenant)
     executor = state.extras["executor"]
     req = to_execute_request(body, state, actor_of(request))

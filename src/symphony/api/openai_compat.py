@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response, StreamingResponse
 
-from symphony.api.deps import StateDep
+from symphony.api.deps import StateDep, state_of
 from symphony.api.errors import field_path
 from symphony.api.execute import actor_of
 from symphony.api.security import require_tenant
@@ -148,7 +148,8 @@ def _finish(audit: dict[str, Any]) -> str:
         }
     },
 )
-async def chat_completions(request: Request, state: StateDep) -> Response:
+async def chat_completions(request: Request) -> Response:
+    state = state_of(request)
     try:
         raw = orjson.loads(await request.body())
         body = ChatCompletionIn.model_validate(raw)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from symphony.api.audit import record_plan
-from symphony.api.deps import StateDep
+from symphony.api.deps import state_of
 from symphony.api.errors import json_response
 from symphony.api.schemas import PLAN_EXAMPLE, PlanIn, example
 from symphony.api.security import require_tenant
@@ -29,7 +29,8 @@ router = APIRouter(tags=["routing"])
         422: {"description": "Invalid body: field paths"},
     },
 )
-async def route_plan(body: PlanIn, state: StateDep, request: Request) -> Response:
+async def route_plan(body: PlanIn, request: Request) -> Response:
+    state = state_of(request)
     require_tenant(request, body.tenant)
     snapshot = state.policy.snapshot
     try:

@@ -327,8 +327,7 @@ class AuditLog:
         statements.append((SET_HEAD_SQL, (seq, prev)))
         self._writer.write_sync(statements)
         self._head = (seq, prev)
-        for entry, record in zip(batch, records, strict=True):
-            _settle(entry, record, None)
+        _settle_batch(batch, records)
 
     def _reload_head(self) -> None:
         # On a read failure keep the old head: the next commit fails and reloads again.
@@ -347,6 +346,27 @@ class AuditLog:
                 "with the configured HMAC secret (the log was written with a different secret, "
                 "or the record was modified); run `symphony audit verify`"
             )
+
+
+def _settle_batch(batch: list[_Entry], records: list[AuditRecord]) -> None:
+    """Resolve a committed batch with one wake-up per waiting event loop."""
+    waiting: dict[
+        asyncio.AbstractEventLoop, list[tuple[asyncio.Future[AuditRecord], AuditRecord]]
+    ] = {}
+    for entry, record in zip(batch, records, strict=True):
+        entry.record = record
+        if entry.done is not None:
+            entry.done.set()
+        elif entry.loop is not None and entry.future is not None:
+            waiting.setdefault(entry.loop, []).append((entry.future, record))
+    for loop, pairs in waiting.items():
+        with contextlib.suppress(RuntimeError):  # the caller's loop is gone; still durable
+            loop.call_soon_threadsafe(_resolve_all, pairs)
+
+
+def _resolve_all(pairs: list[tuple[asyncio.Future[AuditRecord], AuditRecord]]) -> None:
+    for future, record in pairs:
+        _resolve(future, record, None)
 
 
 def _settle(entry: _Entry, record: AuditRecord | None, error: Exception | None) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from symphony.events.bus import EventBus
 from symphony.metrics.registry import Metrics
@@ -23,6 +23,13 @@ from symphony.windows.service import WindowService
 from symphony.windows.usage import UsageEvent
 
 log = logging.getLogger("symphony.execute")
+ANNOUNCE_INTERVAL = timedelta(seconds=1)
+PARSE_INTERVAL = timedelta(milliseconds=250)
+
+
+def _says_empty(headers: Mapping[str, str]) -> bool:
+    """A cheap look for an exhausted limit ("remaining: 0") without full parsing."""
+    return any(value == "0" and "remaining" in name for name, value in headers.items())
 
 
 def cost_of(spec: ModelSpec, usage: Usage) -> float:
@@ -42,6 +49,8 @@ class Accountant:
         self.metrics = metrics
         self.stats = stats
         self._background: set[asyncio.Task[float]] = set()
+        self._announced: dict[str, datetime] = {}
+        self._parsed: dict[str, datetime] = {}
 
     async def record_usage(
         self, spec: ModelSpec, tenant: str, usage: Usage, now: datetime, audit_id: str | None
@@ -60,10 +69,14 @@ class Accountant:
                 audit_id=audit_id,
             )
         )
-        self.metrics.tokens.labels(spec.name, tenant, "prompt").inc(usage.prompt_tokens)
-        self.metrics.tokens.labels(spec.name, tenant, "completion").inc(usage.completion_tokens)
+        self.metrics.child(self.metrics.tokens, spec.name, tenant, "prompt").inc(
+            usage.prompt_tokens
+        )
+        self.metrics.child(self.metrics.tokens, spec.name, tenant, "completion").inc(
+            usage.completion_tokens
+        )
         if cost:
-            self.metrics.cost.labels(spec.name, tenant).inc(cost)
+            self.metrics.child(self.metrics.cost, spec.name, tenant).inc(cost)
         return cost
 
     def record_in_background(
@@ -83,13 +96,25 @@ class Accountant:
     async def learn_headers(
         self, spec: ModelSpec, headers: Mapping[str, str], now: datetime
     ) -> None:
-        if not headers:
+        # Only header-driven and dynamic windows take their numbers from response headers
+        # (the engine ignores API header readings for configured rolling/fixed windows), and
+        # usage since an observation is subtracted anyway: parse at most every 250 ms per
+        # model, at once when a header says nothing is left.
+        if not headers or spec.quota.type not in ("header_driven", "dynamic"):
             return
+        last = self._parsed.get(spec.name)
+        if last is not None and last <= now < last + PARSE_INTERVAL and not _says_empty(headers):
+            return
+        self._parsed[spec.name] = now
         obs = parse_rate_limit_headers(headers, now)
         if obs is None or obs.binding() is None:
             return
         learned = await self.windows.observe_headers(spec.name, obs, now)
-        if learned is not None and spec.quota.type in ("header_driven", "dynamic"):
+        if (
+            learned is not None
+            and spec.quota.type in ("header_driven", "dynamic")
+            and self._announce_due(spec.name, learned.remaining, now)
+        ):
             self.bus.publish(
                 "window.update",
                 {
@@ -103,11 +128,20 @@ class Accountant:
                 },
             )
 
+    def _announce_due(self, model: str, remaining: float | None, now: datetime) -> bool:
+        """Every response carries headers: announce a model's window at most once a second,
+        but at once when it runs out (consoles and agents react to that)."""
+        last = self._announced.get(model)
+        if remaining == 0 or last is None or not (last <= now < last + ANNOUNCE_INTERVAL):
+            self._announced[model] = now
+            return True
+        return False
+
     async def on_error(
         self, spec: ModelSpec, err: ProviderError, now: datetime, tenant: str
     ) -> float | None:
         """Learn from a failed attempt; return the upstream's Retry-After (seconds) if any."""
-        self.metrics.attempts.labels(spec.name, err.kind).inc()
+        self.metrics.child(self.metrics.attempts, spec.name, err.kind).inc()
         retry_after = parse_retry_after(err.headers, now) if err.headers else None
         obs = parse_rate_limit_headers(err.headers, now) if err.headers else None
         if obs is None and err.protocol == "gemini" and err.body:
@@ -134,6 +168,6 @@ class Accountant:
         return retry_after
 
     async def on_success(self, spec: ModelSpec, latency_ms: float) -> None:
-        self.metrics.attempts.labels(spec.name, "ok").inc()
+        self.metrics.child(self.metrics.attempts, spec.name, "ok").inc()
         self.stats.observe(spec.name, latency_ms)
         await self.windows.succeeded(spec.name)

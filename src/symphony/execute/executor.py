@@ -200,9 +200,9 @@ class Executor:
                                 stopped = "killed"
                                 break
                             if not pieces:
-                                self.planning.metrics.ttft.labels(spec.name).observe(
-                                    time.perf_counter() - t0
-                                )
+                                self.planning.metrics.child(
+                                    self.planning.metrics.ttft, spec.name
+                                ).observe(time.perf_counter() - t0)
                                 tries = len(outcome.attempts) + 1  # final: text now flows
                                 yield ("model", {"model": spec.name, "attempts": tries})
                             pieces.append(event.text)
@@ -291,8 +291,10 @@ class Executor:
         body = build_result(outcome, req, latency_ms, self.redact)
         model = outcome.model or "none"
         metrics = self.planning.metrics
-        metrics.execute_latency.labels(model, outcome.tenant).observe(latency_ms / 1000)
-        metrics.decisions.labels(model, "fallback" if outcome.fell_back else "primary").inc()
+        metrics.child(metrics.execute_latency, model, outcome.tenant).observe(latency_ms / 1000)
+        metrics.child(
+            metrics.decisions, model, "fallback" if outcome.fell_back else "primary"
+        ).inc()
         await self._audit(outcome, req, body["audit"])
         self.planning.bus.publish(
             "route.execute",
@@ -313,7 +315,9 @@ class Executor:
     async def _fail(self, outcome: Outcome, req: ExecuteRequest, started: float) -> dict[str, Any]:
         latency_ms = (time.perf_counter() - started) * 1000
         body = build_result(outcome, req, latency_ms, self.redact)
-        self.planning.metrics.errors.labels("/route/execute", "all_candidates_failed").inc()
+        self.planning.metrics.child(
+            self.planning.metrics.errors, "/route/execute", "all_candidates_failed"
+        ).inc()
         await self._audit(outcome, req, body["audit"])
         self.planning.bus.publish(
             "error",

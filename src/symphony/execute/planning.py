@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import random
 import secrets
 import time
 from collections.abc import Callable
@@ -44,9 +46,15 @@ class PlannedWork:
         }
 
 
+# Ids must be unique, not secret (reading audit needs an operator key): a PRNG seeded from
+# the OS once is enough and avoids a getrandom() syscall per id on the hot path.
+_ids = random.Random(secrets.randbits(128))
+
+
 def new_id(prefix: str) -> str:
     """`prefix_` + 20 url-safe characters (120 random bits)."""
-    return f"{prefix}_{secrets.token_urlsafe(15)}"
+    raw = _ids.getrandbits(120).to_bytes(15, "big")
+    return f"{prefix}_{base64.urlsafe_b64encode(raw).decode()}"
 
 
 class PlanningService:
@@ -127,7 +135,7 @@ class PlanningService:
             self.metrics.plan_latency.observe(time.perf_counter() - started)
         work = PlannedWork(new_id("pln"), result, snapshot, now)
         assert result.primary is not None
-        self.metrics.decisions.labels(result.primary.name, "plan").inc()
+        self.metrics.child(self.metrics.decisions, result.primary.name, "plan").inc()
         if publish:
             self.bus.publish(
                 "route.plan",
@@ -215,9 +223,13 @@ class PlanningService:
 
     def _gauge(self, model: str, state: WindowState) -> None:
         if state.remaining_fraction is not None:
-            self.metrics.remaining_fraction.labels(model).set(state.remaining_fraction)
-            self.metrics.budget_fraction.labels(model).set(1.0 - state.remaining_fraction)
-        self.metrics.power_window.labels(model).set(1.0 if state.power_window_open else 0.0)
+            self.metrics.child(self.metrics.remaining_fraction, model).set(state.remaining_fraction)
+            self.metrics.child(self.metrics.budget_fraction, model).set(
+                1.0 - state.remaining_fraction
+            )
+        self.metrics.child(self.metrics.power_window, model).set(
+            1.0 if state.power_window_open else 0.0
+        )
 
     def refresh_gauges(self) -> None:
         snapshot = self.policy.snapshot

@@ -104,13 +104,14 @@ def build_result(
         f"plan {work.plan_id}: primary {primary_name},"
         f" fallbacks {', '.join(f.name for f in work.plan.fallbacks) or 'none'}"
     ]
-    attempts = [
-        f"attempt {i + 1}: {a.model} {a.outcome} ({a.reason[:160]})"
-        for i, a in enumerate(outcome.attempts)
-    ]
-    # Attempt reasons carry upstream text (errors may echo the prompt): mask secrets/PII.
-    # The plan line holds only ids and policy model names.
-    logs += [redact(line) for line in attempts] if redact is not None else attempts
+    # A failed attempt's reason carries upstream text (errors may echo the prompt): mask
+    # secrets/PII there. Successful attempts' reasons are our own finish-reason words, and
+    # the plan line holds only ids and policy model names: nothing to mask, nothing to pay.
+    for i, a in enumerate(outcome.attempts):
+        why = a.reason[:160]
+        if redact is not None and a.outcome != "ok":
+            why = redact(why)
+        logs.append(f"attempt {i + 1}: {a.model} {a.outcome} ({why})")
     return {
         "audit_id": outcome.audit_id,
         "latency_ms": round(latency_ms, 1),

@@ -28,6 +28,7 @@ SAFE_KEYS = frozenset(
 )  # fmt: skip
 LOGGERS_WITH_HANDLERS = ("", "symphony", "uvicorn", "uvicorn.error", "uvicorn.access")
 _CACHE_MAX = 4096
+_SCALARS = frozenset({int, float, bool})
 _CACHE_MAX_LEN = 256
 
 
@@ -65,6 +66,8 @@ class Privacy:
         return cast(dict[str, Any], self._value(payload, None))
 
     def _value(self, value: Any, key: str | None) -> Any:
+        if value is None or type(value) in _SCALARS:  # most payload values: nothing to mask
+            return value
         if isinstance(value, str):
             return value if key in SAFE_KEYS else self.text(value)
         if isinstance(value, dict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -39,6 +41,7 @@ class Metrics:
     """Labels are closed sets: model names from policy, tenants, codes; never user text."""
 
     def __init__(self) -> None:
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         r = self.registry = CollectorRegistry(auto_describe=True)
         _process.ProcessCollector(registry=r)
         _platform.PlatformCollector(registry=r)
@@ -135,6 +138,16 @@ class Metrics:
         )
         for result in ("ok", "rejected"):
             self.policy_reload.labels(result)
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(*labels)`, cached: label sets are closed (policy model names,
+        tenants, fixed codes), and prometheus_client's `labels()` takes a lock and builds
+        tuples on every call, which adds up on the hot path."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def set_policy_version(self, version: str) -> None:
         self.policy_info.info({"version": version})

@@ -176,6 +176,10 @@ class PolicySnapshot:
     schedules: Mapping[str, ModelSchedule]  # by policy model name
     files: tuple[str, ...] = ()
     models_by_name: Mapping[str, ModelSpec] = field(default_factory=dict)
+    # Memo of window_inputs per (model, tenant): the snapshot is immutable, so it is exact.
+    _inputs: dict[tuple[str, str], WindowInputs] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def model(self, name: str) -> ModelSpec | None:
         return self.models_by_name.get(name)
@@ -192,6 +196,10 @@ class PolicySnapshot:
 
     def window_inputs(self, model: str, tenant: str = "default") -> WindowInputs | None:
         """What the window engine needs for one model as seen by one tenant."""
+        key = (model, tenant)
+        cached = self._inputs.get(key)
+        if cached is not None:
+            return cached
         spec = self.models_by_name.get(model)
         if spec is None:
             return None
@@ -199,13 +207,15 @@ class PolicySnapshot:
         windows = (
             tuple(w for w in tenant_spec.power_windows if w.model == model) if tenant_spec else ()
         )
-        return WindowInputs(
+        inputs = WindowInputs(
             spec=spec,
             schedule=self.schedules.get(model),
             tenant_windows=windows,
             reserve_fraction=self.reserve_fraction(spec),
             tz=self.defaults.timezone,
         )
+        self._inputs[key] = inputs
+        return inputs
 
     def reserve_fraction(self, model: ModelSpec) -> float:
         if model.reserve_fraction is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,10 +42,18 @@ class Candidate:
     deny: list[tuple[str, str]] = field(default_factory=list)
     factors: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
-    why: list[str] = field(default_factory=list)
+    explain: Callable[[Candidate], list[str]] | None = None
+    _why: list[str] | None = None
     policy_hits: list[str] = field(default_factory=list)
     loa_ok: bool = True
     chosen_despite: str | None = None
+
+    @property
+    def why(self) -> list[str]:
+        """Human-readable lines, built on first use (most candidates are never shown)."""
+        if self._why is None:
+            self._why = self.explain(self) if self.explain is not None else []
+        return self._why
 
     @property
     def name(self) -> str:

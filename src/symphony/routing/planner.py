@@ -114,7 +114,12 @@ def _hint_matches(spec: ModelSpec, hints: tuple[str, ...]) -> bool:
 
 
 def _deny(
-    c: Candidate, ctx: PlanContext, req: PlanRequest, controls: Controls, tenant: Tenant
+    c: Candidate,
+    ctx: PlanContext,
+    req: PlanRequest,
+    controls: Controls,
+    tenant: Tenant,
+    spend: tuple[float, float],
 ) -> None:
     spec, w = c.spec, c.window
     if not tenant.allows(spec.name):
@@ -194,7 +199,7 @@ def _deny(
         c.deny.append(
             ("context_too_large", f"~{c.est_prompt_tokens} prompt tokens exceed the limit {limit}")
         )
-    daily, monthly = ctx.tenant_spend(tenant.name)
+    daily, monthly = spend
     b = tenant.budgets
     if spec.model_class == "hosted" and (
         (b.daily_usd is not None and daily >= b.daily_usd)
@@ -257,6 +262,7 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
     if req.pinned_model is not None:
         models = tuple(m for m in models if m.name == req.pinned_model)
     candidates: list[Candidate] = []
+    spend = ctx.tenant_spend(tenant.name)  # once per plan, not per candidate
     for spec in models:
         observed = ctx.latency_p95(spec.name)
         latency = (
@@ -276,7 +282,7 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
         )
         if tenant.allow_models and spec.name in tenant.allow_models:
             c.policy_hits.append(f"tenant:{tenant.name}:allow_models")
-        _deny(c, ctx, req, controls, tenant)
+        _deny(c, ctx, req, controls, tenant, spend)
         _score(c, rule)
         candidates.append(c)
 
@@ -292,8 +298,13 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
         held[0].chosen_despite = "reserve_hold"
         eligible, held = [held[0]], held[1:]
     ordered = eligible + held + denied
+    tz = snapshot.defaults.timezone
+
+    def explain(candidate: Candidate) -> list[str]:
+        return describe(candidate, rule, tz)
+
     for c in ordered:
-        c.why = describe(c, rule, snapshot.defaults.timezone)
+        c.explain = explain
     result = Plan(
         request=req,
         policy_version=snapshot.version,

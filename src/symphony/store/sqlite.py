@@ -139,12 +139,22 @@ class SqliteWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             error = StoreError(f"write to {self.path} failed: {exc}")
+        # One wake-up per event loop per batch (not one per job): each call_soon_threadsafe
+        # writes to the loop's self-pipe, which is a syscall and a GIL round trip.
+        waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
         for job in batch:
             if job.done is not None:
                 job.error = error
                 job.done.set()
             elif job.loop is not None and job.future is not None:
-                job.loop.call_soon_threadsafe(_settle, job.future, error)
+                waiting.setdefault(job.loop, []).append(job.future)
+        for loop, futures in waiting.items():
+            loop.call_soon_threadsafe(_settle_all, futures, error)
+
+
+def _settle_all(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
+    for future in futures:
+        _settle(future, error)
 
 
 def _settle(future: asyncio.Future[None], error: Exception | None) -> None:

@@ -35,8 +35,25 @@ def local_date(instant: datetime, tz: str) -> date:
     return instant.astimezone(zone(tz)).date()
 
 
+_PERIODS: dict[tuple[str, time, str], tuple[datetime, datetime]] = {}
+
+
 def period_bounds(now: datetime, period: str, at: time, tz: str) -> tuple[datetime, datetime]:
-    """The [start, end) of the fixed period containing `now` (resets at `at` local)."""
+    """The [start, end) of the fixed period containing `now` (resets at `at` local).
+
+    Memoized per (period, at, tz) while `now` stays inside the remembered period: the
+    answer depends on nothing else, and the planner asks for it for every model.
+    """
+    key = (period, at, tz)
+    hit = _PERIODS.get(key)
+    if hit is not None and hit[0] <= now < hit[1]:
+        return hit
+    bounds = _period_bounds(now, period, at, tz)
+    _PERIODS[key] = bounds
+    return bounds
+
+
+def _period_bounds(now: datetime, period: str, at: time, tz: str) -> tuple[datetime, datetime]:
     today = local_date(now, tz)
     if period == "daily":
         day = today
