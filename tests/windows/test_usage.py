@@ -57,8 +57,8 @@ def test_series_accepts_late_events_and_rebuilds_its_sums() -> None:
     series.add(100.0, 1, 10, 0.0)
     series.add(300.0, 1, 30, 0.0)
     assert not series.add(200.0, 1, 20, 0.0)  # out of order
-    assert series.times == [100.0, 200.0, 300.0]
-    assert series.cum_tokens == [0.0, 10.0, 30.0, 60.0]
+    assert list(series.times) == [100.0, 200.0, 300.0]
+    assert list(series.cum_tokens) == [0.0, 10.0, 30.0, 60.0]
     assert series.total(150, 250, "tokens") == 20
     assert series.add(300.0, 1, 5, 0.0)  # equal times keep order
 
@@ -71,7 +71,7 @@ def test_index_by_model_and_tenant() -> None:
     assert index.model("a/one").total(0, ts(T0), "tokens") == 5
     assert index.tenant("default").total(0, ts(T0) + 60, "usd") == 0.5
     assert index.tenant("team").total(0, ts(T0) + 60, "requests") == 1
-    assert index.model("a/none").times == []
+    assert list(index.model("a/none").times) == []
     assert index.tenant("nobody").total(0, 1e12, "requests") == 0
 
 
@@ -126,3 +126,14 @@ def test_session_after_an_anchor() -> None:
         base + 6 * hour
     )
     assert session_after([], base, hour, True, base) is None
+
+
+def test_pruning_forgets_old_usage_but_keeps_recent_sums() -> None:
+    series = Series()
+    for t in range(10):
+        series.add(float(t), 1.0, 10.0, 0.5)
+    assert series.drop_before(4.0) == 4
+    assert list(series.times) == [4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    assert series.total(3.0, 9.0, "tokens") == 60.0
+    assert series.total(5.0, 9.0, "requests") == 4.0
+    assert series.amount(0, "usd") == 0.5

@@ -14,10 +14,11 @@ from symphony.windows.ledger import HISTORY, UsageStore
 from symphony.windows.power import power_windows
 from symphony.windows.specs import ModelSchedule, WindowInputs, WindowPolicy
 from symphony.windows.state import Interval, Learned, Source, WindowState
-from symphony.windows.usage import UsageEvent, UsageIndex
+from symphony.windows.usage import UsageEvent, UsageIndex, ts
 
 COOLDOWN_BASE_S = 2.0
 COOLDOWN_MAX_S = 300.0
+PRUNE_EVERY = 10_000
 HEADER_PERSIST_INTERVAL = timedelta(seconds=1)
 
 
@@ -46,12 +47,17 @@ class WindowService:
 
     async def record(self, event: UsageEvent) -> None:
         """Count the usage now; return once it is durable in the ledger."""
-        self.index.add(event)
+        self._add(event)
         await self.store.record([event])
 
     def record_sync(self, event: UsageEvent) -> None:
-        self.index.add(event)
+        self._add(event)
         self.store.record_sync([event])
+
+    def _add(self, event: UsageEvent) -> None:
+        self.index.add(event)
+        if self.index.count % PRUNE_EVERY == 0:  # keep memory bounded in a long-running process
+            self.index.prune(ts(self.clock.now() - HISTORY))
 
     # --- learning -------------------------------------------------------------------
     async def observe(
