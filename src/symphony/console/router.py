@@ -49,7 +49,7 @@ def static_path(name: str) -> Path:
     responses={
         200: {
             "description": "The console page (static HTML; its scripts call the JSON API)",
-            "content": {"text/html": {"example": "<!doctype html><html lang=\"en\">…</html>"}},
+            "content": {"text/html": {"example": '<!doctype html><html lang="en">…</html>'}},
         }
     },
 )
