@@ -295,7 +295,7 @@ def _plan(console: Console, data: dict[str, Any], doc: dict[str, Any]) -> None:
 
 
 def _engine(console: Console, data: dict[str, Any], doc: dict[str, Any]) -> None:
-    table = Table(title="3. Window engine: Model Matrix (compute_state for every model)")
+    table = Table(title="3. Window engine: Model Matrix (WindowService.state for every model)")
     for col in (
         "models",
         "ledger events (7 days)",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
+from symphony.clock import FixedClock
 from symphony.policy.loader import load_policy
 from symphony.policy.model import PolicySnapshot
-from symphony.windows.engine import compute_state
-from symphony.windows.state import WindowState
+from symphony.windows.service import WindowService
+from symphony.windows.state import Learned, WindowState
 from symphony.windows.usage import UsageEvent, UsageIndex
 
 # A fixed instant (a Wednesday afternoon UTC) so runs compare; the engine is pure.
@@ -118,25 +119,48 @@ def usage(models: int, events: int, *, days: float = 7.0, seed: int = 6) -> Usag
     return index
 
 
+class _MemoryStore:
+    """A UsageStore that keeps nothing: the bench fills the index directly."""
+
+    async def record(self, events: Iterable[UsageEvent]) -> None:
+        del events
+
+    def record_sync(self, events: Iterable[UsageEvent]) -> None:
+        del events
+
+    def load_events(self, since: datetime) -> list[UsageEvent]:
+        del since
+        return []
+
+    async def save_learned(self, learned: Learned) -> None:
+        del learned
+
+    def load_learned(self) -> dict[str, Learned]:
+        return {}
+
+    def ping(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+_services: dict[int, WindowService] = {}
+
+
+def service(index: UsageIndex, now: datetime = NOW) -> WindowService:
+    """The real WindowService over `index` (one per index, so its caches live on)."""
+    found = _services.get(id(index))
+    if found is None or found.index is not index:
+        found = WindowService(_MemoryStore(), FixedClock(now))
+        found.index = index
+        _services[id(index)] = found
+    return found
+
+
 def states(
     snap: PolicySnapshot, index: UsageIndex, now: datetime = NOW, tenant: str = "default"
 ) -> Mapping[str, WindowState]:
-    """Every model's window state, as the service computes it (the Model Matrix)."""
-    spec_tenant = snap.tenants.get(tenant)
-    out: dict[str, WindowState] = {}
-    for spec in snap.models:
-        windows = (
-            tuple(w for w in spec_tenant.power_windows if w.model == spec.name)
-            if spec_tenant
-            else ()
-        )
-        out[spec.name] = compute_state(
-            spec,
-            index,
-            now,
-            schedule=snap.schedules.get(spec.name),
-            tenant_windows=windows,
-            reserve_fraction=snap.reserve_fraction(spec),
-            tz=snap.defaults.timezone,
-        )
-    return out
+    """Every model's window state, computed by the WindowService as a request does."""
+    svc = service(index, now)
+    return {spec.name: svc.state(snap, spec.name, now, tenant) for spec in snap.models}

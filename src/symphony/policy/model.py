@@ -151,9 +151,14 @@ class Tenant:
     allow_models: tuple[str, ...] = ()  # empty: every model
     power_windows: tuple[PowerWindow, ...] = ()
     budgets: Budgets = field(default_factory=Budgets)
+    _allowed: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Membership is asked for every candidate of every plan: a set, not a tuple scan.
+        object.__setattr__(self, "_allowed", frozenset(self.allow_models))
 
     def allows(self, model: str) -> bool:
-        return not self.allow_models or model in self.allow_models
+        return not self._allowed or model in self._allowed
 
 
 @dataclass(frozen=True, slots=True)

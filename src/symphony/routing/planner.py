@@ -25,6 +25,8 @@ WEIGHTS = {
     "headroom": 0.12,
     "window": 0.08,
 }
+W_PREFERENCE, W_LATENCY, W_COST = WEIGHTS["preference"], WEIGHTS["latency"], WEIGHTS["cost"]
+W_LOCALITY, W_HEADROOM, W_WINDOW = WEIGHTS["locality"], WEIGHTS["headroom"], WEIGHTS["window"]
 DEFAULT_COMPLETION_TOKENS = 512
 HINT_ALIASES = {
     "google": {"google", "gemini"},
@@ -223,16 +225,17 @@ def _score(c: Candidate, rule: RoutingRule | None) -> None:
         elif spec.name in rule.route.fallback:
             preference = 0.4 - 0.05 * rule.route.fallback.index(spec.name)
             c.policy_hits.append(f"rule:{rule.name}:fallback")
-    raw = {
-        "preference": max(preference, 0.0),
-        "latency": 1.0 / (1.0 + c.est_latency_ms / 1000.0),
-        "cost": 1.0 / (1.0 + (c.est_cost_usd or 0.0) * 100.0),
-        "locality": 1.0 if spec.model_class == "local" else 0.0,
-        "headroom": w.remaining_fraction if w.remaining_fraction is not None else 0.75,
-        "window": 1.0 if w.power_window_open else 0.0,
+    factors = {
+        "preference": W_PREFERENCE * max(preference, 0.0),
+        "latency": W_LATENCY / (1.0 + c.est_latency_ms / 1000.0),
+        "cost": W_COST / (1.0 + (c.est_cost_usd or 0.0) * 100.0),
+        "locality": W_LOCALITY if spec.model_class == "local" else 0.0,
+        "headroom": W_HEADROOM
+        * (w.remaining_fraction if w.remaining_fraction is not None else 0.75),
+        "window": W_WINDOW if w.power_window_open else 0.0,
     }
-    c.factors = {k: WEIGHTS[k] * v for k, v in raw.items()}
-    c.score = sum(c.factors.values())
+    c.factors = factors
+    c.score = sum(factors.values())
 
 
 def _tier(name: str, rule: RoutingRule | None) -> int:
@@ -280,7 +283,7 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
             est_latency_ms=latency,
             latency_observed=observed is not None,
         )
-        if tenant.allow_models and spec.name in tenant.allow_models:
+        if tenant.allow_models and tenant.allows(spec.name):
             c.policy_hits.append(f"tenant:{tenant.name}:allow_models")
         _deny(c, ctx, req, controls, tenant, spend)
         _score(c, rule)
