@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from symphony.clock import FixedClock
 from symphony.policy.loader import load_policy
 from symphony.policy.model import PolicySnapshot
+from symphony.windows.ledger import EmptyUsageStore
 from symphony.windows.service import WindowService
-from symphony.windows.state import Learned, WindowState
+from symphony.windows.state import WindowState
 from symphony.windows.usage import UsageEvent, UsageIndex
 
 # A fixed instant (a Wednesday afternoon UTC) so runs compare; the engine is pure.
@@ -119,32 +120,6 @@ def usage(models: int, events: int, *, days: float = 7.0, seed: int = 6) -> Usag
     return index
 
 
-class _MemoryStore:
-    """A UsageStore that keeps nothing: the bench fills the index directly."""
-
-    async def record(self, events: Iterable[UsageEvent]) -> None:
-        del events
-
-    def record_sync(self, events: Iterable[UsageEvent]) -> None:
-        del events
-
-    def load_events(self, since: datetime) -> list[UsageEvent]:
-        del since
-        return []
-
-    async def save_learned(self, learned: Learned) -> None:
-        del learned
-
-    def load_learned(self) -> dict[str, Learned]:
-        return {}
-
-    def ping(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
-
 _services: dict[int, WindowService] = {}
 
 
@@ -152,7 +127,7 @@ def service(index: UsageIndex, now: datetime = NOW) -> WindowService:
     """The real WindowService over `index` (one per index, so its caches live on)."""
     found = _services.get(id(index))
     if found is None or found.index is not index:
-        found = WindowService(_MemoryStore(), FixedClock(now))
+        found = WindowService(EmptyUsageStore(), FixedClock(now))
         found.index = index
         _services[id(index)] = found
     return found

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +24,8 @@ from symphony.providers.credentials import Credentials
 from symphony.routing.request import PlanRequest
 from symphony.routing.stats import LatencyStats
 from symphony.settings import Settings
-from symphony.windows.ledger import UsageStore
+from symphony.windows.ledger import EmptyUsageStore, SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
-from symphony.windows.state import Learned
-from symphony.windows.usage import UsageEvent
 
 LEDGER_FILE = "ledger.db"
 EXIT_NO_ELIGIBLE = 3
@@ -62,32 +58,6 @@ def _loa(text: str) -> int:
     return value
 
 
-class _NoUsage:
-    """A ledger that was never written: nothing used, nothing learned (creates no files)."""
-
-    async def record(self, events: Iterable[UsageEvent]) -> None:
-        del events
-
-    def record_sync(self, events: Iterable[UsageEvent]) -> None:
-        del events
-
-    def load_events(self, since: datetime) -> list[UsageEvent]:
-        del since
-        return []
-
-    async def save_learned(self, learned: Learned) -> None:
-        del learned
-
-    def load_learned(self) -> dict[str, Learned]:
-        return {}
-
-    def ping(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        return None
-
-
 def _windows_file(args: argparse.Namespace, settings: Settings) -> Path | None:
     """A named windows file must exist; the default one is optional."""
     path = settings.windows_file
@@ -100,10 +70,8 @@ def _windows_file(args: argparse.Namespace, settings: Settings) -> Path | None:
 def _open_ledger(data_dir: Path) -> UsageStore:
     ledger = data_dir / LEDGER_FILE
     if ledger.exists():
-        from symphony.windows.ledger import SqliteUsageStore
-
         return SqliteUsageStore(ledger)
-    return _NoUsage()
+    return EmptyUsageStore()
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

@@ -44,6 +44,35 @@ class UsageStore(Protocol):
     def close(self) -> None: ...
 
 
+class EmptyUsageStore:
+    """A ledger that was never written: nothing used, nothing learned, no files created.
+
+    For in-process planning from the CLI when no data directory exists yet, and for the
+    benchmark, which fills the usage index directly."""
+
+    async def record(self, events: Iterable[UsageEvent]) -> None:
+        del events
+
+    def record_sync(self, events: Iterable[UsageEvent]) -> None:
+        del events
+
+    def load_events(self, since: datetime) -> list[UsageEvent]:
+        del since
+        return []
+
+    async def save_learned(self, learned: Learned) -> None:
+        del learned
+
+    def load_learned(self) -> dict[str, Learned]:
+        return {}
+
+    def ping(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        return None
+
+
 def _row(event: UsageEvent) -> Statement:
     return (
         INSERT,
