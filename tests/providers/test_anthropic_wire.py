@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 import respx
+from wire_support import drain_until_error, fixture_bytes
 
 from symphony.providers.base import (
     ChatMessage,
@@ -17,7 +17,6 @@ from symphony.providers.base import (
     Provider,
     StreamDelta,
     StreamEnd,
-    StreamEvent,
     StreamStart,
     Usage,
 )
@@ -25,7 +24,6 @@ from symphony.providers.errors import ProviderError
 from symphony.providers.registry import make_provider
 from symphony.providers.transport import HttpxTransport
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
 BASE = "http://127.0.0.1:4100"
 URL = f"{BASE}/v1/messages"
 KEY = "sk-ant-api03-test-7c1d"
@@ -41,10 +39,6 @@ REQ = ChatRequest(
     ),
     temperature=0.5,
 )
-
-
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def events_body(*events: dict[str, Any]) -> bytes:
@@ -69,29 +63,11 @@ def text_delta(text: str) -> dict[str, Any]:
     }
 
 
-async def drain_until_error(
-    provider: Provider, req: ChatRequest = REQ
-) -> tuple[list[StreamEvent], ProviderError]:
-    events: list[StreamEvent] = []
-    try:
-        async for event in provider.stream(req):
-            events.append(event)
-    except ProviderError as error:
-        return events, error
-    raise AssertionError("the stream did not fail")
-
-
 @pytest.fixture
 async def provider() -> AsyncIterator[Provider]:
     transport = HttpxTransport()
     yield make_provider("anthropic", BASE, KEY, transport)
     await transport.aclose()
-
-
-@pytest.fixture
-def mock() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
 
 
 async def test_complete_sends_messages_request_with_system_on_top(
@@ -191,7 +167,7 @@ async def test_error_event_mid_stream_raises_with_partial_text_and_usage(
         {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
     )
     mock.post(URL).mock(return_value=httpx.Response(200, content=body))
-    events, error = await drain_until_error(provider)
+    events, error = await drain_until_error(provider, REQ)
 
     assert [e.text for e in events if isinstance(e, StreamDelta)] == ["Once upon"]
     assert (error.kind, error.retryable, error.status) == ("rate_limited", True, None)
@@ -203,7 +179,7 @@ async def test_error_event_mid_stream_raises_with_partial_text_and_usage(
 async def test_truncated_stream_is_unavailable(provider: Provider, mock: respx.MockRouter) -> None:
     body = events_body(MESSAGE_START, text_delta("Partial"))
     mock.post(URL).mock(return_value=httpx.Response(200, content=body))
-    _, error = await drain_until_error(provider)
+    _, error = await drain_until_error(provider, REQ)
     assert (error.kind, error.partial_text) == ("unavailable", "Partial")
 
 
@@ -221,7 +197,7 @@ async def test_refusal_is_a_content_policy_error(
         {"type": "message_stop"},
     )
     mock.post(URL).mock(return_value=httpx.Response(200, content=body))
-    _, error = await drain_until_error(provider)
+    _, error = await drain_until_error(provider, REQ)
     assert (error.kind, error.partial_text) == ("content_policy", "I can")
 
 
@@ -276,7 +252,7 @@ async def test_rate_limit_headers_are_kept(provider: Provider, mock: respx.MockR
     }
     raw = orjson.dumps(anthropic_error("rate_limit_error", "rate limited"))
     mock.post(URL).mock(return_value=httpx.Response(429, content=raw, headers=headers))
-    _, error = await drain_until_error(provider)
+    _, error = await drain_until_error(provider, REQ)
     assert error.kind == "rate_limited"
     assert error.headers["retry-after"] == "7999"
     assert error.headers["anthropic-ratelimit-requests-reset"] == "2026-09-17T09:13:32Z"

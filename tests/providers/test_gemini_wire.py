@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 import respx
+from wire_support import drain_until_error, fixture_bytes
 
 from symphony.providers.base import (
     ChatMessage,
@@ -17,7 +17,6 @@ from symphony.providers.base import (
     Provider,
     StreamDelta,
     StreamEnd,
-    StreamEvent,
     StreamStart,
     Usage,
 )
@@ -25,7 +24,6 @@ from symphony.providers.errors import ProviderError
 from symphony.providers.registry import make_provider
 from symphony.providers.transport import HttpxTransport
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
 BASE = "http://127.0.0.1:4200/v1beta"
 URL = f"{BASE}/models/gemini-2.5-flash:generateContent"
 STREAM_URL = f"{BASE}/models/gemini-2.5-flash:streamGenerateContent"
@@ -45,10 +43,6 @@ REQ = ChatRequest(
 )
 
 
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
 def sse(*chunks: dict[str, Any]) -> bytes:
     return b"".join(b"data: " + orjson.dumps(c) + b"\r\n\r\n" for c in chunks)
 
@@ -60,29 +54,11 @@ def text_chunk(text: str, finish: str | None = None) -> dict[str, Any]:
     return {"candidates": [candidate]}
 
 
-async def drain_until_error(
-    provider: Provider, req: ChatRequest = REQ
-) -> tuple[list[StreamEvent], ProviderError]:
-    events: list[StreamEvent] = []
-    try:
-        async for event in provider.stream(req):
-            events.append(event)
-    except ProviderError as error:
-        return events, error
-    raise AssertionError("the stream did not fail")
-
-
 @pytest.fixture
 async def provider() -> AsyncIterator[Provider]:
     transport = HttpxTransport()
     yield make_provider("gemini", BASE, KEY, transport)
     await transport.aclose()
-
-
-@pytest.fixture
-def mock() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
 
 
 async def test_complete_sends_contents_system_instruction_and_config(
@@ -219,7 +195,7 @@ async def test_prompt_block_is_a_content_policy_error(
     assert (info.value.kind, info.value.retryable) == ("content_policy", False)
 
     mock.post(STREAM_URL).mock(return_value=httpx.Response(200, content=sse(body)))
-    _, error = await drain_until_error(provider)
+    _, error = await drain_until_error(provider, REQ)
     assert error.kind == "content_policy"
 
 
@@ -228,7 +204,7 @@ async def test_safety_finish_mid_stream_is_a_content_policy_error(
 ) -> None:
     body = sse(text_chunk("Here is"), text_chunk("", finish="SAFETY"))
     mock.post(STREAM_URL).mock(return_value=httpx.Response(200, content=body))
-    _, error = await drain_until_error(provider)
+    _, error = await drain_until_error(provider, REQ)
     assert (error.kind, error.partial_text) == ("content_policy", "Here is")
 
 
@@ -237,7 +213,7 @@ async def test_truncated_stream_is_unavailable_with_partial_text(
 ) -> None:
     body = sse(text_chunk("Why did"), text_chunk(" the")) + b'data: {"candidates": [{"cont'
     mock.post(STREAM_URL).mock(return_value=httpx.Response(200, content=body))
-    events, error = await drain_until_error(provider)
+    events, error = await drain_until_error(provider, REQ)
     assert isinstance(events[0], StreamStart)
     assert (error.kind, error.retryable, error.partial_text) == ("unavailable", True, "Why did the")
 
@@ -247,7 +223,7 @@ async def test_stream_error_status_raises_before_start(
 ) -> None:
     raw = gemini_error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
     mock.post(STREAM_URL).mock(return_value=httpx.Response(503, content=raw))
-    events, error = await drain_until_error(provider)
+    events, error = await drain_until_error(provider, REQ)
     assert events == []
     assert (error.kind, error.status) == ("unavailable", 503)
 

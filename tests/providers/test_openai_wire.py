@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 import respx
+from wire_support import drain_until_error, fixture_bytes
 
 from symphony.providers.base import (
     ChatMessage,
@@ -26,7 +26,6 @@ from symphony.providers.errors import ProviderError
 from symphony.providers.registry import make_provider
 from symphony.providers.transport import HttpxTransport
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
 BASE = "http://127.0.0.1:4000/v1"
 URL = f"{BASE}/chat/completions"
 KEY = "sk-test-openai-5f2a9c"
@@ -38,10 +37,6 @@ REQ = ChatRequest(
     temperature=0.2,
     top_p=0.9,
 )
-
-
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def sse(*chunks: dict[str, Any] | str) -> bytes:
@@ -77,29 +72,11 @@ async def drain(provider: Provider, req: ChatRequest = REQ) -> list[StreamEvent]
     return [event async for event in provider.stream(req)]
 
 
-async def drain_until_error(
-    provider: Provider, req: ChatRequest = REQ
-) -> tuple[list[StreamEvent], ProviderError]:
-    events: list[StreamEvent] = []
-    try:
-        async for event in provider.stream(req):
-            events.append(event)
-    except ProviderError as error:
-        return events, error
-    raise AssertionError("the stream did not fail")
-
-
 @pytest.fixture
 async def provider() -> AsyncIterator[Provider]:
     transport = HttpxTransport()
     yield make_provider("openai", BASE, KEY, transport)
     await transport.aclose()
-
-
-@pytest.fixture
-def mock() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
 
 
 async def test_complete_sends_documented_request_and_parses_usage(
@@ -267,7 +244,7 @@ async def test_rate_limit_keeps_headers_and_body_for_the_caller(
             headers={"Retry-After": "20", "x-ratelimit-reset-tokens": "6m0s"},
         )
     )
-    _, error = await drain_until_error(provider)  # streams fail before StreamStart
+    _, error = await drain_until_error(provider, REQ)  # streams fail before StreamStart
 
     assert error.kind == "rate_limited"
     assert error.headers["retry-after"] == "20"
@@ -311,7 +288,7 @@ async def test_truncated_stream_is_unavailable_with_partial_text(
     provider: Provider, mock: respx.MockRouter
 ) -> None:
     mock.post(URL).mock(return_value=httpx.Response(200, content=sse(chunk("Hel"), chunk("lo"))))
-    events, error = await drain_until_error(provider)
+    events, error = await drain_until_error(provider, REQ)
 
     assert isinstance(events[0], StreamStart)
     assert [e.text for e in events if isinstance(e, StreamDelta)] == ["Hel", "lo"]
@@ -323,7 +300,7 @@ async def test_connection_reset_mid_stream_is_unavailable_with_partial_text(
 ) -> None:
     head = sse(chunk("Hello"), chunk(" wor"))
     mock.post(URL).mock(return_value=httpx.Response(200, stream=BrokenStream(head)))
-    _, error = await drain_until_error(provider)
+    _, error = await drain_until_error(provider, REQ)
 
     assert (error.kind, error.partial_text) == ("unavailable", "Hello wor")
     assert error.message.startswith(f"openai upstream {BASE} connection failed")
@@ -337,7 +314,7 @@ async def test_error_chunk_mid_stream_is_classified(
         "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
     }
     mock.post(URL).mock(return_value=httpx.Response(200, content=sse(chunk("Par"), err)))
-    _, error = await drain_until_error(provider)
+    _, error = await drain_until_error(provider, REQ)
 
     assert (error.kind, error.partial_text) == ("rate_limited", "Par")
     assert "Rate limit exceeded upstream" in error.message
@@ -360,5 +337,5 @@ async def test_transport_failures_are_classified(
     with pytest.raises(ProviderError) as info:
         await provider.complete(REQ)
     assert (info.value.kind, info.value.status, info.value.retryable) == (kind, None, True)
-    _, error = await drain_until_error(provider)
+    _, error = await drain_until_error(provider, REQ)
     assert error.kind == kind
