@@ -76,6 +76,8 @@ class IngestService:
         self._snapshots = snapshots
         self._key = signing_key
         self._clock = clock
+        # Dedupe-then-store must not interleave, or two copies fetched at once both "win".
+        self._store_lock = asyncio.Lock()
 
     async def ingest(
         self,
@@ -178,7 +180,8 @@ class IngestService:
             extracted = await asyncio.to_thread(extract, page.html, page.final_url)
             if extracted is None:
                 raise FetchFailed(Reason.NO_CONTENT, "no main text found on the page", url=url)
-            outcome = await self._store(url, depth, strategy, gov, page, extracted)
+            async with self._store_lock:
+                outcome = await self._store(url, depth, strategy, gov, page, extracted)
         except WebError as exc:
             return Outcome.from_error(url, exc, depth), []
         links: list[str] = []

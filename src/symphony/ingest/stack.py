@@ -51,6 +51,7 @@ def open_web_stack(
     governance: GovernanceSource,
     clock: Clock,
     resolver: Resolver | None = None,
+    limiter: DomainRateLimiter | None = None,
     durability: Durability = "process",
 ) -> WebStack:
     """Open the stores under `data_dir` and wire every ingest collaborator."""
@@ -81,7 +82,7 @@ def open_web_stack(
             max_redirects=web.max_redirects,
         ),
         robots=RobotsCache(http, clock, token=web.robots_token, ttl_s=web.robots_ttl_s),
-        limiter=DomainRateLimiter(),
+        limiter=limiter or DomainRateLimiter(),
         indexer=Indexer(corpus, clock, rag),
         snapshots=snapshots,
         signing_key=signing_key,
