@@ -43,7 +43,7 @@ Strategy = Literal["visit", "scrape"]
 STRATEGIES: tuple[Strategy, ...] = ("visit", "scrape")
 GovernanceSource = Callable[[], WebGovernance]
 OutcomeCallback = Callable[[Outcome], None]
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", ""})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 
 
 class IngestService:
