@@ -10,7 +10,7 @@ import pytest
 from ingest_site import Harness, Site
 
 from symphony.ingest.addresses import SsrfGuard, SystemResolver, classify
-from symphony.ingest.config import WebSettings, load_settings
+from symphony.ingest.config import WebSettings, announce, load_settings
 from symphony.ingest.http import HttpFetcher
 from symphony.ingest.reasons import FetchFailed, Refused
 
@@ -123,10 +123,13 @@ async def test_connection_uses_the_checked_address_not_a_second_lookup(site: Sit
 
 
 def test_allow_private_is_logged_loudly(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="symphony.ingest.config"):
-        web, _rag = load_settings({"SYMPHONY_WEB_ALLOW_PRIVATE": "1"})
+    web, _rag = load_settings({"SYMPHONY_WEB_ALLOW_PRIVATE": "1"})
     assert web.allow_private is True
-    assert any("SSRF guard relaxed" in r.message for r in caplog.records)
+    with caplog.at_level(logging.WARNING, logger="symphony.ingest.config"):
+        announce(web)
+        announce(WebSettings())
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "SSRF guard relaxed" in caplog.records[0].message
 
 
 def test_settings_from_env_name_the_bad_variable() -> None:

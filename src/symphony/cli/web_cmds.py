@@ -68,7 +68,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for outcome in outcomes:
             sys.stdout.write(orjson.dumps(outcome.to_dict()).decode() + "\n")
     else:
-        table = Table("URL", "OUTCOME", "REASON", "DETAIL", box=None)
+        table = Table(box=None)
+        table.add_column("URL", overflow="fold")
+        table.add_column("OUTCOME")
+        table.add_column("REASON")
+        table.add_column("DETAIL", overflow="fold")
         for o in outcomes:
             style = _STYLE[o.outcome]
             table.add_row(o.url, f"[{style}]{o.outcome}[/]", o.reason or "", o.detail)

@@ -104,6 +104,7 @@ class IngestService:
         async def one(url: str, depth: int) -> tuple[Outcome, list[str]]:
             async with gate:
                 result = await self._one(url, depth, strategy, gov, budget=budget)
+            log.info("ingest %s: %s %s", url, result[0].outcome, result[0].reason or "")
             if progress is not None:
                 progress(result[0])
             return result
@@ -166,16 +167,16 @@ class IngestService:
                 and now - existing.fetched_at < timedelta(seconds=gov.cache_ttl_s)
             ):
                 return self._cached(url, depth, existing), []
-            if budget is not None:
+            await self.admit(url, gov)
+            if budget is not None:  # counts fetches; refusals above cost nothing
                 if budget[0] <= 0:
                     return Outcome.refused(
                         url,
                         Reason.MAX_DOCUMENTS,
-                        f"the policy allows {gov.max_documents} documents per ingest",
+                        f"the policy allows {gov.max_documents} fetched documents per ingest",
                         depth,
                     ), []
                 budget[0] -= 1
-            await self.admit(url, gov)
             page = await self._fetch(url, strategy, gov)
             extracted = await asyncio.to_thread(extract, page.html, page.final_url)
             if extracted is None:

@@ -259,6 +259,17 @@ class Corpus:
 
         return await self._db.aread(read)
 
+    async def count_fetched_before(self, cutoff: datetime) -> int:
+        """How many documents were fetched before `cutoff`."""
+
+        def read(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM documents WHERE fetched_at < ?", (iso(cutoff),)
+            ).fetchone()
+            return int(row[0])
+
+        return await self._db.aread(read)
+
     async def stats(self) -> CorpusStats:
         def read(conn: sqlite3.Connection) -> CorpusStats:
             docs, tokens, oldest = conn.execute(

@@ -104,7 +104,7 @@ class RagService:
             if stats.last_indexed_at is None
             else max(0.0, (now - stats.last_indexed_at).total_seconds())
         )
-        stale_docs = await self.corpus.fetched_before(now - timedelta(seconds=limit))
+        stale_docs = await self.corpus.count_fetched_before(now - timedelta(seconds=limit))
         return RagStatus(
             corpus=self.settings.corpus,
             documents=stats.documents,
@@ -114,7 +114,7 @@ class RagService:
             staleness_seconds=staleness,
             stale=staleness is not None and staleness > limit,
             stale_after_s=limit,
-            stale_documents=len(stale_docs),
+            stale_documents=stale_docs,
             oldest_fetched_at=stats.oldest_fetched_at,
         )
 
