@@ -136,6 +136,10 @@ def _pages(site: Site) -> dict[str, str]:
         "/near/a": article("Glacier notes", GLACIER),
         "/near/b": article("Glacier notes", glacier_b),
         "/js/aurora": JS_PAGE % repr(AURORA),
+        "/js/leave": article("Leaving page", VOLCANO).replace(
+            "</body>",
+            "<script>setTimeout(() => { location.href = '/private/hidden'; }, 50);</script></body>",
+        ),
         "/links": (
             "<html><head><title>Links</title></head><body><article><h1>Index</h1>"
             f"<p>{' '.join(VOLCANO * 2)}</p>"

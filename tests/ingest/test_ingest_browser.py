@@ -83,3 +83,16 @@ async def test_huge_page_is_refused_in_the_browser(
     h = make()
     [outcome] = await h.stack.ingest.ingest([site.url("/huge-stream")], "visit")
     assert (outcome.outcome, outcome.reason) == ("refused", "too_large")
+
+
+async def test_page_navigating_itself_away_is_captured_as_rendered(
+    make: Callable[..., Harness], site: Site
+) -> None:
+    h = make()
+    [outcome] = await h.stack.ingest.ingest([site.url("/js/leave")], "visit")
+    assert outcome.outcome == "ingested", outcome.detail
+    assert outcome.final_url == site.url("/js/leave")
+    assert "1 sub-request(s) refused" in outcome.detail  # the navigation was attempted
+    assert site.hits["/private/hidden"] == 0  # never admitted, never fetched
+    [top] = await h.stack.rag.query("shield volcanoes Mauna Loa", k=1)
+    assert top.citation.title == "Leaving page"

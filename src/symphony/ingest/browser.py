@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from playwright.async_api import Browser, Playwright, Route, WebSocketRoute, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Playwright,
+    Route,
+    WebSocketRoute,
+    async_playwright,
+)
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Request as PwRequest
 
@@ -48,6 +55,7 @@ class _Navigation:
 
     redirect_to: str | None = None
     error: WebError | None = None
+    navigated: bool = False  # the page's own top-level request was seen
     blocked: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -114,66 +122,84 @@ class BrowserFetcher:
             raise FetchFailed(
                 Reason.BROWSER_FAILED, f"Chromium did not start: {exc}", url=url
             ) from None
-        context = await browser.new_context(
-            user_agent=self.user_agent, service_workers="block", accept_downloads=False
-        )
+        try:
+            context = await browser.new_context(
+                user_agent=self.user_agent, service_workers="block", accept_downloads=False
+            )
+        except PlaywrightError as exc:
+            raise FetchFailed(Reason.BROWSER_FAILED, f"Chromium: {exc}", url=url) from None
         nav = _Navigation()
         try:
             await context.route_web_socket(re.compile(".*"), _refuse_websocket)
             await context.route(
                 "**/*", lambda route, request: self._handle(route, request, nav, deadline)
             )
-            current = url
-            for _hop in range(self.max_redirects + 1):
-                page = await context.new_page()
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    raise _timeout(url, timeout_s)
-                try:
-                    response = await page.goto(
-                        current, wait_until="load", timeout=(remaining + 2.0) * 1000
-                    )
-                except PlaywrightError as exc:
-                    await page.close()
-                    if nav.redirect_to is not None:
-                        current, nav.redirect_to = urljoin(current, nav.redirect_to), None
-                        await admit(current)
-                        continue
-                    if nav.error is not None:
-                        raise nav.error from None
-                    if "Timeout" in str(exc) or time.perf_counter() >= deadline:
-                        raise _timeout(url, timeout_s) from None
-                    raise FetchFailed(
-                        Reason.BROWSER_FAILED, f"Chromium could not load {current}: {exc}", url=url
-                    ) from None
-                idle = min(_IDLE_WAIT_S, max(0.0, deadline - time.perf_counter()))
-                # a page that keeps polling is still a page: take what has rendered
-                with contextlib.suppress(PlaywrightError):
-                    await page.wait_for_load_state("networkidle", timeout=idle * 1000)
-                html = await page.content()
-                shot = await page.screenshot(full_page=True, type="png") if screenshot else None
-                return FetchedPage(
-                    url=url,
-                    final_url=page.url,
-                    status=response.status if response is not None else 200,
-                    html=html,
-                    content_type=(
-                        (await response.header_value("content-type") or "text/html")
-                        if response is not None
-                        else "text/html"
-                    )
-                    .split(";", 1)[0]
-                    .strip()
-                    .lower(),
-                    elapsed_s=time.perf_counter() - started,
-                    screenshot=shot,
-                    blocked=tuple(nav.blocked),
-                )
-            raise Refused(
-                Reason.TOO_MANY_REDIRECTS, f"more than {self.max_redirects} redirects", url=url
-            )
+            return await self._render(context, nav, url, started, timeout_s, admit, screenshot)
+        except PlaywrightError as exc:
+            raise FetchFailed(
+                Reason.BROWSER_FAILED, f"Chromium failed on {url}: {exc}", url=url
+            ) from None
         finally:
-            await context.close()
+            with contextlib.suppress(PlaywrightError):
+                await context.close()
+
+    async def _render(
+        self,
+        context: BrowserContext,
+        nav: _Navigation,
+        url: str,
+        started: float,
+        timeout_s: float,
+        admit: Admit,
+        screenshot: bool,
+    ) -> FetchedPage:
+        deadline = started + timeout_s
+        current = url
+        for _hop in range(self.max_redirects + 1):
+            page = await context.new_page()
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise _timeout(url, timeout_s)
+            nav.navigated = False
+            try:
+                response = await page.goto(
+                    current, wait_until="load", timeout=(remaining + 2.0) * 1000
+                )
+            except PlaywrightError as exc:
+                await page.close()
+                if nav.redirect_to is not None:
+                    current, nav.redirect_to = urljoin(current, nav.redirect_to), None
+                    await admit(current)
+                    continue
+                if nav.error is not None:
+                    raise nav.error from None
+                if "Timeout" in str(exc) or time.perf_counter() >= deadline:
+                    raise _timeout(url, timeout_s) from None
+                raise FetchFailed(
+                    Reason.BROWSER_FAILED, f"Chromium could not load {current}: {exc}", url=url
+                ) from None
+            idle = min(_IDLE_WAIT_S, max(0.0, deadline - time.perf_counter()))
+            # a page that keeps polling is still a page: take what has rendered
+            with contextlib.suppress(PlaywrightError):
+                await page.wait_for_load_state("networkidle", timeout=idle * 1000)
+            html = await page.content()
+            shot = await page.screenshot(full_page=True, type="png") if screenshot else None
+            content_type = "text/html"
+            if response is not None:
+                content_type = await response.header_value("content-type") or content_type
+            return FetchedPage(
+                url=url,
+                final_url=page.url,
+                status=response.status if response is not None else 200,
+                html=html,
+                content_type=content_type.split(";", 1)[0].strip().lower(),
+                elapsed_s=time.perf_counter() - started,
+                screenshot=shot,
+                blocked=tuple(nav.blocked),
+            )
+        raise Refused(
+            Reason.TOO_MANY_REDIRECTS, f"more than {self.max_redirects} redirects", url=url
+        )
 
     async def _handle(
         self, route: Route, request: PwRequest, nav: _Navigation, deadline: float
@@ -184,6 +210,16 @@ class BrowserFetcher:
             await route.continue_()
             return
         top_level = request.is_navigation_request() and request.frame.parent_frame is None
+        if top_level and nav.navigated:
+            # the page navigating itself (script, meta refresh) after we asked for it: the
+            # new target was never admitted. A 204 answer cancels a navigation and keeps the
+            # current document (an abort would replace it with Chromium's error page).
+            nav.blocked.append((url, "navigation"))
+            with contextlib.suppress(PlaywrightError):
+                await route.fulfill(status=204, body=b"")
+            return
+        if top_level:
+            nav.navigated = True
         remaining = deadline - time.perf_counter()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
         try:

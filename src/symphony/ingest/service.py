@@ -19,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urldefrag
 
 from symphony.clock import Clock
+from symphony.errors import ValidationFailed
 from symphony.ingest.addresses import SsrfGuard, parse_target
 from symphony.ingest.browser import BrowserFetcher
 from symphony.ingest.config import WebSettings
@@ -88,7 +89,10 @@ class IngestService:
     ) -> list[Outcome]:
         """Fetch `urls` (and same-site links up to the policy depth); one outcome per URL."""
         if strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be visit or scrape, not {strategy!r}")
+            raise ValidationFailed(
+                f"strategy: expected visit or scrape, got {strategy!r}",
+                detail={"field": "strategy"},
+            )
         gov = self._governance()
         outcomes: list[Outcome] = []
         seen: set[str] = set()
