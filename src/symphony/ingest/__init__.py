@@ -1,0 +1,1 @@
+"""Web ingest: SSRF-guarded fetches (HTTP and Chromium), robots.txt, extraction, snapshots."""
