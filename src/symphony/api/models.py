@@ -7,10 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from symphony.api.contracts.base import ok
+from symphony.api.contracts.errors import INVALID, STORE_DOWN, TENANT, problems
+from symphony.api.contracts.models import OBSERVED_EXAMPLE, MatrixRow, ModelMatrix, Observed
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
 from symphony.api.execute import actor_of
-from symphony.api.schemas import ObservationIn, example
+from symphony.api.schemas import ObservationIn
 from symphony.api.security import require_tenant
 from symphony.errors import UnknownModelError, UnknownTenantError, ValidationFailed
 
@@ -80,7 +83,10 @@ def _tenant(state: Any, tenant: str) -> str:
 @router.get(
     "/models",
     summary="The Model Matrix: every model's window, schedule and price",
-    responses=example(MATRIX_EXAMPLE),
+    responses={
+        **ok(ModelMatrix, MATRIX_EXAMPLE),
+        **problems({403: TENANT, 404: "Unknown tenant", 422: INVALID}),
+    },
 )
 async def list_models(
     state: StateDep, request: Request, tenant: str = Query("default", max_length=64)
@@ -97,7 +103,10 @@ async def list_models(
 @router.get(
     "/models/{name:path}",
     summary="One model's Model Matrix row",
-    responses={**example(MATRIX_EXAMPLE["items"][0]), 404: {"description": "Unknown model"}},
+    responses={
+        **ok(MatrixRow, MATRIX_EXAMPLE["items"][0]),
+        **problems({403: TENANT, 404: "Unknown model or tenant", 422: INVALID}),
+    },
 )
 async def get_model(
     name: str, state: StateDep, request: Request, tenant: str = Query("default", max_length=64)
@@ -118,14 +127,8 @@ async def get_model(
     "/windows/{name:path}/observe",
     summary="Feed a window observation (operator): reset instant, remaining, cap",
     responses={
-        **example(
-            {
-                "model": "anthropic/claude-pro",
-                "learned": {"source": "learned"},
-                "window": MATRIX_EXAMPLE["items"][0]["window"],
-            }
-        ),
-        404: {"description": "Unknown model"},
+        **ok(Observed, OBSERVED_EXAMPLE),
+        **problems({404: "Unknown model", 422: INVALID, 503: STORE_DOWN}),
     },
 )
 async def observe(name: str, body: ObservationIn, state: StateDep, request: Request) -> Response:
