@@ -130,6 +130,7 @@ def _complete_operation(op: dict[str, Any], path: str, *, need: Role | None) -> 
         op["security"] = []
     add(429, "Rate limited (per key, or per client address without one)", RATE_HEADERS)
     if "requestBody" in op:
+        add(400, "The body could not be decoded at all (e.g. bytes that are not UTF-8)")
         add(413, "The request body is over the size limit (SYMPHONY_BODY_LIMIT_BYTES)")
     for entry in responses.values():  # FastAPI's default 422 body is not what we send
         for media in entry.get("content", {}).values():
