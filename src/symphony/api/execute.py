@@ -24,7 +24,7 @@ from symphony.api.contracts.errors import (
 from symphony.api.contracts.execute import STREAM, ExecuteResult, UpstreamFailedBody
 from symphony.api.deps import state_of
 from symphony.api.errors import json_response
-from symphony.api.schemas import OverridesIn, to_overrides
+from symphony.api.schemas import PLAN_EXAMPLE, OverridesIn, to_overrides
 from symphony.api.security import require_tenant
 from symphony.errors import SymphonyError
 from symphony.execute.request import (
@@ -139,6 +139,7 @@ RESULT_EXAMPLE: dict[str, Any] = {
         "cost_guard": {"usd_cap": 0.05, "stop_on_cap": True},
         "retry": {"max_attempts": 2, "backoff_s": 0.25},
         "safety": {"loa": 1, "allow_hosted": True},
+        "routing": PLAN_EXAMPLE["controls"],
     },
     "audit": {
         "audit_id": "aud_Qm9vYmFyYmF6cXV4",
@@ -158,6 +159,8 @@ RESULT_EXAMPLE: dict[str, Any] = {
             }
         ],
         "stopped_reason": None,
+        "model": "local/ollama",
+        "finish_reason": "stop",
     },
 }
 

@@ -27,6 +27,7 @@ MATRIX_EXAMPLE: dict[str, Any] = {
             "class": "hosted",
             "configured": True,
             "executable": True,
+            "has_endpoint": True,
             "simulated": False,
             "window": {
                 "model": "google/gemini-pro",
@@ -53,6 +54,8 @@ MATRIX_EXAMPLE: dict[str, Any] = {
                     "end_local": "2026-11-22T13:30:00-07:00",
                 },
                 "cooldown_until": None,
+                "binding": "window",
+                "closed_reason": None,
             },
             "schedule": {
                 "power_window_open": False,
@@ -65,12 +68,16 @@ MATRIX_EXAMPLE: dict[str, Any] = {
                     }
                 ],
             },
+            "learned": None,
             "latency_p95_ms": 820.0,
             "price": {"prompt": 1.25, "completion": 10.0, "unit": "USD per 1M tokens"},
             "loa_max": 1,
             "allow_tasks": ["analysis", "research", "vision", "qa"],
+            "context_window": 1000000,
+            "killed": None,
         }
-    ]
+    ],
+    "policy_version": "f8ef309224ee3aea",
 }
 
 

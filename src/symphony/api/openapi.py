@@ -10,8 +10,9 @@ routes), and the component schemas of every contract model the document referenc
 from __future__ import annotations
 
 import copy
+import importlib
+import pkgutil
 from collections.abc import Iterable, Iterator
-from types import ModuleType
 from typing import Any
 
 import fastapi.routing
@@ -20,19 +21,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-# Every contract module, so each model is a known Wire subclass when the schema is built.
-from symphony.api.contracts import (
-    audit,
-    control,
-    errors,
-    events,
-    execute,
-    models,
-    openai,
-    plan,
-    policy,
-    status,
-)
+from symphony.api import contracts
 from symphony.api.contracts.base import JSON, REF_PREFIX, Wire, ref
 from symphony.api.contracts.errors import ErrorBody, OpenAIErrorBody
 from symphony.api.errors import dialect_of
@@ -40,8 +29,6 @@ from symphony.api.openai_compat import ChatCompletionIn
 from symphony.api.permissions import guard_for
 from symphony.security.roles import ROLES, Role
 
-CONTRACT_MODULES: tuple[ModuleType, ...] = (audit, control, errors, events, execute, models)
-CONTRACT_MODULES += (openai, plan, policy, status)
 # Request models the document names by reference (`openapi_extra`), beside FastAPI's own.
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (ChatCompletionIn,)
 SECURITY_SCHEMES = {
@@ -65,7 +52,7 @@ RATE_HEADERS = {
     "RateLimit": {"description": "IETF draft RateLimit header", "schema": {"type": "string"}},
     "RateLimit-Policy": {"description": "the limit applied", "schema": {"type": "string"}},
 }
-CHALLENGE = {"WWW-Authenticate": {"description": 'Bearer realm="symphony"', "schema": {}}}
+CHALLENGE = {"WWW-Authenticate": {"description": 'Bearer realm="symphony"', "schema": {"type": "string"}}}
 
 
 def install_openapi(app: FastAPI, public_paths: Iterable[str]) -> None:
@@ -85,11 +72,12 @@ def install_openapi(app: FastAPI, public_paths: Iterable[str]) -> None:
 
 def complete(doc: dict[str, Any], routes: Iterable[Any], public_paths: tuple[str, ...]) -> None:
     """Add the middlewares' responses, security and every referenced component schema."""
-    for path, path_format, methods in documented_routes(routes):
-        for method in sorted(methods):
+    for route, path_format in documented_routes(routes):
+        for method in sorted(route.methods or ()):
             op = doc["paths"].get(path_format, {}).get(method.lower())
             if op is not None:
-                guard = guard_for(f"{method} {path}", path, public_paths)
+                _restore_examples(op, route.responses)
+                guard = guard_for(f"{method} {route.path}", route.path, public_paths)
                 _complete_operation(op, path_format, need=guard.need)
     components = doc.setdefault("components", {})
     components["securitySchemes"] = SECURITY_SCHEMES
@@ -102,13 +90,23 @@ def complete(doc: dict[str, Any], routes: Iterable[Any], public_paths: tuple[str
     schemas.update(contract_schemas(set(_refs(doc)) - set(schemas)))
 
 
-def documented_routes(routes: Iterable[Any]) -> Iterator[tuple[str, str, set[str]]]:
-    """(path template as routed, as documented, methods) of every route in the schema."""
+def documented_routes(routes: Iterable[Any]) -> Iterator[tuple[APIRoute, str]]:
+    """Every route in the schema, with its path as documented (`{name}`, not `{name:path}`)."""
     iterate = getattr(fastapi.routing, "iter_route_contexts", None)  # lazily included routers
     for context in list(iterate(routes)) if iterate is not None else list(routes):
         original = getattr(context, "original_route", context)
         if isinstance(original, APIRoute) and getattr(context, "include_in_schema", True):
-            yield context.path, context.path_format, set(context.methods or ())
+            yield original, context.path_format
+
+
+def _restore_examples(op: dict[str, Any], declared: dict[int | str, Any]) -> None:
+    """Put the routes' examples back as written: FastAPI drops every null from the document
+    (`exclude_none`), which leaves examples missing keys their schema requires."""
+    for code, response in declared.items():
+        for media, entry in response.get("content", {}).items():
+            if "example" in entry:
+                target = op["responses"][str(code)]["content"][media]
+                target["example"] = copy.deepcopy(entry["example"])
 
 
 def _complete_operation(op: dict[str, Any], path: str, *, need: Role | None) -> None:
@@ -153,6 +151,8 @@ def _refs(node: Any) -> Iterator[str]:
 
 def contract_models() -> dict[str, tuple[type[BaseModel], JsonSchemaMode]]:
     """Every model the document may reference by name, with its schema mode."""
+    for module in pkgutil.iter_modules(contracts.__path__):  # every contract module
+        importlib.import_module(f"{contracts.__name__}.{module.name}")
     found: dict[str, tuple[type[BaseModel], JsonSchemaMode]] = {}
     pending: list[type[BaseModel]] = list(Wire.__subclasses__())
     while pending:

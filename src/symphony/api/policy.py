@@ -44,6 +44,7 @@ def policy_status(state: StateDep) -> dict[str, object]:
             "models": 10,
             "tenants": ["default"],
             "last_error": None,
+            "last_error_at": None,
         },
     ),
 )

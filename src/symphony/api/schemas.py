@@ -172,6 +172,7 @@ CANDIDATE_EXAMPLE: dict[str, Any] = {
     "est_latency_ms": 400.0,
     "window": {
         "kind": "dynamic",
+        "label": "dynamic",
         "open": True,
         "remaining": None,
         "cap": None,
@@ -179,9 +180,11 @@ CANDIDATE_EXAMPLE: dict[str, Any] = {
         "resets_at_local": None,
         "source": "heuristic",
         "reserve_hold": False,
+        "power_window_open": False,
     },
     "policy_hits": ["rule:qa-hosted-first:fallback"],
     "loa_ok": True,
+    "executable": True,
 }
 PLAN_EXAMPLE: dict[str, Any] = {
     "plan_id": "pln_x2bT0y2kQ6yO3J8b",
