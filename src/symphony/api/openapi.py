@@ -52,7 +52,9 @@ RATE_HEADERS = {
     "RateLimit": {"description": "IETF draft RateLimit header", "schema": {"type": "string"}},
     "RateLimit-Policy": {"description": "the limit applied", "schema": {"type": "string"}},
 }
-CHALLENGE = {"WWW-Authenticate": {"description": 'Bearer realm="symphony"', "schema": {"type": "string"}}}
+CHALLENGE = {
+    "WWW-Authenticate": {"description": 'Bearer realm="symphony"', "schema": {"type": "string"}}
+}
 
 
 def install_openapi(app: FastAPI, public_paths: Iterable[str]) -> None:
