@@ -1,4 +1,4 @@
-"""Request bodies (validated) and documented examples for the OpenAPI schema."""
+"""Request bodies (validated) and the plan example documented in the OpenAPI schema."""
 
 from __future__ import annotations
 
@@ -141,10 +141,6 @@ class ObservationIn(BaseModel):
     cap: float | None = Field(None, ge=0)
     source: str = Field("operator", max_length=32)
     note: str = Field("", max_length=500)
-
-
-def example(body: dict[str, Any], description: str = "OK") -> dict[int | str, dict[str, Any]]:
-    return {200: {"description": description, "content": {"application/json": {"example": body}}}}
 
 
 CANDIDATE_EXAMPLE: dict[str, Any] = {
