@@ -204,3 +204,18 @@ def test_sse_events_are_checked_one_by_one(contract: Contract) -> None:
     assert "'surprise' is not declared" in found[0]
     done = b"data: [DONE]\n\n"
     assert check_response(contract, "POST", HOT_PATH, 200, "text/event-stream", done) == []
+
+
+def test_every_error_code_is_declared() -> None:
+    """A new error class must add its code to the contract (clients switch on codes)."""
+    from typing import get_args
+
+    import symphony.errors as errors
+    from symphony.api.contracts.errors import ErrorCode
+    from symphony.api.errors import HTTP_CODES
+
+    def subclasses(cls: type) -> list[type]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in subclasses(sub))]
+
+    codes = {c.code for c in subclasses(errors.SymphonyError) if c.__module__ == errors.__name__}
+    assert codes | set(HTTP_CODES.values()) <= set(get_args(ErrorCode))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
-
 from symphony.api.contracts.base import JSON, Responses, Wire, absent, ref
 from symphony.api.contracts.plan import Decision, PlanCandidate, PlanControls, PlanPolicy
 
@@ -18,6 +16,30 @@ OpenAIErrorType = Literal[
 ]
 
 
+# Every `error.code` Symphony sends (symphony/errors.py classes, the HTTP layer's own).
+ErrorCode = Literal[
+    "validation_error",
+    "policy_invalid",
+    "not_found",
+    "unknown_tenant",
+    "unknown_model",
+    "conflict",
+    "no_eligible_model",
+    "all_candidates_failed",
+    "store_unavailable",
+    "unauthorized",
+    "forbidden",
+    "rate_limited",
+    "internal_error",
+    "method_not_allowed",
+    "payload_too_large",
+    "http_error",
+    "cors_forbidden",
+]
+# ... and under /v1, also what the OpenAI-compatible routes name themselves.
+OpenAIErrorCode = Literal[
+    ErrorCode, "invalid_json", "invalid_request", "invalid_header", "model_not_found"
+]
 ROLE = "403 from the auth layer: the least role that may call this"
 PERMISSION = "403 from the auth layer: the permission this route needs"
 RETRY = "429 from the rate limiter: seconds until a request is allowed again"
@@ -34,7 +56,7 @@ class FieldError(Wire):
 class ErrorInfo(Wire):
     """What went wrong: a stable machine-readable `code` and a sentence naming where."""
 
-    code: str = Field(examples=["validation_error"])
+    code: ErrorCode
     message: str
     fields: list[FieldError] | None = absent("422: every invalid field with its path")
     detail: Any = absent("Structured context, e.g. a 502's attempts or a 403's tenants")
@@ -88,7 +110,7 @@ class OpenAIErrorInfo(Wire):
     message: str
     type: OpenAIErrorType
     param: str | None
-    code: str | None
+    code: OpenAIErrorCode
     required_role: str | None = absent(ROLE)
     permission: str | None = absent(PERMISSION)
     retry_after_s: float | None = absent(RETRY)
