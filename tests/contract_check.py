@@ -206,10 +206,6 @@ class ContractCheck:
         self.symphony_contract_checked = True
         self.raise_violations = raise_violations
 
-    @property
-    def state(self) -> Any:
-        return self.app.state
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
