@@ -1,9 +1,14 @@
-"""Shared fixtures: a real app (lifespan included) over httpx.ASGITransport."""
+"""Shared fixtures: a real app (lifespan included) over httpx.ASGITransport.
+
+Every response a test receives from a Symphony app is checked against the app's OpenAPI
+document (`contract_check`): the shared fixtures wrap their app explicitly, and the autouse
+`contract_check` fixture wraps any other `httpx.ASGITransport` a test builds around one.
+"""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,12 +16,28 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contract_check import VIOLATIONS, contract_checked
 from symphony.app import create_app
 from symphony.clock import FixedClock
 from symphony.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
+
+
+@pytest.fixture(autouse=True)
+def contract_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Check every response from a Symphony app against its declared contract."""
+    build = httpx.ASGITransport.__init__
+
+    def checked_transport(self: httpx.ASGITransport, app: object, **kwargs: object) -> None:
+        build(self, contract_checked(app), **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx.ASGITransport, "__init__", checked_transport)
+    VIOLATIONS.clear()
+    yield
+    found, VIOLATIONS[:] = list(VIOLATIONS), []
+    assert not found, "responses broke their declared contract:\n" + "\n".join(found)
 
 
 @pytest.fixture
@@ -62,7 +83,7 @@ class AppHarness:
 async def harness(settings: Settings, clock: FixedClock) -> AsyncIterator[AppHarness]:
     app = create_app(settings, clock=clock, environ={})
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=contract_checked(app))
         async with httpx.AsyncClient(
             transport=transport, base_url="http://symphony.test"
         ) as client:

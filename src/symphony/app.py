@@ -28,6 +28,7 @@ from symphony.api import status as status_api
 from symphony.api.errors import install_error_handlers
 from symphony.api.hotpath import HotPathMiddleware
 from symphony.api.limits import BodyLimitMiddleware
+from symphony.api.openapi import install_openapi
 from symphony.api.security import SecurityMiddleware, SecurityRuntime
 from symphony.api.state import AppState
 from symphony.clock import Clock, SystemClock
@@ -338,6 +339,7 @@ def create_app(
             state.metrics.errors.labels(path, code).inc()
 
     install_error_handlers(app, count_error)
+    install_openapi(app, settings.public_paths)  # every response schema, security schemes
     for module in (
         plan_api,
         execute_api,

@@ -1,6 +1,7 @@
 """Schemathesis against /openapi.json, in-process over ASGI, auth ON (demo simulator upstreams).
 
-With a valid admin key no generated request may get a 5xx; without a key no protected
+With a valid admin key no generated request may get a 5xx, and every response must be one
+its operation declares (status, content type, body schema); without a key no protected
 operation may answer 2xx. `/events` is excluded (an endless stream).
 """
 
@@ -18,6 +19,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from symphony.api.permissions import PUBLIC, PUBLIC_PREFIXES, ROUTE_PERMISSIONS
 from symphony.app import create_app
@@ -120,6 +127,36 @@ def test_no_5xx_with_a_valid_admin_key(api_schema: Any, admin_secret: str) -> No
 
     modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
     assert fuzz(api_schema, check, modes) == {}
+
+
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+def test_responses_conform_to_their_declared_schemas(api_schema: Any, admin_secret: str) -> None:
+    """Every generated request (valid and invalid) gets a declared status, content type and
+    a body that validates against its schema: schemathesis's own conformance checks."""
+    headers = {"Authorization": f"Bearer {admin_secret}"}
+    ran: list[str] = []
+
+    def check(case: Any) -> None:
+        ran.append(case.operation.label)
+        try:
+            case.call_and_validate(headers=headers, checks=CONFORMANCE)
+        except AssertionError:
+            raise
+        except BaseExceptionGroup as exc:  # schemathesis groups its failures
+            raise AssertionError("\n".join(str(e) for e in exc.exceptions)) from exc
+
+    modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    assert fuzz(api_schema, check, modes) == {}
+    operations = set(ran)
+    print(f"schemathesis conformance: {len(ran)} cases over {len(operations)} operations")
+    assert len(operations) >= 20  # every operation but the endless /events stream ran
 
 
 def test_no_2xx_without_a_key_on_protected_paths(api_schema: Any) -> None:

@@ -14,6 +14,7 @@ import orjson
 import pytest
 import uvicorn
 
+from contract_check import contract_checked
 from symphony.app import create_app
 from symphony.clock import FixedClock
 from symphony.settings import Settings
@@ -24,7 +25,7 @@ async def server(settings: Settings, clock: FixedClock) -> AsyncIterator[tuple[s
     """The app under uvicorn on a free loopback port; yields (base URL, AppState)."""
     app = create_app(settings, clock=clock, environ={})
     config = uvicorn.Config(
-        app,
+        contract_checked(app, raise_violations=False),  # a violation fails at teardown
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=2,

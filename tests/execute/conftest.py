@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from contract_check import contract_checked
 from symphony.app import create_app
 from symphony.settings import Settings
 
@@ -108,7 +109,7 @@ async def running_demo(settings: Settings) -> AsyncIterator[Demo]:
     app = create_app(settings, environ={})
     async with app.router.lifespan_context(app):
         sim_base = app.state.symphony.planning.simulated_prefixes[0]
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=contract_checked(app))
         async with (
             httpx.AsyncClient(transport=transport, base_url="http://symphony.test") as client,
             httpx.AsyncClient(base_url=sim_base, timeout=10) as sim,
@@ -155,7 +156,14 @@ async def _wait_until(check: Callable[[], bool], what: str, deadline_s: float = 
 @asynccontextmanager
 async def serve_live(settings: Settings) -> AsyncIterator[LiveServer]:
     app = create_app(settings, environ={})
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
+    config = uvicorn.Config(
+        # Checked like every other response; a violation fails the test at teardown.
+        contract_checked(app, raise_violations=False),
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_level="warning",
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from symphony.api.contracts.audit import AuditPage, AuditRecordOut
+from symphony.api.contracts.base import ok
+from symphony.api.contracts.errors import INVALID, STORE_DOWN, TENANT, problems
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
-from symphony.api.schemas import example
 from symphony.api.security import api_key_of, require_tenant
 from symphony.api.state import AppState
 from symphony.audit.log import MAX_QUERY_LIMIT, AuditLog
@@ -53,7 +55,10 @@ def _since(text: str | None) -> datetime | None:
 @router.get(
     "/audit",
     summary="Audit records, newest first; filter by since/type/tenant, page with before_seq",
-    responses=example({"items": [RECORD_EXAMPLE], "next_before_seq": 42}),
+    responses={
+        **ok(AuditPage, {"items": [RECORD_EXAMPLE], "next_before_seq": 41}),
+        **problems({403: TENANT, 422: INVALID, 503: STORE_DOWN}),
+    },
 )
 async def list_audit(
     state: StateDep,
@@ -84,7 +89,10 @@ async def list_audit(
 @router.get(
     "/audit/{audit_id}",
     summary="One audit record by id (operator)",
-    responses={**example(RECORD_EXAMPLE), 404: {"description": "No record with that id"}},
+    responses={
+        **ok(AuditRecordOut, RECORD_EXAMPLE),
+        **problems({404: "No record with that id", 422: INVALID, 503: STORE_DOWN}),
+    },
 )
 async def get_audit(audit_id: str, state: StateDep, request: Request) -> Response:
     record = await audit_log(state).get(audit_id)

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from symphony.api.contracts.base import ok
+from symphony.api.contracts.control import ActiveKills, Killed, Unkilled
+from symphony.api.contracts.errors import STORE_DOWN, problems
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
 from symphony.api.execute import actor_of
-from symphony.api.schemas import example
 from symphony.api.state import AppState
 from symphony.errors import NotFoundError, ValidationFailed
 from symphony.governance.killswitch import KillSwitch
@@ -85,7 +87,7 @@ def _field_error(path: str, message: str) -> ValidationFailed:
 @router.get(
     "/control",
     summary="Active kills (operator)",
-    responses=example({"active": KILL_EXAMPLE["active"]}),
+    responses=ok(ActiveKills, {"active": KILL_EXAMPLE["active"]}),
 )
 async def list_kills(state: StateDep) -> Response:
     return json_response({"active": [k.to_dict() for k in switch(state).active()]})
@@ -94,7 +96,10 @@ async def list_kills(state: StateDep) -> Response:
 @router.post(
     "/control/kill",
     summary="Kill a scope now: plans deny it ('killed'), its streams stop (operator)",
-    responses={**example(KILL_EXAMPLE), 422: {"description": "Unknown scope or target"}},
+    responses={
+        **ok(Killed, KILL_EXAMPLE),
+        **problems({422: "Unknown scope or target", 503: STORE_DOWN}),
+    },
 )
 async def kill(body: KillIn, state: StateDep, request: Request) -> Response:
     target = check_target(state, body.scope, body.target)
@@ -113,8 +118,14 @@ async def kill(body: KillIn, state: StateDep, request: Request) -> Response:
     "/control/unkill",
     summary="Lift a kill (operator)",
     responses={
-        **example({"unkilled": KILL_EXAMPLE["kill"], "active": []}),
-        404: {"description": "No active kill for that scope and target"},
+        **ok(Unkilled, {"unkilled": KILL_EXAMPLE["kill"], "active": []}),
+        **problems(
+            {
+                404: "No active kill for that scope and target",
+                422: "Invalid scope or target",
+                503: STORE_DOWN,
+            }
+        ),
     },
 )
 async def unkill(body: UnkillIn, state: StateDep, request: Request) -> Response:

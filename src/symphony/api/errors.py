@@ -1,9 +1,18 @@
-"""Every error becomes JSON naming what was wrong and where; nothing returns a bare 500."""
+"""Every error becomes JSON naming what was wrong and where; nothing returns a bare 500.
+
+One renderer builds every error body, in one of two dialects chosen by the request path:
+Symphony's `{"error": {code, message, fields?, detail?}}` everywhere, and OpenAI's
+`{"error": {message, type, param, code}}` under `/v1` (what OpenAI clients parse). The
+exception handlers, the security and body-limit middlewares, the hot path and the
+OpenAI-compatible routes all describe a failure as a `Problem` and render it here.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import orjson
 from fastapi import FastAPI, Request
@@ -11,9 +20,19 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from symphony.api.contracts.errors import OpenAIErrorType
 from symphony.errors import NoEligibleModelError, RateLimitedError, SymphonyError, ValidationFailed
 
 log = logging.getLogger("symphony.api")
+
+Dialect = Literal["symphony", "openai"]
+OPENAI_PREFIX = "/v1"
+OPENAI_TYPES: dict[int, OpenAIErrorType] = {
+    401: "authentication_error",
+    403: "permission_error",
+    429: "rate_limit_error",
+}
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -23,6 +42,96 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
         media_type="application/json",
         headers=headers,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One failure, independent of how it is spelled on the wire.
+
+    `fields` (invalid request fields) and `detail` (structured context) appear in
+    Symphony's dialect; `param` (the offending parameter) in OpenAI's, which falls back to
+    the first field's path. `extra` keys go inside `error` in both dialects (the auth
+    layer's `required_role`, the limiter's `retry_after_s`); `context` keys sit beside
+    `error` in Symphony's dialect only (the 409's plan explanation).
+    """
+
+    status: int
+    code: str
+    message: str
+    fields: tuple[Mapping[str, Any], ...] | None = None
+    detail: Any = None
+    param: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def dialect_of(path: str) -> Dialect:
+    """OpenAI's dialect for `/v1` and everything under it, Symphony's elsewhere."""
+    if path.startswith(OPENAI_PREFIX) and (len(path) == 3 or path[3] == "/"):
+        return "openai"
+    return "symphony"
+
+
+def openai_type(status: int) -> OpenAIErrorType:
+    """OpenAI's error `type` for an HTTP status."""
+    found = OPENAI_TYPES.get(status)
+    if found is not None:
+        return found
+    return "api_error" if status >= 500 else "invalid_request_error"
+
+
+def error_body(problem: Problem, dialect: Dialect) -> dict[str, Any]:
+    """The error body for `problem` in `dialect`."""
+    if dialect == "openai":
+        param = problem.param
+        if param is None and problem.fields:
+            param = str(problem.fields[0].get("path"))
+        openai = {
+            "message": problem.message,
+            "type": openai_type(problem.status),
+            "param": param,
+            "code": problem.code,
+            **problem.extra,
+        }
+        return {"error": openai}
+    error: dict[str, Any] = {"code": problem.code, "message": problem.message}
+    if problem.fields is not None:
+        error["fields"] = [dict(f) for f in problem.fields]
+    if problem.detail is not None:
+        error["detail"] = problem.detail
+    error.update(problem.extra)
+    return {"error": error, **problem.context}
+
+
+def error_bytes(problem: Problem, path: str) -> bytes:
+    """The encoded error body for a request to `path`."""
+    return orjson.dumps(error_body(problem, dialect_of(path)), default=str)
+
+
+def error_response(problem: Problem, path: str) -> Response:
+    """A JSON response carrying `problem` in the dialect of `path`."""
+    return Response(
+        error_bytes(problem, path),
+        status_code=problem.status,
+        media_type="application/json",
+        headers=dict(problem.headers) or None,
+    )
+
+
+def problem_of(exc: SymphonyError) -> Problem:
+    """The Problem a domain error describes (status, code and detail are its own)."""
+    detail = exc.detail
+    if isinstance(exc, NoEligibleModelError) and isinstance(detail, dict):
+        return Problem(exc.status, exc.code, exc.message, context=detail)
+    if isinstance(exc, ValidationFailed) and isinstance(detail, dict) and "fields" in detail:
+        # Same shape as request validation: error.fields[] with a path each.
+        fields = tuple({"type": "value_error", **f} for f in detail["fields"])
+        return Problem(exc.status, exc.code, exc.message, fields=fields)
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
+    return Problem(exc.status, exc.code, exc.message, detail=detail, headers=headers)
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -43,67 +152,39 @@ def _field(e: dict[str, Any]) -> dict[str, Any]:
     return {"path": field_path(loc), "message": e.get("msg", ""), "type": e.get("type", "")}
 
 
-def validation_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
-    fields = [_field(e) for e in errors]
+def validation_problem(errors: list[dict[str, Any]]) -> Problem:
+    """422 for request validation: every invalid field with its path."""
+    fields = tuple(_field(e) for e in errors)
     summary = "; ".join(f"{f['path']}: {f['message']}" for f in fields[:5])
-    return {
-        "error": {
-            "code": "validation_error",
-            "message": summary or "invalid request",
-            "fields": fields,
-        }
-    }
+    return Problem(422, "validation_error", summary or "invalid request", fields=fields)
+
+
+def validation_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return error_body(validation_problem(errors), "symphony")
 
 
 def install_error_handlers(app: FastAPI, on_error: Any = None) -> None:
-    def count(request: Request, code: str) -> None:
+    def answer(request: Request, problem: Problem) -> Response:
         if on_error is not None:
-            on_error(request, code)
+            on_error(request, problem.code)
+        return error_response(problem, request.scope["path"])
 
     @app.exception_handler(SymphonyError)
     async def _domain(request: Request, exc: SymphonyError) -> Response:
-        count(request, exc.code)
-        if isinstance(exc, NoEligibleModelError) and isinstance(exc.detail, dict):
-            body = {"error": {"code": exc.code, "message": exc.message}, **exc.detail}
-            return json_response(body, exc.status)
-        detail = exc.detail
-        if isinstance(exc, ValidationFailed) and isinstance(detail, dict) and "fields" in detail:
-            # Same shape as request validation: error.fields[] with a path each.
-            fields = [{"type": "value_error", **f} for f in detail["fields"]]
-            error = {"code": exc.code, "message": exc.message, "fields": fields}
-            return json_response({"error": error}, exc.status)
-        headers = None
-        if isinstance(exc, RateLimitedError):
-            headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
-        return json_response(exc.to_dict(), exc.status, headers)
+        return answer(request, problem_of(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        count(request, "validation_error")
-        return json_response(validation_body(list(exc.errors())), 422)
+        return answer(request, validation_problem(list(exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
-            exc.status_code, "http_error"
-        )
-        count(request, code)
-        return json_response(
-            {"error": {"code": code, "message": str(exc.detail)}},
-            exc.status_code,
-            getattr(exc, "headers", None),
-        )
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        headers = getattr(exc, "headers", None) or {}
+        return answer(request, Problem(exc.status_code, code, str(exc.detail), headers=headers))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        count(request, "internal_error")
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return json_response(
-            {
-                "error": {
-                    "code": "internal_error",
-                    "message": f"internal error ({type(exc).__name__}); see server log",
-                }
-            },
-            500,
-        )
+        message = f"internal error ({type(exc).__name__}); see server log"
+        return answer(request, Problem(500, "internal_error", message))

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from symphony.api.contracts.errors import problems
+from symphony.api.contracts.events import EVENT_STREAM
 from symphony.api.deps import StateDep
 from symphony.errors import ValidationFailed
 from symphony.events.bus import EVENT_TYPES, Event
@@ -22,21 +24,15 @@ def _sse(event: Event) -> ServerSentEvent:
 @router.get(
     "/events",
     summary="Live event stream (SSE). ?types=a,b filters; Last-Event-ID replays missed events",
+    response_class=EventSourceResponse,
     responses={
         200: {
             "description": (
                 "text/event-stream; each event has id, event (type) and JSON data {type, at, ...}"
             ),
-            "content": {
-                "text/event-stream": {
-                    "example": (
-                        "id: 42\nevent: route.execute\n"
-                        'data: {"type":"route.execute","at":"2026-11-22T17:00:00Z",'
-                        '"model":"local/ollama","latency_ms":412}\n\n'
-                    )
-                }
-            },
-        }
+            "content": EVENT_STREAM,
+        },
+        **problems({422: "Last-Event-ID is not a decimal event id"}),
     },
 )
 async def events(

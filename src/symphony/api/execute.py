@@ -12,9 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
+from symphony.api.contracts.base import content
+from symphony.api.contracts.errors import (
+    INVALID,
+    STORE_DOWN,
+    TENANT,
+    NoEligibleModelBody,
+    problem,
+    problems,
+)
+from symphony.api.contracts.execute import STREAM, ExecuteResult, UpstreamFailedBody
 from symphony.api.deps import state_of
 from symphony.api.errors import json_response
-from symphony.api.schemas import OverridesIn, example, to_overrides
+from symphony.api.schemas import PLAN_EXAMPLE, OverridesIn, to_overrides
 from symphony.api.security import require_tenant
 from symphony.errors import SymphonyError
 from symphony.execute.request import (
@@ -129,6 +139,7 @@ RESULT_EXAMPLE: dict[str, Any] = {
         "cost_guard": {"usd_cap": 0.05, "stop_on_cap": True},
         "retry": {"max_attempts": 2, "backoff_s": 0.25},
         "safety": {"loa": 1, "allow_hosted": True},
+        "routing": PLAN_EXAMPLE["controls"],
     },
     "audit": {
         "audit_id": "aud_Qm9vYmFyYmF6cXV4",
@@ -148,6 +159,8 @@ RESULT_EXAMPLE: dict[str, Any] = {
             }
         ],
         "stopped_reason": None,
+        "model": "local/ollama",
+        "finish_reason": "stop",
     },
 }
 
@@ -202,10 +215,13 @@ def actor_of(request: Request) -> str | None:
     "/route/execute",
     summary="Plan and run the work: retries, fallbacks, cost guard; stream=true answers as SSE",
     responses={
-        **example(RESULT_EXAMPLE),
-        409: {"description": "No eligible model (full explanation)"},
-        422: {"description": "Invalid body: field paths"},
-        502: {"description": "Every candidate failed: each attempt with its reason"},
+        200: {
+            "description": "The result as JSON, or with stream=true as Server-Sent Events",
+            "content": {**content(ExecuteResult, RESULT_EXAMPLE), **STREAM},
+        },
+        **problems({403: TENANT, 404: "Unknown tenant", 422: INVALID, 503: STORE_DOWN}),
+        409: problem("No eligible model (full explanation)", NoEligibleModelBody),
+        502: problem("Every candidate failed: each attempt with its reason", UpstreamFailedBody),
     },
 )
 async def route_execute(body: ExecuteIn, request: Request) -> Response:

@@ -7,9 +7,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from symphony.api.contracts.base import ok
+from symphony.api.contracts.errors import INVALID, STORE_DOWN, problems
+from symphony.api.contracts.policy import Approved, Proposal, Proposals
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
-from symphony.api.schemas import example
 from symphony.api.security import api_key_of
 from symphony.api.state import AppState
 from symphony.errors import ForbiddenError
@@ -36,7 +38,10 @@ def governance(state: AppState) -> Governance:
 @router.get(
     "/policy/proposals",
     summary="Policy changes held for two-person approval (production mode), newest first",
-    responses=example({"mode": "production", "items": [PROPOSAL_EXAMPLE]}),
+    responses={
+        **ok(Proposals, {"mode": "production", "items": [PROPOSAL_EXAMPLE]}),
+        **problems({422: INVALID}),
+    },
 )
 async def list_proposals(
     state: StateDep,
@@ -50,7 +55,7 @@ async def list_proposals(
 @router.get(
     "/policy/proposals/{proposal_id}",
     summary="One policy proposal with its diff",
-    responses={**example(PROPOSAL_EXAMPLE), 404: {"description": "No such proposal"}},
+    responses={**ok(Proposal, PROPOSAL_EXAMPLE), **problems({404: "No such proposal"})},
 )
 async def get_proposal(proposal_id: str, state: StateDep) -> Response:
     return json_response(governance(state).get(proposal_id[:64]).to_dict())
@@ -60,10 +65,15 @@ async def get_proposal(proposal_id: str, state: StateDep) -> Response:
     "/policy/proposals/{proposal_id}/approve",
     summary="Approve a proposal (approver; two distinct keys, neither the proposer, apply it)",
     responses={
-        **example({"applied": False, "proposal": PROPOSAL_EXAMPLE}),
-        403: {"description": "The proposer cannot approve; approvals need an API key"},
-        404: {"description": "No such proposal"},
-        409: {"description": "Not pending, already approved by this key, or policy moved on"},
+        **ok(Approved, {"applied": False, "proposal": PROPOSAL_EXAMPLE}),
+        **problems(
+            {
+                403: "The proposer cannot approve; approvals need an API key",
+                404: "No such proposal",
+                409: "Not pending, already approved by this key, or policy moved on",
+                503: STORE_DOWN,
+            }
+        ),
     },
 )
 async def approve(proposal_id: str, state: StateDep, request: Request) -> Response:

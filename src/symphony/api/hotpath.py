@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 
-import orjson
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from symphony.api.errors import Problem, error_response
 from symphony.api.openai_compat import chat_completions
 
 log = logging.getLogger("symphony.api")
@@ -35,15 +35,10 @@ class HotPathMiddleware:
             return
         try:
             response = await chat_completions(Request(scope, receive))
+        except HTTPException:
+            raise  # the body limit's 413: BodyLimitMiddleware answers it
         except Exception:  # never a bare 500: the same shape the route would give
             log.exception("unhandled error on POST %s", HOT_PATH)
-            body = {
-                "error": {
-                    "message": "internal error; see server log",
-                    "type": "api_error",
-                    "param": None,
-                    "code": "internal_error",
-                }
-            }
-            response = Response(orjson.dumps(body), status_code=500, media_type="application/json")
+            problem = Problem(500, "internal_error", "internal error; see server log")
+            response = error_response(problem, HOT_PATH)
         await response(scope, receive, send)

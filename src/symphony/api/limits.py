@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from symphony.api.errors import Problem, error_bytes
 
 
 class BodyLimitMiddleware:
@@ -18,7 +19,7 @@ class BodyLimitMiddleware:
             return
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._reject(send)
+                await self._reject(scope, send)
                 return
         seen = 0
         limit = self.limit
@@ -46,17 +47,11 @@ class BodyLimitMiddleware:
         except _TooLarge:
             if started:
                 raise
-            await self._reject(send)
+            await self._reject(scope, send)
 
-    async def _reject(self, send: Send) -> None:
-        body = orjson.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": f"request body exceeds {self.limit} bytes",
-                }
-            }
-        )
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        message = f"request body exceeds {self.limit} bytes"
+        body = error_bytes(Problem(413, "payload_too_large", message), scope["path"])
         await send(
             {
                 "type": "http.response.start",

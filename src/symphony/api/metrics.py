@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from symphony.api.deps import StateDep
 
@@ -14,11 +14,16 @@ router = APIRouter(tags=["metrics"])
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
+    response_class=PlainTextResponse,
     responses={
         200: {
+            "description": "The Prometheus text exposition format",
             "content": {
-                "text/plain": {"example": "symphony_route_plan_latency_seconds_count 42.0\n"}
-            }
+                "text/plain": {
+                    "schema": {"type": "string"},
+                    "example": "symphony_route_plan_latency_seconds_count 42.0\n",
+                }
+            },
         }
     },
 )

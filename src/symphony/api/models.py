@@ -7,10 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from symphony.api.contracts.base import ok
+from symphony.api.contracts.errors import INVALID, STORE_DOWN, TENANT, problems
+from symphony.api.contracts.models import OBSERVED_EXAMPLE, MatrixRow, ModelMatrix, Observed
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
 from symphony.api.execute import actor_of
-from symphony.api.schemas import ObservationIn, example
+from symphony.api.schemas import ObservationIn
 from symphony.api.security import require_tenant
 from symphony.errors import UnknownModelError, UnknownTenantError, ValidationFailed
 
@@ -24,6 +27,7 @@ MATRIX_EXAMPLE: dict[str, Any] = {
             "class": "hosted",
             "configured": True,
             "executable": True,
+            "has_endpoint": True,
             "simulated": False,
             "window": {
                 "model": "google/gemini-pro",
@@ -50,6 +54,8 @@ MATRIX_EXAMPLE: dict[str, Any] = {
                     "end_local": "2026-11-22T13:30:00-07:00",
                 },
                 "cooldown_until": None,
+                "binding": "window",
+                "closed_reason": None,
             },
             "schedule": {
                 "power_window_open": False,
@@ -62,12 +68,16 @@ MATRIX_EXAMPLE: dict[str, Any] = {
                     }
                 ],
             },
+            "learned": None,
             "latency_p95_ms": 820.0,
             "price": {"prompt": 1.25, "completion": 10.0, "unit": "USD per 1M tokens"},
             "loa_max": 1,
             "allow_tasks": ["analysis", "research", "vision", "qa"],
+            "context_window": 1000000,
+            "killed": None,
         }
-    ]
+    ],
+    "policy_version": "f8ef309224ee3aea",
 }
 
 
@@ -80,7 +90,10 @@ def _tenant(state: Any, tenant: str) -> str:
 @router.get(
     "/models",
     summary="The Model Matrix: every model's window, schedule and price",
-    responses=example(MATRIX_EXAMPLE),
+    responses={
+        **ok(ModelMatrix, MATRIX_EXAMPLE),
+        **problems({403: TENANT, 404: "Unknown tenant", 422: INVALID}),
+    },
 )
 async def list_models(
     state: StateDep, request: Request, tenant: str = Query("default", max_length=64)
@@ -97,7 +110,10 @@ async def list_models(
 @router.get(
     "/models/{name:path}",
     summary="One model's Model Matrix row",
-    responses={**example(MATRIX_EXAMPLE["items"][0]), 404: {"description": "Unknown model"}},
+    responses={
+        **ok(MatrixRow, MATRIX_EXAMPLE["items"][0]),
+        **problems({403: TENANT, 404: "Unknown model or tenant", 422: INVALID}),
+    },
 )
 async def get_model(
     name: str, state: StateDep, request: Request, tenant: str = Query("default", max_length=64)
@@ -118,14 +134,8 @@ async def get_model(
     "/windows/{name:path}/observe",
     summary="Feed a window observation (operator): reset instant, remaining, cap",
     responses={
-        **example(
-            {
-                "model": "anthropic/claude-pro",
-                "learned": {"source": "learned"},
-                "window": MATRIX_EXAMPLE["items"][0]["window"],
-            }
-        ),
-        404: {"description": "Unknown model"},
+        **ok(Observed, OBSERVED_EXAMPLE),
+        **problems({404: "Unknown model", 422: INVALID, 503: STORE_DOWN}),
     },
 )
 async def observe(name: str, body: ObservationIn, state: StateDep, request: Request) -> Response:

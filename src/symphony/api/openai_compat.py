@@ -11,8 +11,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response, StreamingResponse
 
+from symphony.api.contracts.base import content, ref, request_body
+from symphony.api.contracts.errors import STORE_DOWN, openai_problems
+from symphony.api.contracts.openai import CHUNKS, ChatCompletion, ModelList
 from symphony.api.deps import StateDep, state_of
-from symphony.api.errors import field_path
+from symphony.api.errors import Problem, error_body, error_response, field_path
 from symphony.api.execute import actor_of
 from symphony.api.security import require_tenant
 from symphony.errors import SymphonyError
@@ -22,16 +25,6 @@ from symphony.providers.base import ChatMessage
 from symphony.routing.request import Overrides, PlanRequest
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "invalid_request_error",
-    409: "invalid_request_error",
-    422: "invalid_request_error",
-    429: "rate_limit_error",
-    502: "api_error",
-}
 
 
 class ChatMessageIn(BaseModel):
@@ -67,17 +60,9 @@ def openai_error(
     param: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body = {
-        "error": {
-            "message": message,
-            "type": ERROR_TYPES.get(status, "api_error"),
-            "param": param,
-            "code": code,
-        }
-    }
-    return Response(
-        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
-    )
+    """An error in OpenAI's dialect (every path here is under /v1)."""
+    problem = Problem(status, code, message, param=param, headers=headers or {})
+    return error_response(problem, router.prefix)
 
 
 def _hints(request: Request, body: ChatCompletionIn) -> tuple[str | None, int, str]:
@@ -127,26 +112,42 @@ def _finish(audit: dict[str, Any]) -> str:
     summary="OpenAI-compatible chat completions; model 'auto' lets the planner choose",
     responses={
         200: {
+            "description": "The completion as JSON, or with stream=true as Server-Sent Events",
             "content": {
-                "application/json": {
-                    "example": {
+                **content(
+                    ChatCompletion,
+                    {
                         "id": "chatcmpl-aud_x",
                         "object": "chat.completion",
                         "created": 1795366800,
                         "model": "local/ollama",
+                        "system_fingerprint": "f8ef309224ee3aea",
                         "choices": [
                             {
                                 "index": 0,
                                 "message": {"role": "assistant", "content": "Hello!"},
+                                "logprobs": None,
                                 "finish_reason": "stop",
                             }
                         ],
                         "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-                    }
-                }
+                    },
+                ),
+                **CHUNKS,
+            },
+        },
+        **openai_problems(
+            {
+                400: "Invalid request: malformed JSON, a field (named in `param`) or a header",
+                403: "The key may not act for this tenant (or its role does not allow this)",
+                404: "Unknown model (use 'auto' or one of /v1/models) or tenant",
+                409: "No eligible model: every candidate was denied",
+                502: "Every candidate failed",
+                503: STORE_DOWN,
             }
-        }
+        ),
     },
+    openapi_extra={"requestBody": request_body(ChatCompletionIn)},
 )
 async def chat_completions(request: Request) -> Response:
     state = state_of(request)
@@ -297,19 +298,8 @@ async def _chunks(
             item = await anext(events, None)
         yield b"data: [DONE]\n\n"
     except SymphonyError as exc:
-        yield (
-            b"data: "
-            + orjson.dumps(
-                {
-                    "error": {
-                        "message": exc.message,
-                        "type": ERROR_TYPES.get(exc.status, "api_error"),
-                        "code": exc.code,
-                    }
-                }
-            )
-            + b"\n\n"
-        )
+        body = error_body(Problem(exc.status, exc.code, exc.message), "openai")
+        yield b"data: " + orjson.dumps(body) + b"\n\n"
     finally:
         await events.aclose()  # type: ignore[attr-defined]
 
@@ -319,8 +309,10 @@ async def _chunks(
     summary="OpenAI-compatible model list (policy models plus 'auto')",
     responses={
         200: {
+            "description": "OK",
             "content": {
                 "application/json": {
+                    "schema": ref(ModelList),
                     "example": {
                         "object": "list",
                         "data": [
@@ -332,9 +324,9 @@ async def _chunks(
                                 "owned_by": "local",
                             },
                         ],
-                    }
+                    },
                 }
-            }
+            },
         }
     },
 )

@@ -6,9 +6,19 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from symphony.api.audit import record_plan
+from symphony.api.contracts.base import ok
+from symphony.api.contracts.errors import (
+    INVALID,
+    STORE_DOWN,
+    TENANT,
+    NoEligibleModelBody,
+    problem,
+    problems,
+)
+from symphony.api.contracts.plan import Plan
 from symphony.api.deps import state_of
 from symphony.api.errors import json_response
-from symphony.api.schemas import PLAN_EXAMPLE, PlanIn, example
+from symphony.api.schemas import PLAN_EXAMPLE, PlanIn
 from symphony.api.security import require_tenant
 from symphony.errors import NoEligibleModelError
 
@@ -19,14 +29,12 @@ router = APIRouter(tags=["routing"])
     "/route/plan",
     summary="Explain which model would run this work and why",
     responses={
-        **example(PLAN_EXAMPLE),
-        404: {"description": "Unknown tenant"},
-        409: {
-            "description": (
-                "No eligible candidate: the full explanation, every candidate with its deny reasons"
-            )
-        },
-        422: {"description": "Invalid body: field paths"},
+        **ok(Plan, PLAN_EXAMPLE),
+        **problems({403: TENANT, 404: "Unknown tenant", 422: INVALID, 503: STORE_DOWN}),
+        409: problem(
+            "No eligible candidate: the full explanation, every candidate with its deny reasons",
+            NoEligibleModelBody,
+        ),
     },
 )
 async def route_plan(body: PlanIn, request: Request) -> Response:

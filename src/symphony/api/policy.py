@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from symphony.api.contracts.base import content, ok
+from symphony.api.contracts.errors import STORE_DOWN, problems
+from symphony.api.contracts.policy import REJECTED, RELOADED, PolicyStatus, ReloadOutcome
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
-from symphony.api.schemas import example
 
 router = APIRouter(tags=["policy"])
 
@@ -32,7 +34,8 @@ def policy_status(state: StateDep) -> dict[str, object]:
 @router.get(
     "/policy",
     summary="The loaded policy version, files and the last reload error",
-    responses=example(
+    responses=ok(
+        PolicyStatus,
         {
             "version": "f8ef309224ee3aea",
             "declared_version": "2",
@@ -41,7 +44,8 @@ def policy_status(state: StateDep) -> dict[str, object]:
             "models": 10,
             "tenants": ["default"],
             "last_error": None,
-        }
+            "last_error_at": None,
+        },
     ),
 )
 async def get_policy(state: StateDep) -> Response:
@@ -52,12 +56,14 @@ async def get_policy(state: StateDep) -> Response:
     "/policy/reload",
     summary="Re-read the policy files now (operator)",
     responses={
-        **example({"ok": True, "changed": False, "version": "f8ef309224ee3aea", "errors": []}),
+        **ok(ReloadOutcome, RELOADED),
         422: {
             "description": (
                 "The files are invalid: the old policy stays; every error with file:line: path"
-            )
+            ),
+            "content": content(ReloadOutcome, REJECTED),
         },
+        **problems({503: STORE_DOWN}),
     },
 )
 async def reload_policy(state: StateDep) -> Response:

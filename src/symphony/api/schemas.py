@@ -1,4 +1,4 @@
-"""Request bodies (validated) and documented examples for the OpenAPI schema."""
+"""Request bodies (validated) and the plan example documented in the OpenAPI schema."""
 
 from __future__ import annotations
 
@@ -143,10 +143,6 @@ class ObservationIn(BaseModel):
     note: str = Field("", max_length=500)
 
 
-def example(body: dict[str, Any], description: str = "OK") -> dict[int | str, dict[str, Any]]:
-    return {200: {"description": description, "content": {"application/json": {"example": body}}}}
-
-
 CANDIDATE_EXAMPLE: dict[str, Any] = {
     "model": "local/ollama",
     "provider": "local",
@@ -172,6 +168,7 @@ CANDIDATE_EXAMPLE: dict[str, Any] = {
     "est_latency_ms": 400.0,
     "window": {
         "kind": "dynamic",
+        "label": "dynamic",
         "open": True,
         "remaining": None,
         "cap": None,
@@ -179,9 +176,11 @@ CANDIDATE_EXAMPLE: dict[str, Any] = {
         "resets_at_local": None,
         "source": "heuristic",
         "reserve_hold": False,
+        "power_window_open": False,
     },
     "policy_hits": ["rule:qa-hosted-first:fallback"],
     "loa_ok": True,
+    "executable": True,
 }
 PLAN_EXAMPLE: dict[str, Any] = {
     "plan_id": "pln_x2bT0y2kQ6yO3J8b",

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
 
-import orjson
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from symphony.api.errors import Problem, error_bytes
 from symphony.api.permissions import DOCS_PATHS, Guard, RouteTable, app_routes
 from symphony.errors import ForbiddenError
 from symphony.events.bus import EventBus
@@ -157,7 +156,7 @@ class SecurityMiddleware:
         if origin is not None:
             cors = rt.cors_for(origin)
             if preflight and method == "OPTIONS":
-                await _preflight(send, rt, origin, cors, extra)
+                await _preflight(send, rt, path, origin, cors, extra)
                 return
             if cors is not None:
                 extra = extra + cors
@@ -224,15 +223,6 @@ def _secret(auth: bytes | None, xkey: bytes | None) -> str | None:
     return None
 
 
-def error_body(path: str, status: int, code: str, message: str, **extra: Any) -> bytes:
-    """Symphony's error JSON; OpenAI's shape (which also has error.code) under /v1."""
-    if path.startswith("/v1/"):
-        kind = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
-        error = {"message": message, "type": kind.get(status, "api_error"), "param": None}
-        return orjson.dumps({"error": {**error, "code": code, **extra}})
-    return orjson.dumps({"error": {"code": code, "message": message, **extra}})
-
-
 async def _respond(send: Send, status: int, body: bytes, headers: Headers) -> None:
     head = [
         (b"content-type", b"application/json"),
@@ -250,7 +240,7 @@ async def _unauthorized(send: Send, path: str, *, presented: bool) -> None:
     else:
         message = "missing API key: send 'Authorization: Bearer <key>' (or 'x-api-key: <key>')"
         challenge = b'Bearer realm="symphony"'
-    body = error_body(path, 401, "unauthorized", message)
+    body = error_bytes(Problem(401, "unauthorized", message), path)
     await _respond(send, 401, body, [(b"www-authenticate", challenge)])
 
 
@@ -259,9 +249,8 @@ async def _forbidden(send: Send, path: str, method: str, key: ApiKey, guard: Gua
         f"{method} {path} needs the {guard.need} role ({guard.permission}); "
         f"key '{key.name}' has the {key.role} role"
     )
-    body = error_body(
-        path, 403, "forbidden", message, required_role=guard.need, permission=guard.permission
-    )
+    extra = {"required_role": guard.need, "permission": guard.permission}
+    body = error_bytes(Problem(403, "forbidden", message, extra=extra), path)
     await _respond(send, 403, body, [])
 
 
@@ -290,9 +279,8 @@ async def _too_many(
             },
         )
     retry = verdict.retry_after_header
-    body = error_body(
-        path, 429, "rate_limited", message, retry_after_s=round(verdict.retry_after_s, 3)
-    )
+    extra = {"retry_after_s": round(verdict.retry_after_s, 3)}
+    body = error_bytes(Problem(429, "rate_limited", message, extra=extra), path)
     headers = [
         (b"retry-after", retry.encode()),
         (b"ratelimit-policy", limiter.policy_header.encode()),
@@ -302,18 +290,17 @@ async def _too_many(
 
 
 async def _preflight(
-    send: Send, rt: SecurityRuntime, origin: bytes, cors: Headers | None, extra: Headers
+    send: Send,
+    rt: SecurityRuntime,
+    path: str,
+    origin: bytes,
+    cors: Headers | None,
+    extra: Headers,
 ) -> None:
     if cors is None:
         shown = origin.decode("latin-1")[:200]
-        body = orjson.dumps(
-            {
-                "error": {
-                    "code": "cors_forbidden",
-                    "message": f"origin '{shown}' is not allowed (SYMPHONY_CORS_ORIGINS)",
-                }
-            }
-        )
+        message = f"origin '{shown}' is not allowed (SYMPHONY_CORS_ORIGINS)"
+        body = error_bytes(Problem(403, "cors_forbidden", message), path)
         await _respond(send, 403, body, extra)
         return
     head = [*extra, *cors, *rt.preflight_extra, (b"content-length", b"0")]

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from symphony.api.contracts.base import ok
+from symphony.api.contracts.status import Burndown, Health
 from symphony.api.deps import StateDep
 from symphony.api.errors import json_response
-from symphony.api.schemas import example
 from symphony.providers.health import upstreams
 
 router = APIRouter(tags=["status"])
@@ -55,7 +56,7 @@ BURNDOWN_EXAMPLE: dict[str, Any] = {
 @router.get(
     "/status/health.json",
     summary="Upstream health, policy and store status (answers from cache, never blocks)",
-    responses=example(HEALTH_EXAMPLE),
+    responses=ok(Health, HEALTH_EXAMPLE),
 )
 async def health(state: StateDep) -> Response:
     # Every configured upstream has a key from the first request on; the background probe
@@ -89,7 +90,7 @@ async def health(state: StateDep) -> Response:
 @router.get(
     "/status/burndown.json",
     summary="Requests, tokens and cost per model over the last minute, hour and day",
-    responses=example(BURNDOWN_EXAMPLE),
+    responses=ok(Burndown, BURNDOWN_EXAMPLE),
 )
 async def burndown(state: StateDep) -> Response:
     return json_response(state.planning.burndown())

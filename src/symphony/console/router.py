@@ -49,7 +49,12 @@ def static_path(name: str) -> Path:
     responses={
         200: {
             "description": "The console page (static HTML; its scripts call the JSON API)",
-            "content": {"text/html": {"example": '<!doctype html><html lang="en">…</html>'}},
+            "content": {
+                "text/html": {
+                    "schema": {"type": "string"},
+                    "example": '<!doctype html><html lang="en">…</html>',
+                }
+            },
         }
     },
 )

@@ -1,0 +1,94 @@
+"""The OpenAI-compatible surface: chat completions, their stream chunks, the model list."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from symphony.api.contracts.base import Wire, absent, ref, sse_content
+from symphony.api.contracts.errors import OpenAIErrorBody
+
+FinishReason = Literal["stop", "length", "content_filter", "tool_calls"]
+
+
+class AssistantMessage(Wire):
+    role: Literal["assistant"]
+    content: str
+
+
+class Choice(Wire):
+    index: int
+    message: AssistantMessage
+    logprobs: None
+    finish_reason: FinishReason
+
+
+class CompletionUsage(Wire):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(Wire):
+    """OpenAI's `chat.completion` (the id embeds Symphony's audit id)."""
+
+    id: str = Field(examples=["chatcmpl-aud_Qm9vYmFyYmF6cXV4cXV1"])
+    object: Literal["chat.completion"]
+    created: int
+    model: str = Field(description="the policy model that answered")
+    system_fingerprint: str = Field(description="the policy version that planned it")
+    choices: list[Choice]
+    usage: CompletionUsage
+
+
+class ChunkDelta(Wire):
+    role: Literal["assistant"] | None = absent()
+    content: str | None = absent()
+
+
+class ChunkChoice(Wire):
+    index: int
+    delta: ChunkDelta
+    logprobs: None
+    finish_reason: FinishReason | None
+
+
+class ChatCompletionChunk(Wire):
+    """One `data:` event of a streamed completion; with `stream_options.include_usage`
+    every chunk has `usage` (null but on the last, whose `choices` is empty)."""
+
+    id: str
+    object: Literal["chat.completion.chunk"]
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: CompletionUsage | None = Field(
+        None, description="present only with stream_options.include_usage"
+    )
+
+
+class ModelCard(Wire):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelList(Wire):
+    """`auto` (the planner chooses) plus every executable policy model."""
+
+    object: Literal["list"]
+    data: list[ModelCard]
+
+
+CHUNKS = sse_content(
+    {"message": {"anyOf": [ref(ChatCompletionChunk), ref(OpenAIErrorBody)]}},
+    "stream=true: `data:` chunks (an error chunk if the run fails), then `data: [DONE]`",
+    example=(
+        'data: {"id":"chatcmpl-aud_x","object":"chat.completion.chunk","created":1795366800,'
+        '"model":"local/ollama","choices":[{"index":0,"delta":{"content":"Hello!"},'
+        '"logprobs":null,"finish_reason":null}]}\n\ndata: [DONE]\n\n'
+    ),
+    terminator="[DONE]",
+)

@@ -1,0 +1,53 @@
+"""GET /status/health.json and /status/burndown.json (api/status.py, execute/planning.py)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from symphony.api.contracts.base import Instant, Wire, absent
+
+
+class ServiceHealth(Wire):
+    """One upstream's last probe (any HTTP answer below 500 counts as reachable)."""
+
+    ok: bool
+    latency_ms: float | None
+    checked_at: Instant | None
+    base_url: str | None
+    status: int | None = absent("the probe's HTTP status, when the upstream answered")
+    error: str | None = absent("why the upstream counts as down")
+
+
+class StoreHealth(Wire):
+    ok: bool
+
+
+class Health(Wire):
+    """Upstreams by base URL key, the policy and the store (answered from cache)."""
+
+    services: dict[str, ServiceHealth]
+    policy_loaded: bool
+    policy_version: str | None
+    store: StoreHealth
+    generated_at: Instant
+
+
+class BurndownRow(Wire):
+    requests: int
+    tokens: int
+    cost_usd: float
+    cap: float | None
+    remaining: float | None
+
+
+class BurndownWindows(Wire):
+    """Per model, over the last minute (`m1`), hour (`h1`) and day (`d1`)."""
+
+    m1: dict[str, BurndownRow]
+    h1: dict[str, BurndownRow]
+    d1: dict[str, BurndownRow]
+
+
+class Burndown(Wire):
+    generated_at: Instant
+    windows: BurndownWindows = Field(description="per window span, per model")
