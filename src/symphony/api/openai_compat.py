@@ -11,10 +11,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response, StreamingResponse
 
-from symphony.api.deps import StateDep, state_of
+from symphony.api.deps import PolicyDep, services_of
 from symphony.api.errors import field_path
-from symphony.api.execute import actor_of
-from symphony.api.security import require_tenant
+from symphony.api.security import actor_of, require_tenant
 from symphony.errors import SymphonyError
 from symphony.execute.planning import new_id
 from symphony.execute.request import ExecuteRequest, Sampling
@@ -149,7 +148,7 @@ def _finish(audit: dict[str, Any]) -> str:
     },
 )
 async def chat_completions(request: Request) -> Response:
-    state = state_of(request)
+    services = services_of(request)
     try:
         raw = orjson.loads(await request.body())
         body = ChatCompletionIn.model_validate(raw)
@@ -166,7 +165,7 @@ async def chat_completions(request: Request) -> Response:
         require_tenant(request, tenant)
     except SymphonyError as exc:
         return openai_error(exc.status, exc.message, exc.code, "x-symphony-tenant")
-    snapshot = state.policy.snapshot
+    snapshot = services.policy.snapshot
     pinned = None if body.model == "auto" else body.model
     if pinned is not None and snapshot.model(pinned) is None:
         return openai_error(
@@ -199,7 +198,7 @@ async def chat_completions(request: Request) -> Response:
         actor=actor_of(request),
         audit_id=audit_id,
     )
-    executor = state.extras["executor"]
+    executor = services.executor
     created = int(time.time())
     try:
         if not body.stream:
@@ -338,11 +337,11 @@ async def _chunks(
         }
     },
 )
-async def list_models(state: StateDep) -> Response:
+async def list_models(policy: PolicyDep) -> Response:
     data = [{"id": "auto", "object": "model", "created": 0, "owned_by": "symphony"}]
     data += [
         {"id": m.name, "object": "model", "created": 0, "owned_by": m.provider}
-        for m in state.policy.snapshot.models
+        for m in policy.snapshot.models
         if m.executable
     ]
     return Response(orjson.dumps({"object": "list", "data": data}), media_type="application/json")

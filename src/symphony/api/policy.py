@@ -5,15 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from symphony.api.deps import StateDep
+from symphony.api.deps import PolicyDep, PolicyFlowDep
 from symphony.api.errors import json_response
 from symphony.api.schemas import example
+from symphony.policy.store import PolicyStore
 
 router = APIRouter(tags=["policy"])
 
 
-def policy_status(state: StateDep) -> dict[str, object]:
-    store = state.policy
+def policy_status(store: PolicyStore) -> dict[str, object]:
     snap = store.snapshot
     return {
         "version": snap.version,
@@ -44,8 +44,8 @@ def policy_status(state: StateDep) -> dict[str, object]:
         }
     ),
 )
-async def get_policy(state: StateDep) -> Response:
-    return json_response(policy_status(state))
+async def get_policy(policy: PolicyDep) -> Response:
+    return json_response(policy_status(policy))
 
 
 @router.post(
@@ -60,9 +60,8 @@ async def get_policy(state: StateDep) -> Response:
         },
     },
 )
-async def reload_policy(state: StateDep) -> Response:
-    reload = state.extras["reload_policy"]
-    result = reload("api")
+async def reload_policy(flow: PolicyFlowDep) -> Response:
+    result = flow.reload("api")
     body = {
         "ok": result.ok,
         "changed": result.changed,
