@@ -13,11 +13,11 @@ import httpx
 import pytest
 import yaml
 
-from symphony.api.state import AppState
 from symphony.app import create_app
 from symphony.clock import FixedClock
 from symphony.policy.model import ModelSpec
 from symphony.routing.candidate import DENY_CODES
+from symphony.services import Services
 from symphony.settings import Settings
 from symphony.windows.usage import UsageEvent
 
@@ -38,7 +38,7 @@ KEYS = dict.fromkeys(
 @asynccontextmanager
 async def running(
     settings: Settings, clock: FixedClock, environ: dict[str, str]
-) -> AsyncIterator[tuple[AppState, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
     app = create_app(settings, clock=clock, environ=environ)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -64,38 +64,38 @@ class Scenario:
     detail: str  # a fragment the deny detail must contain
     environ: dict[str, str] = field(default_factory=dict)
     policy: Callable[[dict[str, Any]], None] | None = None
-    prepare: Callable[[AppState, httpx.AsyncClient], Awaitable[None]] | None = None
+    prepare: Callable[[Services, httpx.AsyncClient], Awaitable[None]] | None = None
 
 
-async def _observe_grok_empty(state: AppState, client: httpx.AsyncClient) -> None:
+async def _observe_grok_empty(state: Services, client: httpx.AsyncClient) -> None:
     resets = (state.clock.now() + timedelta(hours=1)).isoformat()
     body = {"resets_at": resets, "remaining": 0, "cap": 100, "source": "operator"}
     response = await client.post("/windows/xai/grok/observe", json=body)
     assert response.status_code == 200, response.text
 
 
-async def _exhaust_perplexity(state: AppState, _c: httpx.AsyncClient) -> None:
+async def _exhaust_perplexity(state: Services, _c: httpx.AsyncClient) -> None:
     await state.windows.record(UsageEvent(state.clock.now(), "perplexity/api", requests=50))
 
 
-async def _claude_in_reserve(state: AppState, _c: httpx.AsyncClient) -> None:
+async def _claude_in_reserve(state: Services, _c: httpx.AsyncClient) -> None:
     # 37 of 45 messages used: 8 left (18%) is inside the 20% reserve.
     at = state.clock.now() - timedelta(minutes=30)
     await state.windows.record(UsageEvent(at, "anthropic/claude-pro", requests=37))
 
 
-async def _cool_ollama(state: AppState, _c: httpx.AsyncClient) -> None:
+async def _cool_ollama(state: Services, _c: httpx.AsyncClient) -> None:
     await state.windows.cooldown("local/ollama", state.clock.now(), 30.0)
 
 
-async def _kill_ollama(state: AppState, _c: httpx.AsyncClient) -> None:
+async def _kill_ollama(state: Services, _c: httpx.AsyncClient) -> None:
     def killed(spec: ModelSpec, tenant: str) -> str | None:
         return "kill switch set by an operator" if spec.name == "local/ollama" else None
 
     state.planning.killed = killed
 
 
-async def _spend_daily_budget(state: AppState, _c: httpx.AsyncClient) -> None:
+async def _spend_daily_budget(state: Services, _c: httpx.AsyncClient) -> None:
     at = state.clock.now() - timedelta(hours=1)
     event = UsageEvent(at, "google/gemini-pro", tenant="default", requests=1, cost_usd=5.0)
     await state.windows.record(event)

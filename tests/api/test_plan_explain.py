@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from symphony.api.state import AppState
 from symphony.app import create_app
 from symphony.clock import FixedClock
+from symphony.services import Services
 from symphony.settings import Settings
 from symphony.windows.usage import UsageEvent
 
@@ -50,7 +50,7 @@ FACTORS = {"latency", "cost", "window", "headroom", "locality", "preference"}
 @asynccontextmanager
 async def running(
     settings: Settings, clock: FixedClock, environ: dict[str, str]
-) -> AsyncIterator[tuple[AppState, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
     app = create_app(settings, clock=clock, environ=environ)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -58,7 +58,7 @@ async def running(
             yield app.state.symphony, c
 
 
-async def claude_in_reserve(state: AppState) -> None:
+async def claude_in_reserve(state: Services) -> None:
     at = state.clock.now() - timedelta(minutes=30)
     await state.windows.record(UsageEvent(at, "anthropic/claude-pro", requests=37))
 

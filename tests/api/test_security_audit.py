@@ -77,14 +77,14 @@ async def test_policy_change_and_rejection_are_audited(app: Secured, policy_dir:
     edit_yaml(policy_dir / "router.policy.yml", change)
     r = await app.call("POST", "/policy/reload", "operator")
     assert r.json()["changed"] is True
-    (record,) = await app.state.extras["audit"].query(type="policy.change")
+    (record,) = await app.state.audit.query(type="policy.change")
     assert record.actor == "operator"
     assert "policy.models[local/ollama].loa_max: 2 → 1" in record.payload["diff"]
 
     (policy_dir / "router.policy.yml").write_text("policy: [broken")
     r = await app.call("POST", "/policy/reload", "operator")
     assert r.status_code == 422
-    (reject,) = await app.state.extras["audit"].query(type="policy.reject")
+    (reject,) = await app.state.audit.query(type="policy.reject")
     assert reject.actor == "operator"
     assert reject.payload["errors"]
 
@@ -93,7 +93,7 @@ async def test_tenant_bound_operator_sees_its_tenant_only(
     settings: Settings, clock: FixedClock
 ) -> None:
     async with secured(settings, clock) as app:
-        store = app.state.extras["keys"]
+        store = app.state.keys
         _, secret = store.create(name="ops-acme", role="operator", tenants=["acme"])
         await app.call("POST", "/route/plan", "client", json=PLAN)
         headers = {"Authorization": f"Bearer {secret}"}

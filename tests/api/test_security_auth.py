@@ -93,7 +93,7 @@ async def test_bearer_and_x_api_key_both_authenticate(app: Secured) -> None:
 
 async def test_revoked_key_is_refused_at_once(app: Secured) -> None:
     assert (await app.call("GET", "/models", "client")).status_code == 200
-    app.state.extras["keys"].revoke("client")
+    app.state.keys.revoke("client")
     r = await app.call("GET", "/models", "client")
     assert r.status_code == 401
 
@@ -199,6 +199,6 @@ async def test_unmapped_route_needs_admin(settings: Settings, clock: FixedClock)
 async def test_actor_is_recorded_from_the_key(app: Secured) -> None:
     r = await app.call("POST", "/route/plan", "client", json=PLAN)
     plan_id = r.json()["plan_id"]
-    records = await app.state.extras["audit"].query(type="route.plan")
+    records = await app.state.audit.query(type="route.plan")
     mine = [rec for rec in records if rec.payload.get("plan_id") == plan_id]
     assert [rec.actor for rec in mine] == ["client"]

@@ -75,7 +75,7 @@ async def test_quota_change_is_held_until_two_distinct_approvers(
     assert updates[-1]["trigger"] == f"approval:{pid}"
     assert updates[-1]["version"] == proposal["candidate_version"]
 
-    audit = prod.state.extras["audit"]
+    audit = prod.state.audit
     (propose,) = await audit.query(type="policy.propose")
     assert propose.actor == "approver-1"
     approvals = await audit.query(type="policy.approve")
@@ -136,7 +136,7 @@ async def test_file_watcher_changes_are_proposed_by_watcher(
     prod: Secured, policy_dir: Path
 ) -> None:
     set_cap(policy_dir, 60)
-    prod.state.extras["reload_policy"]("watch")
+    prod.state.policy_flow.reload("watch")
     (proposal,) = (await prod.call("GET", "/policy/proposals", "operator")).json()["items"]
     assert proposal["proposer"] == "watcher"
     for name in ("approver-1", "approver-2"):

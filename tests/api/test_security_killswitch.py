@@ -54,7 +54,7 @@ async def test_kill_denies_at_once_and_unkill_restores(app: Secured) -> None:
     kills, unkills = app.events("control.kill"), app.events("control.unkill")
     assert [(e["scope"], e["target"]) for e in kills] == [("provider", "anthropic")]
     assert unkills[0]["actor"] == "operator"
-    audit = app.state.extras["audit"]
+    audit = app.state.audit
     (kill_rec,) = await audit.query(type="control.kill")
     (unkill_rec,) = await audit.query(type="control.unkill")
     assert (kill_rec.actor, kill_rec.payload["reason"]) == ("operator", kill["reason"])
@@ -69,7 +69,7 @@ async def test_kill_all_makes_plans_fail_with_the_reason(app: Secured) -> None:
     for cand in r.json()["candidates"]:
         assert "killed" in [d["code"] for d in cand["deny_reasons"]]
     # The denied decision is audited too.
-    records = await app.state.extras["audit"].query(type="route.plan")
+    records = await app.state.audit.query(type="route.plan")
     assert records[0].payload["outcome"] == "no_eligible_model"
     assert "killed" in records[0].payload["denied"]["local/ollama"]
 
@@ -143,7 +143,7 @@ async def test_kill_cancels_a_stream_in_flight(
             result = next(data for kind, data in events if kind == "result")
             assert result["audit"]["stopped_reason"] == "killed"
             assert result["answer"] == "one"
-            record = await app.state.extras["audit"].get(result["audit_id"])
+            record = await app.state.audit.get(result["audit_id"])
             assert record is not None
             assert record.payload["stopped_reason"] == "killed"
             # And the next request is denied before it starts.

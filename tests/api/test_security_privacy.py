@@ -50,7 +50,7 @@ async def test_provider_key_in_an_execute_input_never_leaks(
             )
 
             events = b"\n".join(e.json() for e in app.state.bus.buffer)
-            records = await app.state.extras["audit"].query(limit=1000)
+            records = await app.state.audit.query(limit=1000)
             audit_text = orjson.dumps([rec.to_dict() for rec in records]).decode()
             execute = next(rec for rec in records if rec.type == "route.execute")
             assert "[REDACTED:secret]" in orjson.dumps(execute.payload["attempts"]).decode()
@@ -84,5 +84,5 @@ async def test_api_key_secrets_never_reach_the_audit_or_events(
         app.state.bus.publish("error", {"message": f"Authorization: Bearer {secret}"})
         events = b"\n".join(e.json() for e in app.state.bus.buffer).decode()
         assert secret not in events
-        records = await app.state.extras["audit"].query(limit=1000)
+        records = await app.state.audit.query(limit=1000)
         assert secret not in orjson.dumps([r.to_dict() for r in records]).decode()

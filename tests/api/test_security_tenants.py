@@ -46,7 +46,7 @@ async def test_bound_key_cannot_execute_as_another_tenant(app: Secured) -> None:
     r = await app.call("POST", "/route/execute", "client-acme", json=body)
     assert r.status_code == 403
     assert_tenant_refused(r.json(), "default")
-    assert await app.state.extras["audit"].query(type="route.execute") == []
+    assert await app.state.audit.query(type="route.execute") == []
 
 
 @pytest.mark.parametrize("how", ["header", "metadata"])

@@ -22,7 +22,7 @@ from symphony.settings import Settings
 
 @pytest.fixture
 async def server(settings: Settings, clock: FixedClock) -> AsyncIterator[tuple[str, Any]]:
-    """The app under uvicorn on a free loopback port; yields (base URL, AppState)."""
+    """The app under uvicorn on a free loopback port; yields (base URL, Services)."""
     app = create_app(settings, clock=clock, environ={})
     config = uvicorn.Config(
         contract_checked(app, raise_violations=False),  # a violation fails at teardown

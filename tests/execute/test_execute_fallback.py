@@ -60,7 +60,7 @@ async def test_429_with_a_long_retry_after_falls_back_and_cools_the_model_down(d
     assert executed["fallback"] is True
     assert executed["model"] == fallback
 
-    records = await demo.state.extras["audit"].query(type="route.fallback")
+    records = await demo.state.audit.query(type="route.fallback")
     [record] = records
     assert record.payload["from"] == PRIMARY
     assert record.payload["to"] == fallback
@@ -83,7 +83,7 @@ async def test_5xx_falls_back_to_the_next_candidate(demo: Demo) -> None:
     assert second["model"] != PRIMARY
     assert body["decision"]["model"] == second["model"]
     assert (await demo.window(PRIMARY))["cooldown_until"] is not None
-    assert len(await demo.state.extras["audit"].query(type="route.fallback")) == 1
+    assert len(await demo.state.audit.query(type="route.fallback")) == 1
 
 
 async def test_a_slow_upstream_times_out_and_falls_back(demo: Demo) -> None:
@@ -145,7 +145,7 @@ async def test_every_candidate_failing_is_a_502_listing_each_attempt(demo: Demo)
     assert all(f"answered {a['status']}" in a["reason"] for a in attempts)
     assert audit["stopped_reason"] is None
     assert audit["audit_id"]
-    stored = await demo.state.extras["audit"].get(audit["audit_id"])
+    stored = await demo.state.audit.get(audit["audit_id"])
     assert stored is not None
     assert [a["model"] for a in stored.payload["attempts"]] == [a["model"] for a in attempts]
     errors = demo.events("error")

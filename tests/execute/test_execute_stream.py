@@ -131,7 +131,7 @@ async def test_the_cost_guard_stops_a_stream_and_returns_the_partial_answer(
     received_words = result["answer"].count(LONG_WORD)
     assert 1 <= received_words < 8
     assert audit["cost_usd"] >= cap
-    records = await demo.state.extras["audit"].query(type="route.cost_cap")
+    records = await demo.state.audit.query(type="route.cost_cap")
     assert [r.payload["model"] for r in records] == [PRIMARY]
     assert (await demo.window(PRIMARY))["used"] == 1
 

@@ -111,7 +111,7 @@ async def test_success_answers_in_the_output_contract(demo: Demo) -> None:
     assert audit["cost_usd"] == pytest.approx(expected, rel=1e-6)
     assert expected > 0
 
-    stored = await demo.state.extras["audit"].get(body["audit_id"])
+    stored = await demo.state.audit.get(body["audit_id"])
     assert stored is not None
     assert stored.type == "route.execute"
 

@@ -87,7 +87,7 @@ async def test_a_fixed_model_with_routing_headers_and_symphony_response_headers(
     assert completion.id == f"chatcmpl-{audit_id}"
     assert raw.headers["x-symphony-model"] == "anthropic/claude-pro"
     assert raw.headers["x-symphony-attempts"] == "1"
-    record = await demo.state.extras["audit"].get(audit_id)
+    record = await demo.state.audit.get(audit_id)
     assert record is not None
     assert record.payload["model"] == "anthropic/claude-pro"
     assert (await demo.window("anthropic/claude-pro"))["used"] == 1
@@ -164,7 +164,7 @@ async def test_streaming_with_the_final_usage_chunk(
     words = len(text.split())  # the simulator counts one token per word
     assert final.usage.completion_tokens == words
     assert final.usage.total_tokens == final.usage.prompt_tokens + words
-    record = await live_server.state.extras["audit"].get(audit_id)
+    record = await live_server.state.audit.get(audit_id)
     assert record is not None
 
 

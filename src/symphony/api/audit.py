@@ -1,4 +1,4 @@
-"""GET /audit and GET /audit/{audit_id} (operator), and the plan-decision audit helper."""
+"""GET /audit and GET /audit/{audit_id} (operator)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from starlette.responses import Response
 from symphony.api.contracts.audit import AuditPage, AuditRecordOut
 from symphony.api.contracts.base import ok
 from symphony.api.contracts.errors import INVALID, STORE_DOWN, TENANT, problems
-from symphony.api.deps import StateDep
+from symphony.api.deps import AuditDep
 from symphony.api.errors import json_response
 from symphony.api.security import api_key_of, require_tenant
-from symphony.api.state import AppState
-from symphony.audit.log import MAX_QUERY_LIMIT, AuditLog
-from symphony.errors import NoEligibleModelError, NotFoundError, ValidationFailed
-from symphony.execute.planning import PlannedWork
+from symphony.audit.log import MAX_QUERY_LIMIT
+from symphony.errors import NotFoundError, ValidationFailed
 
 router = APIRouter(tags=["audit"])
 
@@ -27,13 +25,6 @@ RECORD_EXAMPLE: dict[str, Any] = {
     "payload": {"plan_id": "pln_x", "model": "local/ollama", "cost_usd": 0.0, "attempts": []},
     "prev_hash": "9f2c…", "hash": "1ab4…",
 }  # fmt: skip
-
-
-def audit_log(state: AppState) -> AuditLog:
-    found: AuditLog | None = state.extras.get("audit")
-    if found is None:
-        raise NotFoundError("the audit log is not configured")
-    return found
 
 
 def _since(text: str | None) -> datetime | None:
@@ -61,7 +52,7 @@ def _since(text: str | None) -> datetime | None:
     },
 )
 async def list_audit(
-    state: StateDep,
+    audit: AuditDep,
     request: Request,
     since: str | None = Query(
         None, max_length=64, description="ISO 8601 instant, e.g. 2026-11-22T17:00:00Z"
@@ -78,7 +69,7 @@ async def list_audit(
         if tenant is None:
             raise ValidationFailed("query.tenant: required for a key bound to several tenants")
         require_tenant(request, tenant)
-    records = await audit_log(state).query(
+    records = await audit.query(
         since=_since(since), type=type, tenant=tenant, before_seq=before_seq, limit=limit
     )
     items = [r.to_dict() for r in records]
@@ -94,49 +85,11 @@ async def list_audit(
         **problems({404: "No record with that id", 422: INVALID, 503: STORE_DOWN}),
     },
 )
-async def get_audit(audit_id: str, state: StateDep, request: Request) -> Response:
-    record = await audit_log(state).get(audit_id)
+async def get_audit(audit_id: str, audit: AuditDep, request: Request) -> Response:
+    record = await audit.get(audit_id)
     key = api_key_of(request)
     if record is not None and key is not None and key.tenants and record.tenant not in key.tenants:
         record = None  # a tenant-bound key sees only its tenants' records
     if record is None:
         raise NotFoundError(f"no audit record '{audit_id[:64]}'")
     return json_response(record.to_dict())
-
-
-async def record_plan(
-    state: AppState,
-    request: Request,
-    tenant: str,
-    work: PlannedWork | None = None,
-    denied: NoEligibleModelError | None = None,
-) -> None:
-    """Audit one /route/plan decision (chosen model, or that every candidate was denied)."""
-    audit: AuditLog | None = state.extras.get("audit")
-    if audit is None:
-        return
-    key = api_key_of(request)
-    actor = key.name if key is not None else None
-    if work is not None:
-        plan = work.plan
-        payload: dict[str, Any] = {
-            "outcome": "planned",
-            "plan_id": work.plan_id,
-            "policy_version": work.snapshot.version,
-            "model": plan.primary.name if plan.primary else None,
-            "fallbacks": [c.name for c in plan.fallbacks],
-            "why": plan.primary.why[:3] if plan.primary else [],
-            "denied": {c.name: [code for code, _ in c.deny] for c in plan.candidates if c.denied},
-            "loa": plan.controls.loa,
-        }
-    else:
-        detail = denied.detail if denied is not None and isinstance(denied.detail, dict) else {}
-        payload = {
-            "outcome": "no_eligible_model",
-            "policy_version": detail.get("policy_version"),
-            "denied": {
-                c["model"]: [r["code"] for r in c.get("deny_reasons", [])]
-                for c in detail.get("candidates", [])
-            },
-        }
-    await audit.append("route.plan", payload, actor=actor, tenant=tenant)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -12,12 +11,9 @@ from starlette.responses import Response
 from symphony.api.contracts.base import ok
 from symphony.api.contracts.control import ActiveKills, Killed, Unkilled
 from symphony.api.contracts.errors import STORE_DOWN, problems
-from symphony.api.deps import StateDep
+from symphony.api.deps import ControlDep
 from symphony.api.errors import json_response
-from symphony.api.execute import actor_of
-from symphony.api.state import AppState
-from symphony.errors import NotFoundError, ValidationFailed
-from symphony.governance.killswitch import KillSwitch
+from symphony.api.security import actor_of
 
 router = APIRouter(tags=["control"])
 
@@ -52,45 +48,13 @@ class UnkillIn(BaseModel):
     reason: str | None = Field(None, max_length=500)
 
 
-def switch(state: AppState) -> KillSwitch:
-    found: KillSwitch = state.extras["killswitch"]
-    return found
-
-
-def check_target(state: AppState, scope: str, target: str | None) -> str | None:
-    """Refuse targets the policy does not know (a typo must not silently kill nothing)."""
-    if scope == "all":
-        if target is not None:
-            raise _field_error("body.target", "must be omitted when scope is 'all'")
-        return None
-    if target is None:
-        raise _field_error("body.target", f"is required when scope is '{scope}'")
-    snapshot = state.policy.snapshot
-    known: set[str] = {
-        "model": set(snapshot.models_by_name),
-        "provider": {m.provider for m in snapshot.models},
-        "tenant": set(snapshot.tenants),
-    }[scope]
-    if target not in known:
-        raise _field_error(
-            "body.target", f"unknown {scope} '{target}' (known: {', '.join(sorted(known))})"
-        )
-    return target
-
-
-def _field_error(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"{path}: {message}", detail={"fields": [{"path": path, "message": message}]}
-    )
-
-
 @router.get(
     "/control",
     summary="Active kills (operator)",
     responses=ok(ActiveKills, {"active": KILL_EXAMPLE["active"]}),
 )
-async def list_kills(state: StateDep) -> Response:
-    return json_response({"active": [k.to_dict() for k in switch(state).active()]})
+async def list_kills(control: ControlDep) -> Response:
+    return json_response({"active": [k.to_dict() for k in control.active()]})
 
 
 @router.post(
@@ -101,17 +65,11 @@ async def list_kills(state: StateDep) -> Response:
         **problems({422: "Unknown scope or target", 503: STORE_DOWN}),
     },
 )
-async def kill(body: KillIn, state: StateDep, request: Request) -> Response:
-    target = check_target(state, body.scope, body.target)
-    actor = actor_of(request)
-    ks = switch(state)
-    done = await asyncio.to_thread(ks.kill, body.scope, target, body.reason, actor)
-    payload = done.to_dict()
-    audit = state.extras.get("audit")
-    if audit is not None:
-        await audit.append("control.kill", payload, actor=actor, tenant=_tenant(payload))
-    state.bus.publish("control.kill", payload)
-    return json_response({"kill": payload, "active": [k.to_dict() for k in ks.active()]})
+async def kill(body: KillIn, control: ControlDep, request: Request) -> Response:
+    done = await control.kill(body.scope, body.target, body.reason, actor_of(request))
+    return json_response(
+        {"kill": done.to_dict(), "active": [k.to_dict() for k in control.active()]}
+    )
 
 
 @router.post(
@@ -128,28 +86,8 @@ async def kill(body: KillIn, state: StateDep, request: Request) -> Response:
         ),
     },
 )
-async def unkill(body: UnkillIn, state: StateDep, request: Request) -> Response:
-    ks = switch(state)
-    target = None if body.scope == "all" else body.target
-    if body.scope != "all" and target is None:
-        raise _field_error("body.target", f"is required when scope is '{body.scope}'")
-    lifted = await asyncio.to_thread(ks.unkill, body.scope, target)
-    if lifted is None:
-        what = "everything" if body.scope == "all" else f"{body.scope} '{target}'"
-        raise NotFoundError(f"no active kill for {what}")
-    actor = actor_of(request)
-    payload = {
-        "scope": lifted.scope, "target": lifted.to_dict()["target"], "reason": body.reason,
-        "actor": actor, "kill": lifted.to_dict(),
-    }  # fmt: skip
-    audit = state.extras.get("audit")
-    if audit is not None:
-        await audit.append("control.unkill", payload, actor=actor, tenant=_tenant(payload))
-    state.bus.publish("control.unkill", payload)
+async def unkill(body: UnkillIn, control: ControlDep, request: Request) -> Response:
+    lifted = await control.unkill(body.scope, body.target, body.reason, actor_of(request))
     return json_response(
-        {"unkilled": lifted.to_dict(), "active": [k.to_dict() for k in ks.active()]}
+        {"unkilled": lifted.to_dict(), "active": [k.to_dict() for k in control.active()]}
     )
-
-
-def _tenant(payload: dict[str, Any]) -> str | None:
-    return payload["target"] if payload["scope"] == "tenant" else None

@@ -10,7 +10,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from symphony.api.contracts.errors import problems
 from symphony.api.contracts.events import EVENT_STREAM
-from symphony.api.deps import StateDep
+from symphony.api.deps import BusDep, MetricsDep
 from symphony.errors import ValidationFailed
 from symphony.events.bus import EVENT_TYPES, Event
 
@@ -36,7 +36,8 @@ def _sse(event: Event) -> ServerSentEvent:
     },
 )
 async def events(
-    state: StateDep,
+    bus: BusDep,
+    metrics: MetricsDep,
     types: str | None = Query(
         None, description=f"comma-separated subset of: {', '.join(EVENT_TYPES)}"
     ),
@@ -50,9 +51,7 @@ async def events(
             field = {"path": "header.Last-Event-ID", "message": message}
             raise ValidationFailed(f"{field['path']}: {message}", detail={"fields": [field]})
         last = int(last_event_id)
-    bus = state.bus
     sub, replay, too_old = bus.subscribe(wanted, last)
-    metrics = state.metrics
 
     async def stream() -> AsyncIterator[Any]:
         metrics.sse_subscribers.inc()

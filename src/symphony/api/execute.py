@@ -22,10 +22,10 @@ from symphony.api.contracts.errors import (
     problems,
 )
 from symphony.api.contracts.execute import STREAM, ExecuteResult, UpstreamFailedBody
-from symphony.api.deps import state_of
+from symphony.api.deps import services_of
 from symphony.api.errors import json_response
 from symphony.api.schemas import PLAN_EXAMPLE, OverridesIn, to_overrides
-from symphony.api.security import require_tenant
+from symphony.api.security import actor_of, require_tenant
 from symphony.errors import SymphonyError
 from symphony.execute.request import (
     DEFAULT_TIMEOUT_S,
@@ -34,6 +34,7 @@ from symphony.execute.request import (
     RetryPolicy,
     Sampling,
 )
+from symphony.policy.model import OverridesSchema
 from symphony.providers.base import ChatMessage
 from symphony.routing.request import PlanRequest
 
@@ -165,8 +166,9 @@ RESULT_EXAMPLE: dict[str, Any] = {
 }
 
 
-def to_execute_request(body: ExecuteIn, state: Any, actor: str | None) -> ExecuteRequest:
-    schema = state.policy.snapshot.overrides_schema
+def to_execute_request(
+    body: ExecuteIn, schema: OverridesSchema, actor: str | None
+) -> ExecuteRequest:
     overrides = to_overrides(body.overrides, schema)
     controls = body.controls or ControlsIn()
     safety = controls.safety or SafetyIn()
@@ -206,11 +208,6 @@ def to_execute_request(body: ExecuteIn, state: Any, actor: str | None) -> Execut
     )
 
 
-def actor_of(request: Request) -> str | None:
-    key = getattr(request.state, "api_key", None)
-    return getattr(key, "name", None)
-
-
 @router.post(
     "/route/execute",
     summary="Plan and run the work: retries, fallbacks, cost guard; stream=true answers as SSE",
@@ -225,10 +222,10 @@ def actor_of(request: Request) -> str | None:
     },
 )
 async def route_execute(body: ExecuteIn, request: Request) -> Response:
-    state = state_of(request)
+    services = services_of(request)
     require_tenant(request, body.tenant)
-    executor = state.extras["executor"]
-    req = to_execute_request(body, state, actor_of(request))
+    executor = services.executor
+    req = to_execute_request(body, services.policy.snapshot.overrides_schema, actor_of(request))
     if not req.stream:
         return json_response(await executor.run(req))
     events = executor.stream(req)

@@ -10,12 +10,11 @@ from starlette.responses import Response
 from symphony.api.contracts.base import ok
 from symphony.api.contracts.errors import INVALID, STORE_DOWN, problems
 from symphony.api.contracts.policy import Approved, Proposal, Proposals
-from symphony.api.deps import StateDep
+from symphony.api.deps import GovernanceDep
 from symphony.api.errors import json_response
 from symphony.api.security import api_key_of
-from symphony.api.state import AppState
 from symphony.errors import ForbiddenError
-from symphony.governance.governance import APPROVALS_NEEDED, Governance
+from symphony.governance.governance import APPROVALS_NEEDED
 
 router = APIRouter(tags=["policy"])
 
@@ -30,11 +29,6 @@ PROPOSAL_EXAMPLE: dict[str, Any] = {
 }  # fmt: skip
 
 
-def governance(state: AppState) -> Governance:
-    found: Governance = state.extras["governance"]
-    return found
-
-
 @router.get(
     "/policy/proposals",
     summary="Policy changes held for two-person approval (production mode), newest first",
@@ -44,10 +38,9 @@ def governance(state: AppState) -> Governance:
     },
 )
 async def list_proposals(
-    state: StateDep,
+    gov: GovernanceDep,
     status: Literal["pending", "applied", "superseded"] | None = Query(None),
 ) -> Response:
-    gov = governance(state)
     items = [p.to_dict() for p in gov.list(status)]
     return json_response({"mode": gov.mode, "items": items})
 
@@ -57,8 +50,8 @@ async def list_proposals(
     summary="One policy proposal with its diff",
     responses={**ok(Proposal, PROPOSAL_EXAMPLE), **problems({404: "No such proposal"})},
 )
-async def get_proposal(proposal_id: str, state: StateDep) -> Response:
-    return json_response(governance(state).get(proposal_id[:64]).to_dict())
+async def get_proposal(proposal_id: str, gov: GovernanceDep) -> Response:
+    return json_response(gov.get(proposal_id[:64]).to_dict())
 
 
 @router.post(
@@ -76,11 +69,11 @@ async def get_proposal(proposal_id: str, state: StateDep) -> Response:
         ),
     },
 )
-async def approve(proposal_id: str, state: StateDep, request: Request) -> Response:
+async def approve(proposal_id: str, gov: GovernanceDep, request: Request) -> Response:
     key = api_key_of(request)
     if key is None:
         raise ForbiddenError(
             "approvals need an API key (two distinct keys approve); authentication is off"
         )
-    proposal = await governance(state).approve(proposal_id[:64], key)
+    proposal = await gov.approve(proposal_id[:64], key)
     return json_response({"applied": proposal.status == "applied", "proposal": proposal.to_dict()})

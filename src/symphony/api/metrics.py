@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import PlainTextResponse, Response
 
-from symphony.api.deps import StateDep
+from symphony.api.deps import ServicesDep
 
 router = APIRouter(tags=["metrics"])
 
@@ -27,7 +27,7 @@ router = APIRouter(tags=["metrics"])
         }
     },
 )
-async def metrics(state: StateDep) -> Response:
-    state.planning.refresh_gauges()
-    state.metrics.events_dropped.set(state.bus.dropped_total)
-    return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(services: ServicesDep) -> Response:
+    services.planning.refresh_gauges()
+    services.metrics.events_dropped.set(services.bus.dropped_total)
+    return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)

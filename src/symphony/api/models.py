@@ -10,12 +10,12 @@ from starlette.responses import Response
 from symphony.api.contracts.base import ok
 from symphony.api.contracts.errors import INVALID, STORE_DOWN, TENANT, problems
 from symphony.api.contracts.models import OBSERVED_EXAMPLE, MatrixRow, ModelMatrix, Observed
-from symphony.api.deps import StateDep
+from symphony.api.deps import ClockDep, ObserveDep, PlanningDep, PolicyDep, WindowsDep
 from symphony.api.errors import json_response
-from symphony.api.execute import actor_of
 from symphony.api.schemas import ObservationIn
-from symphony.api.security import require_tenant
+from symphony.api.security import actor_of, require_tenant
 from symphony.errors import UnknownModelError, UnknownTenantError, ValidationFailed
+from symphony.policy.store import PolicyStore
 
 router = APIRouter(tags=["models"])
 
@@ -81,8 +81,8 @@ MATRIX_EXAMPLE: dict[str, Any] = {
 }
 
 
-def _tenant(state: Any, tenant: str) -> str:
-    if tenant not in state.policy.snapshot.tenants:
+def _tenant(policy: PolicyStore, tenant: str) -> str:
+    if tenant not in policy.snapshot.tenants:
         raise UnknownTenantError(f"unknown tenant '{tenant}'")
     return tenant
 
@@ -96,13 +96,16 @@ def _tenant(state: Any, tenant: str) -> str:
     },
 )
 async def list_models(
-    state: StateDep, request: Request, tenant: str = Query("default", max_length=64)
+    policy: PolicyDep,
+    planning: PlanningDep,
+    request: Request,
+    tenant: str = Query("default", max_length=64),
 ) -> Response:
     require_tenant(request, tenant)
     return json_response(
         {
-            "items": state.planning.matrix(_tenant(state, tenant)),
-            "policy_version": state.policy.snapshot.version,
+            "items": planning.matrix(_tenant(policy, tenant)),
+            "policy_version": policy.snapshot.version,
         }
     )
 
@@ -116,18 +119,24 @@ async def list_models(
     },
 )
 async def get_model(
-    name: str, state: StateDep, request: Request, tenant: str = Query("default", max_length=64)
+    name: str,
+    policy: PolicyDep,
+    planning: PlanningDep,
+    windows: WindowsDep,
+    clock: ClockDep,
+    request: Request,
+    tenant: str = Query("default", max_length=64),
 ) -> Response:
     require_tenant(request, tenant)
-    snapshot = state.policy.snapshot
+    snapshot = policy.snapshot
     spec = snapshot.model(name)
     if spec is None:
         raise UnknownModelError(
             f"unknown model '{name}' (known: {', '.join(m.name for m in snapshot.models)})"
         )
-    now = state.clock.now()
-    ws = state.windows.state(snapshot, name, now, _tenant(state, tenant))
-    return json_response(state.planning.matrix_item(snapshot, spec, ws, now, tenant))
+    now = clock.now()
+    ws = windows.state(snapshot, name, now, _tenant(policy, tenant))
+    return json_response(planning.matrix_item(snapshot, spec, ws, now, tenant))
 
 
 @router.post(
@@ -138,35 +147,22 @@ async def get_model(
         **problems({404: "Unknown model", 422: INVALID, 503: STORE_DOWN}),
     },
 )
-async def observe(name: str, body: ObservationIn, state: StateDep, request: Request) -> Response:
-    snapshot = state.policy.snapshot
-    if snapshot.model(name) is None:
-        raise UnknownModelError(f"unknown model '{name}'")
-    now = state.clock.now()
+async def observe(
+    name: str, body: ObservationIn, observations: ObserveDep, request: Request
+) -> Response:
     resets_at = body.resets_at
     if resets_at is not None and resets_at.tzinfo is None:
         message = "needs a UTC offset (e.g. 2026-11-22T20:00:00Z)"
         field = {"path": "body.resets_at", "message": message}
         raise ValidationFailed(f"{field['path']}: {message}", detail={"fields": [field]})
-    learned = await state.windows.observe(
+    learned, ws = await observations.observe(
         name,
-        now,
         resets_at=resets_at,
         remaining=body.remaining,
         cap=body.cap,
-        source="learned",
-        note=f"{body.source}: {body.note}".strip(": "),
-        schedule=snapshot.schedules.get(name),
+        source=body.source,
+        note=body.note,
+        observation=body.model_dump(mode="json"),
+        actor=actor_of(request),
     )
-    ws = state.windows.state(snapshot, name, now)
-    state.bus.publish(
-        "window.update", {"model": name, "source": body.source, "window": ws.to_dict()}
-    )
-    audit = state.extras.get("audit")
-    if audit is not None:
-        await audit.append(
-            "window.observe",
-            {"model": name, "observation": body.model_dump(mode="json")},
-            actor=actor_of(request),
-        )
     return json_response({"model": name, "learned": learned.to_json(), "window": ws.to_dict()})

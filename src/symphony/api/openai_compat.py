@@ -14,10 +14,9 @@ from starlette.responses import Response, StreamingResponse
 from symphony.api.contracts.base import content, ref, request_body
 from symphony.api.contracts.errors import STORE_DOWN, openai_problems
 from symphony.api.contracts.openai import CHUNKS, ChatCompletion, ModelList
-from symphony.api.deps import StateDep, state_of
+from symphony.api.deps import PolicyDep, services_of
 from symphony.api.errors import Problem, error_body, error_response, field_path
-from symphony.api.execute import actor_of
-from symphony.api.security import require_tenant
+from symphony.api.security import actor_of, require_tenant
 from symphony.errors import SymphonyError
 from symphony.execute.planning import new_id
 from symphony.execute.request import ExecuteRequest, Sampling
@@ -150,7 +149,7 @@ def _finish(audit: dict[str, Any]) -> str:
     openapi_extra={"requestBody": request_body(ChatCompletionIn)},
 )
 async def chat_completions(request: Request) -> Response:
-    state = state_of(request)
+    services = services_of(request)
     try:
         raw = orjson.loads(await request.body())
         body = ChatCompletionIn.model_validate(raw)
@@ -167,7 +166,7 @@ async def chat_completions(request: Request) -> Response:
         require_tenant(request, tenant)
     except SymphonyError as exc:
         return openai_error(exc.status, exc.message, exc.code, "x-symphony-tenant")
-    snapshot = state.policy.snapshot
+    snapshot = services.policy.snapshot
     pinned = None if body.model == "auto" else body.model
     if pinned is not None and snapshot.model(pinned) is None:
         return openai_error(
@@ -200,7 +199,7 @@ async def chat_completions(request: Request) -> Response:
         actor=actor_of(request),
         audit_id=audit_id,
     )
-    executor = state.extras["executor"]
+    executor = services.executor
     created = int(time.time())
     try:
         if not body.stream:
@@ -330,11 +329,11 @@ async def _chunks(
         }
     },
 )
-async def list_models(state: StateDep) -> Response:
+async def list_models(policy: PolicyDep) -> Response:
     data = [{"id": "auto", "object": "model", "created": 0, "owned_by": "symphony"}]
     data += [
         {"id": m.name, "object": "model", "created": 0, "owned_by": m.provider}
-        for m in state.policy.snapshot.models
+        for m in policy.snapshot.models
         if m.executable
     ]
     return Response(orjson.dumps({"object": "list", "data": data}), media_type="application/json")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from symphony.api.audit import record_plan
 from symphony.api.contracts.base import ok
 from symphony.api.contracts.errors import (
     INVALID,
@@ -16,11 +15,10 @@ from symphony.api.contracts.errors import (
     problems,
 )
 from symphony.api.contracts.plan import Plan
-from symphony.api.deps import state_of
+from symphony.api.deps import services_of
 from symphony.api.errors import json_response
 from symphony.api.schemas import PLAN_EXAMPLE, PlanIn
-from symphony.api.security import require_tenant
-from symphony.errors import NoEligibleModelError
+from symphony.api.security import actor_of, require_tenant
 
 router = APIRouter(tags=["routing"])
 
@@ -38,13 +36,9 @@ router = APIRouter(tags=["routing"])
     },
 )
 async def route_plan(body: PlanIn, request: Request) -> Response:
-    state = state_of(request)
+    services = services_of(request)
     require_tenant(request, body.tenant)
-    snapshot = state.policy.snapshot
-    try:
-        work = state.planning.plan(body.to_request(snapshot.overrides_schema))
-    except NoEligibleModelError as exc:
-        await record_plan(state, request, body.tenant, denied=exc)  # durable before the answer
-        raise
-    await record_plan(state, request, body.tenant, work)
+    schema = services.policy.snapshot.overrides_schema
+    # Audited (durably) before the answer, also when every candidate is denied.
+    work = await services.plans.plan(body.to_request(schema), actor_of(request))
     return json_response(work.to_dict())

@@ -8,14 +8,14 @@ from starlette.responses import Response
 from symphony.api.contracts.base import content, ok
 from symphony.api.contracts.errors import STORE_DOWN, problems
 from symphony.api.contracts.policy import REJECTED, RELOADED, PolicyStatus, ReloadOutcome
-from symphony.api.deps import StateDep
+from symphony.api.deps import PolicyDep, PolicyFlowDep
 from symphony.api.errors import json_response
+from symphony.policy.store import PolicyStore
 
 router = APIRouter(tags=["policy"])
 
 
-def policy_status(state: StateDep) -> dict[str, object]:
-    store = state.policy
+def policy_status(store: PolicyStore) -> dict[str, object]:
     snap = store.snapshot
     return {
         "version": snap.version,
@@ -48,8 +48,8 @@ def policy_status(state: StateDep) -> dict[str, object]:
         },
     ),
 )
-async def get_policy(state: StateDep) -> Response:
-    return json_response(policy_status(state))
+async def get_policy(policy: PolicyDep) -> Response:
+    return json_response(policy_status(policy))
 
 
 @router.post(
@@ -66,9 +66,8 @@ async def get_policy(state: StateDep) -> Response:
         **problems({503: STORE_DOWN}),
     },
 )
-async def reload_policy(state: StateDep) -> Response:
-    reload = state.extras["reload_policy"]
-    result = reload("api")
+async def reload_policy(flow: PolicyFlowDep) -> Response:
+    result = flow.reload("api")
     body = {
         "ok": result.ok,
         "changed": result.changed,

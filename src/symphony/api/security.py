@@ -19,6 +19,7 @@ from symphony.api.errors import Problem, error_bytes
 from symphony.api.permissions import DOCS_PATHS, Guard, RouteTable, app_routes
 from symphony.errors import ForbiddenError
 from symphony.events.bus import EventBus
+from symphony.events.facts import RateLimited
 from symphony.governance.governance import current_actor
 from symphony.metrics.registry import Metrics
 from symphony.security.keys import ApiKey, KeyStore
@@ -267,16 +268,15 @@ async def _too_many(
     if rt.metrics is not None:
         rt.metrics.rate_limited.labels(scope).inc()
     if rt.bus is not None and limiter.should_announce(caller):
-        rt.bus.publish(
-            "rate.limit",
-            {
-                "scope": scope,
-                "key": key.name if key is not None else None,
-                "path": path[:200],
-                "retry_after_s": round(verdict.retry_after_s, 3),
-                "rate_per_s": limiter.rate,
-                "burst": limiter.burst,
-            },
+        rt.bus.emit(
+            RateLimited(
+                scope=scope,
+                key=key.name if key is not None else None,
+                path=path[:200],
+                retry_after_s=round(verdict.retry_after_s, 3),
+                rate_per_s=limiter.rate,
+                burst=limiter.burst,
+            )
         )
     retry = verdict.retry_after_header
     extra = {"retry_after_s": round(verdict.retry_after_s, 3)}
@@ -315,6 +315,12 @@ def api_key_of(request: Request) -> ApiKey | None:
     """The authenticated key of this request (None when auth is off or the path is public)."""
     key = getattr(request.state, "api_key", None)
     return key if isinstance(key, ApiKey) else None
+
+
+def actor_of(request: Request) -> str | None:
+    """The name of the request's API key: the actor in audit records (None when auth is off)."""
+    key = api_key_of(request)
+    return None if key is None else key.name
 
 
 def require_tenant(request: Request, tenant: str) -> None:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from symphony.api.contracts.base import ok
 from symphony.api.contracts.status import Burndown, Health
-from symphony.api.deps import StateDep
+from symphony.api.deps import ClockDep, HealthDep, PlanningDep, PolicyDep, UsageStoreDep
 from symphony.api.errors import json_response
 from symphony.providers.health import upstreams
 
@@ -58,12 +58,14 @@ BURNDOWN_EXAMPLE: dict[str, Any] = {
     summary="Upstream health, policy and store status (answers from cache, never blocks)",
     responses=ok(Health, HEALTH_EXAMPLE),
 )
-async def health(state: StateDep) -> Response:
+async def health(
+    policy: PolicyDep, health: HealthDep, usage_store: UsageStoreDep, clock: ClockDep
+) -> Response:
     # Every configured upstream has a key from the first request on; the background probe
     # fills in the results (a dead upstream never delays this answer).
     services = (
         {
-            key: state.health.get(key)
+            key: health.get(key)
             or {
                 "ok": False,
                 "latency_ms": None,
@@ -71,18 +73,18 @@ async def health(state: StateDep) -> Response:
                 "error": "not probed yet",
                 "base_url": spec.endpoint.base_url if spec.endpoint else None,
             }
-            for key, spec in upstreams(state.policy.snapshot).items()
+            for key, spec in upstreams(policy.snapshot).items()
         }
-        if state.policy.loaded
-        else dict(state.health)
+        if policy.loaded
+        else dict(health)
     )
     return json_response(
         {
             "services": services,
-            "policy_loaded": state.policy.loaded,
-            "policy_version": state.policy.snapshot.version if state.policy.loaded else None,
-            "store": {"ok": state.usage_store.ping()},
-            "generated_at": state.clock.now().isoformat().replace("+00:00", "Z"),
+            "policy_loaded": policy.loaded,
+            "policy_version": policy.snapshot.version if policy.loaded else None,
+            "store": {"ok": usage_store.ping()},
+            "generated_at": clock.now().isoformat().replace("+00:00", "Z"),
         }
     )
 
@@ -92,5 +94,5 @@ async def health(state: StateDep) -> Response:
     summary="Requests, tokens and cost per model over the last minute, hour and day",
     responses=ok(Burndown, BURNDOWN_EXAMPLE),
 )
-async def burndown(state: StateDep) -> Response:
-    return json_response(state.planning.burndown())
+async def burndown(planning: PlanningDep) -> Response:
+    return json_response(planning.burndown())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import orjson
 
 from symphony.cli.common import add_data_option, settings_from
 from symphony.clock import SystemClock
+from symphony.flows.keys import KeyAdmin
 from symphony.security.keys import KeyStore, format_key_table
 from symphony.security.roles import ROLES
 
@@ -67,16 +69,22 @@ def _actor() -> str:
         return "cli"
 
 
-def _audit(args: argparse.Namespace, type: str, payload: dict[str, Any]) -> None:
-    from symphony.audit.log import AuditLog
-    from symphony.governance.privacy import Privacy
+def _admin(args: argparse.Namespace) -> tuple[KeyAdmin, Callable[[], None]]:
+    """Keys with audit (payloads redacted like the server's), and how to close both."""
+    from symphony.governance.privacy import Privacy, RedactingAuditLog
 
     settings = settings_from(args)
-    log = AuditLog.open(settings.data_dir, SystemClock(), hmac_secret=settings.audit_hmac_secret)
-    try:
-        log.append_sync(type, Privacy().scrub(payload), actor=_actor())
-    finally:
-        log.close()
+    clock = SystemClock()
+    keys = KeyStore.open(settings.data_dir, clock)
+    audit = RedactingAuditLog.open_with(
+        settings.data_dir, clock, Privacy(), hmac_secret=settings.audit_hmac_secret
+    )
+
+    def close() -> None:
+        keys.close()
+        audit.close()
+
+    return KeyAdmin(keys, audit), close
 
 
 def _store(args: argparse.Namespace) -> KeyStore:
@@ -91,15 +99,15 @@ def _fail(message: str) -> int:
 def run_create(args: argparse.Namespace) -> int:
     from symphony.errors import SymphonyError
 
-    store = _store(args)
+    admin, close = _admin(args)
     try:
-        key, secret = store.create(name=args.name, role=args.role, tenants=args.tenant)
+        key, secret = admin.create(
+            name=args.name, role=args.role, tenants=args.tenant, actor=_actor()
+        )
     except SymphonyError as exc:
         return _fail(exc.message)
     finally:
-        store.close()
-    _audit(args, "key.create", {"key_id": key.id, "name": key.name, "role": key.role,
-                                "tenants": list(key.tenants), "prefix": key.prefix})  # fmt: skip
+        close()
     tenants = ",".join(key.tenants) or ("default" if key.role == "client" else "(all)")
     print(
         f"created {key.role} key '{key.name}' ({key.id}, tenants: {tenants}).\n"
@@ -135,18 +143,16 @@ def run_list(args: argparse.Namespace) -> int:
 def run_revoke(args: argparse.Namespace) -> int:
     from symphony.errors import SymphonyError
 
-    store = _store(args)
+    admin, close = _admin(args)
     try:
-        before = store.get(args.key)
-        key = store.revoke(args.key)
+        key, changed = admin.revoke(args.key, actor=_actor())
     except SymphonyError as exc:
         return _fail(exc.message)
     finally:
-        store.close()
-    if before is not None and not before.active:
+        close()
+    if not changed:
         print(f"key '{key.name}' ({key.id}) was already revoked", file=sys.stderr)
         return 0
-    _audit(args, "key.revoke", {"key_id": key.id, "name": key.name, "role": key.role})
     print(f"revoked key '{key.name}' ({key.id})", file=sys.stderr)
     return 0
 

@@ -16,21 +16,9 @@ from typing import Any
 import orjson
 
 from symphony.clock import Clock
+from symphony.events.facts import EventType, Fact
 
-EVENT_TYPES = (
-    "policy.update",
-    "policy.rejected",
-    "route.plan",
-    "route.execute",
-    "budget.update",
-    "window.update",
-    "rate.limit",
-    "error",
-    "control.kill",
-    "control.unkill",
-    "policy.proposal",
-    "audit.append",
-)
+EVENT_TYPES = tuple(t.value for t in EventType)
 
 
 @dataclass(slots=True)
@@ -107,8 +95,12 @@ class EventBus:
         self.scrub = scrub
         self.closed = False
 
+    def emit(self, fact: Fact) -> Event:
+        """Publish one typed fact (the way every producer announces what happened)."""
+        return self.publish(fact.TYPE, fact.payload())
+
     def publish(self, type: str, payload: dict[str, Any]) -> Event:
-        """Record and fan out one event; returns immediately."""
+        """Record and fan out one event; returns immediately (prefer `emit`)."""
         if self.scrub is not None:
             payload = self.scrub(payload)
         event = Event(self.next_id, type, self.clock.now(), payload)

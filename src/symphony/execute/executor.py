@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from typing import Any, Protocol, cast
 
@@ -54,7 +54,8 @@ class Executor:
         planning: PlanningService,
         pool: ProviderPool,
         clock: Clock,
-        audit: AuditSink | None = None,
+        audit: AuditSink,
+        redact: Callable[[str], str],
     ) -> None:
         self.planning = planning
         self.pool = pool
@@ -63,8 +64,7 @@ class Executor:
         self.accountant = Accountant(
             planning.windows, planning.bus, planning.metrics, planning.stats
         )
-        # Set by the app: the redactor for text leaving the process (the result's `logs`).
-        self.redact: Callable[[str], str] | None = None
+        self.redact = redact  # for text leaving the process (the result's `logs`)
 
     # --- planning -------------------------------------------------------------------
     def plan(self, req: ExecuteRequest) -> PlannedWork:
@@ -168,7 +168,7 @@ class Executor:
         return await self._fail(outcome, req, started)
 
     # --- streaming ------------------------------------------------------------------
-    async def stream(self, req: ExecuteRequest) -> AsyncIterator[tuple[str, Any]]:
+    async def stream(self, req: ExecuteRequest) -> AsyncGenerator[tuple[str, Any], None]:
         """Yield ("model", {model, attempts}) when a model starts answering (attempts so far,
         this one included: no attempt follows once text flowed), ("delta", text) pieces, then
         one ("result", body). Plan errors raise before anything is yielded."""
@@ -336,8 +336,6 @@ class Executor:
     async def _audit(
         self, outcome: Outcome, req: ExecuteRequest, audit_body: dict[str, Any]
     ) -> None:
-        if self.audit is None:
-            return
         if outcome.fell_back:
             await self.audit.append(
                 "route.fallback",

@@ -67,7 +67,9 @@ class PlanningService:
         metrics: Metrics,
         credentials: Credentials,
         clock: Clock,
-        killed: KillCheck | None = None,
+        *,
+        killed: KillCheck,
+        simulated_prefixes: tuple[str, ...],
     ) -> None:
         self.policy = policy
         self.windows = windows
@@ -76,9 +78,9 @@ class PlanningService:
         self.metrics = metrics
         self.credentials = credentials
         self.clock = clock
-        self.killed: KillCheck = killed or (lambda _m, _t: None)
+        self.killed = killed
         # Base URLs served by the in-process simulator (demo mode).
-        self.simulated_prefixes: tuple[str, ...] = ()
+        self.simulated_prefixes = simulated_prefixes
 
     def is_simulated(self, spec: ModelSpec) -> bool:
         endpoint = spec.endpoint

@@ -28,6 +28,7 @@ import orjson
 from symphony.audit.log import AuditLog
 from symphony.clock import Clock
 from symphony.errors import ConflictError, ForbiddenError, NotFoundError, PolicyError, StoreError
+from symphony.events.facts import Fact, PolicyProposal
 from symphony.governance.killswitch import atomic_write
 from symphony.governance.policy_diff import diff_snapshots
 from symphony.policy.loader import load_policy
@@ -112,7 +113,7 @@ class Proposal:
         return body
 
 
-Publish = Callable[[str, dict[str, Any]], Any]
+Publish = Callable[[Fact], Any]
 OnApplied = Callable[[PolicySnapshot, PolicySnapshot, str, str | None], None]
 
 
@@ -126,17 +127,18 @@ class Governance:
         clock: Clock,
         *,
         mode: str,
-        audit: AuditLog | None = None,
-        publish: Publish | None = None,
+        audit: AuditLog,
+        publish: Publish,
+        on_applied: OnApplied,
     ) -> None:
         self.path = data_dir / GOVERNANCE_FILE
         self.store = store
         self.clock = clock
         self.mode = mode
         self.audit = audit
-        self.publish = publish or (lambda _t, _p: None)
+        self.publish = publish
         # Called after governance itself applies a snapshot (approval, restart hold).
-        self.on_applied: OnApplied | None = None
+        self.on_applied = on_applied
         self.proposals: dict[str, Proposal] = {}
         self.baseline: PolicyTexts | None = None
         self._candidates: dict[str, PolicySnapshot] = {}
@@ -179,7 +181,7 @@ class Governance:
         self._candidates[proposal.id] = candidate
         self._save()
         self._audit_sync("policy.propose", proposal)
-        self.publish("policy.proposal", _event(proposal))
+        self.publish(PolicyProposal(**_event(proposal)))
         return False
 
     def files_match_active(self) -> None:
@@ -203,8 +205,7 @@ class Governance:
         if current.version != proposal.base_version:
             self._close(proposal, "superseded", "the active policy changed since it was proposed")
             self._save()
-            if self.audit is not None:
-                await self.audit.append("policy.supersede", _event(proposal), actor=key.name)
+            await self.audit.append("policy.supersede", _event(proposal), actor=key.name)
             raise ConflictError(
                 f"proposal {proposal_id} was made against policy {proposal.base_version} but "
                 f"{current.version} is active now; it is superseded (reload to propose again)"
@@ -218,12 +219,11 @@ class Governance:
             self._close(proposal, "applied", f"approved by {len(proposal.approvals)} keys")
             self.baseline = proposal.texts or self.baseline
         self._save()
-        if self.audit is not None:
-            payload = {**_event(proposal), "approver": key.name}
-            await self.audit.append("policy.approve", payload, actor=key.name)
-        if applied and self.on_applied is not None:
+        payload = {**_event(proposal), "approver": key.name}
+        await self.audit.append("policy.approve", payload, actor=key.name)
+        if applied:
             self.on_applied(current, candidate, f"approval:{proposal.id}", key.name)
-        self.publish("policy.proposal", _event(proposal))
+        self.publish(PolicyProposal(**_event(proposal)))
         return proposal
 
     def get(self, proposal_id: str) -> Proposal:
@@ -253,8 +253,7 @@ class Governance:
                 lines = diff_snapshots(served, current)
                 if any(line.governed for line in lines):
                     self.store.apply(served)
-                    if self.on_applied is not None:
-                        self.on_applied(current, served, "startup:baseline", None)
+                    self.on_applied(current, served, "startup:baseline", None)
                     if not self.gate(served, current):
                         return
         self._accept(texts, None)
@@ -313,9 +312,8 @@ class Governance:
         return None  # the files moved on meanwhile: the next reload catches up
 
     def _audit_sync(self, type: str, proposal: Proposal) -> None:
-        if self.audit is not None:
-            actor = proposal.proposer if type == "policy.propose" else None
-            self.audit.append_sync(type, _event(proposal), actor=actor)
+        actor = proposal.proposer if type == "policy.propose" else None
+        self.audit.append_sync(type, _event(proposal), actor=actor)
 
     def _load(self) -> None:
         try:

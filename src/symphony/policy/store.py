@@ -12,6 +12,8 @@ from symphony.errors import PolicyError
 from symphony.policy.loader import load_policy_files
 from symphony.policy.model import PolicySnapshot
 
+Gate = Callable[[PolicySnapshot, PolicySnapshot], bool]
+
 
 @dataclass(frozen=True, slots=True)
 class ReloadResult:
@@ -37,8 +39,6 @@ class PolicyStore:
         self.loaded_at: datetime | None = None
         self.last_error: tuple[str, ...] | None = None
         self.last_error_at: datetime | None = None
-        # Set by governance: decides whether a new snapshot may replace the current one.
-        self.gate: Callable[[PolicySnapshot, PolicySnapshot], bool] | None = None
 
     @property
     def snapshot(self) -> PolicySnapshot:
@@ -60,8 +60,11 @@ class PolicyStore:
         self.loaded_at = self.clock.now()
         return self._snapshot
 
-    def reload(self) -> ReloadResult:
-        """Re-read the files; keep the last good snapshot when they are invalid."""
+    def reload(self, gate: Gate | None = None) -> ReloadResult:
+        """Re-read the files; keep the last good snapshot when they are invalid.
+
+        `gate(current, candidate)` decides whether a valid candidate may replace the current
+        snapshot now (governance: False holds it for approval)."""
         try:
             candidate = self._read()
         except PolicyError as exc:
@@ -72,7 +75,7 @@ class PolicyStore:
         if current is not None and candidate.version == current.version:
             self.last_error = None
             return ReloadResult(True, current.version, False)
-        if current is not None and self.gate is not None and not self.gate(current, candidate):
+        if current is not None and gate is not None and not gate(current, candidate):
             return ReloadResult(True, current.version, False, ("held for approval",))
         self.apply(candidate)
         return ReloadResult(True, candidate.version, True)

@@ -1,0 +1,234 @@
+"""The one stream of facts: every event type, and a typed payload for each.
+
+A fact is published once, by the one place that does the action (a flow in `flows/` or the
+service itself), together with its audit record and its metrics. Subscribers (SSE clients,
+integrations, the incident evaluator) read `type` and the payload's fields; the payload
+classes below are the contract, and `/openapi.json` documents them under `/events`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class EventType(StrEnum):
+    """Every event type Symphony publishes (`/events?types=` filters on these)."""
+
+    POLICY_UPDATE = "policy.update"
+    POLICY_REJECTED = "policy.rejected"
+    POLICY_PROPOSAL = "policy.proposal"
+    ROUTE_PLAN = "route.plan"
+    ROUTE_EXECUTE = "route.execute"
+    WINDOW_UPDATE = "window.update"
+    RATE_LIMIT = "rate.limit"
+    ERROR = "error"
+    CONTROL_KILL = "control.kill"
+    CONTROL_UNKILL = "control.unkill"
+    KEY_CREATED = "key.created"
+    KEY_REVOKED = "key.revoked"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fact:
+    """Base of every event payload: `TYPE` names it, `payload()` is its JSON object."""
+
+    TYPE: ClassVar[EventType]
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON object: every field, except optional ones (default None) left unset."""
+        cls = type(self)
+        layout = _LAYOUT.get(cls)
+        if layout is None:
+            layout = _LAYOUT[cls] = (
+                tuple(f.name for f in fields(cls) if f.default is not None),
+                tuple(f.name for f in fields(cls) if f.default is None),
+            )
+        required, optional = layout
+        body = {name: getattr(self, name) for name in required}
+        for name in optional:
+            value = getattr(self, name)
+            if value is not None:
+                body[name] = value
+        return body
+
+
+# Per fact class: (fields always present, optional fields omitted when None).
+_LAYOUT: dict[type[Fact], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyUpdated(Fact):
+    """A new policy snapshot serves from now on."""
+
+    TYPE = EventType.POLICY_UPDATE
+    trigger: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyRejected(Fact):
+    """A policy change was refused; the last good policy keeps serving."""
+
+    TYPE = EventType.POLICY_REJECTED
+    trigger: str
+    errors: list[str]
+    kept_version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyProposal(Fact):
+    """A governed policy change was proposed, approved, applied or superseded."""
+
+    TYPE = EventType.POLICY_PROPOSAL
+    proposal_id: str
+    status: str
+    proposer: str
+    base_version: str
+    candidate_version: str
+    approvals: list[str]
+    governed: list[str]
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutePlanned(Fact):
+    """`/route/plan` chose a model (or every candidate was denied: `model` is None)."""
+
+    TYPE = EventType.ROUTE_PLAN
+    plan_id: str | None
+    task: str
+    tenant: str
+    loa: int | None
+    model: str | None
+    fallbacks: list[str]
+    denied: dict[str, list[str]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteExecuted(Fact):
+    """A unit of work finished (answered, stopped by its cost cap, or cut off)."""
+
+    TYPE = EventType.ROUTE_EXECUTE
+    audit_id: str
+    plan_id: str
+    model: str
+    tenant: str
+    latency_ms: float
+    cost_usd: float
+    attempts: int
+    stopped_reason: str | None
+    fallback: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowUpdated(Fact):
+    """What Symphony knows about a model's window changed.
+
+    `source` says how: `headers` (rate-limit headers learned), `errors` (a cooldown after
+    a failed attempt), or the observer of `POST /windows/{model}/observe` (e.g. `operator`).
+    Fields that do not apply to the source are None."""
+
+    TYPE = EventType.WINDOW_UPDATE
+    model: str
+    source: str
+    remaining: float | None = None
+    cap: float | None = None
+    resets_at: str | None = None
+    tenant: str | None = None
+    kind: str | None = None
+    status: int | None = None
+    retry_after_s: float | None = None
+    cooldown_until: str | None = None
+    window: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimited(Fact):
+    """A rate limit hit: an upstream's (`scope: upstream`) or Symphony's own (`key`/`ip`)."""
+
+    TYPE = EventType.RATE_LIMIT
+    scope: str
+    retry_after_s: float | None
+    model: str | None = None
+    tenant: str | None = None
+    kind: str | None = None
+    status: int | None = None
+    cooldown_until: str | None = None
+    key: str | None = None
+    path: str | None = None
+    rate_per_s: float | None = None
+    burst: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteFailed(Fact):
+    """Every candidate of a unit of work failed (the 502 the caller got)."""
+
+    TYPE = EventType.ERROR
+    route: str
+    code: str
+    audit_id: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Killed(Fact):
+    """A scope was killed: plans deny it and its streams stop."""
+
+    TYPE = EventType.CONTROL_KILL
+    scope: str
+    target: str | None
+    reason: str
+    actor: str | None
+    at: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unkilled(Fact):
+    """A kill was lifted."""
+
+    TYPE = EventType.CONTROL_UNKILL
+    scope: str
+    target: str | None
+    reason: str | None
+    actor: str | None
+    kill: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyCreated(Fact):
+    """An API key appeared (created here or by `symphony keys create`)."""
+
+    TYPE = EventType.KEY_CREATED
+    key_id: str
+    name: str
+    role: str
+    tenants: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyRevoked(Fact):
+    """An API key was revoked."""
+
+    TYPE = EventType.KEY_REVOKED
+    key_id: str
+    name: str
+    role: str
+
+
+FACTS: tuple[type[Fact], ...] = (
+    PolicyUpdated,
+    PolicyRejected,
+    PolicyProposal,
+    RoutePlanned,
+    RouteExecuted,
+    WindowUpdated,
+    RateLimited,
+    RouteFailed,
+    Killed,
+    Unkilled,
+    KeyCreated,
+    KeyRevoked,
+)

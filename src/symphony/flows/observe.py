@@ -1,0 +1,67 @@
+"""A window observation from an operator or a sentinel: learn, announce, audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from symphony.audit.log import AuditLog
+from symphony.clock import Clock
+from symphony.errors import UnknownModelError
+from symphony.events.bus import EventBus
+from symphony.events.facts import WindowUpdated
+from symphony.policy.store import PolicyStore
+from symphony.windows.service import WindowService
+from symphony.windows.state import Learned, WindowState
+
+
+class ObserveFlow:
+    """`POST /windows/{model}/observe`: phase-lock a model's window to what was seen."""
+
+    def __init__(
+        self,
+        policy: PolicyStore,
+        windows: WindowService,
+        audit: AuditLog,
+        bus: EventBus,
+        clock: Clock,
+    ) -> None:
+        self.policy = policy
+        self.windows = windows
+        self.audit = audit
+        self.bus = bus
+        self.clock = clock
+
+    async def observe(
+        self,
+        model: str,
+        *,
+        resets_at: datetime | None,
+        remaining: float | None,
+        cap: float | None,
+        source: str,
+        note: str,
+        observation: dict[str, Any],
+        actor: str | None,
+    ) -> tuple[Learned, WindowState]:
+        """Record the observation; return what was learned and the window now."""
+        snapshot = self.policy.snapshot
+        if snapshot.model(model) is None:
+            raise UnknownModelError(f"unknown model '{model}'")
+        now = self.clock.now()
+        learned = await self.windows.observe(
+            model,
+            now,
+            resets_at=resets_at,
+            remaining=remaining,
+            cap=cap,
+            source="learned",
+            note=f"{source}: {note}".strip(": "),
+            schedule=snapshot.schedules.get(model),
+        )
+        state = self.windows.state(snapshot, model, now)
+        self.bus.emit(WindowUpdated(model=model, source=source, window=state.to_dict()))
+        await self.audit.append(
+            "window.observe", {"model": model, "observation": observation}, actor=actor
+        )
+        return learned, state

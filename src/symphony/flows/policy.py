@@ -1,0 +1,106 @@
+"""Policy changes: a reload (file watcher or API) and an applied change, audited together.
+
+`PolicyFacts` is what happens once a snapshot serves (or is refused): the version gauge,
+the `policy.update`/`policy.rejected` event, the audit record and the redactor's provider
+key values. Governance applies approved snapshots through the same `applied`, so a change
+is recorded the same way whoever applied it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from symphony.audit.log import AuditLog
+from symphony.events.bus import EventBus
+from symphony.events.facts import PolicyRejected, PolicyUpdated
+from symphony.governance.governance import Governance, current_actor
+from symphony.governance.policy_diff import diff_snapshots
+from symphony.governance.privacy import Privacy
+from symphony.metrics.registry import Metrics
+from symphony.policy.model import PolicySnapshot
+from symphony.policy.store import PolicyStore, ReloadResult
+from symphony.providers.credentials import Credentials
+
+log = logging.getLogger("symphony")
+MAX_DIFF_LINES = 200
+MAX_ERRORS = 50
+
+
+class PolicyFacts:
+    """Records the outcome of a policy change: metrics, event, audit, secrets to mask."""
+
+    def __init__(
+        self,
+        policy: PolicyStore,
+        audit: AuditLog,
+        bus: EventBus,
+        metrics: Metrics,
+        credentials: Credentials,
+        privacy: Privacy,
+    ) -> None:
+        self.policy = policy
+        self.audit = audit
+        self.bus = bus
+        self.metrics = metrics
+        self.credentials = credentials
+        self.privacy = privacy
+
+    def refresh_secrets(self) -> None:
+        """Mask every configured provider key value (the policy names their env vars)."""
+        self.credentials.refresh()
+        self.privacy.set_secrets(self.credentials.all_values(list(self.policy.snapshot.models)))
+
+    def applied(
+        self, before: PolicySnapshot, after: PolicySnapshot, trigger: str, actor: str | None
+    ) -> None:
+        """A new snapshot serves: count it, announce it, audit its diff (durably, now)."""
+        self.metrics.set_policy_version(after.version)
+        self.bus.emit(PolicyUpdated(trigger=trigger, version=after.version))
+        log.info("policy %s applied (%s)", after.version, trigger)
+        self.refresh_secrets()
+        diff = [str(line) for line in diff_snapshots(before, after)]
+        payload = {
+            "trigger": trigger,
+            "from": before.version,
+            "to": after.version,
+            "diff": diff[:MAX_DIFF_LINES],
+            "diff_lines": len(diff),
+        }
+        self.audit.append_sync("policy.change", payload, actor=actor or trigger)
+
+    def rejected(self, result: ReloadResult, trigger: str, actor: str | None) -> None:
+        """A change was refused: the last good policy keeps serving; say why everywhere."""
+        self.metrics.policy_reload.labels("rejected").inc()
+        errors = list(result.errors)
+        self.bus.emit(PolicyRejected(trigger=trigger, errors=errors, kept_version=result.version))
+        log.warning("policy change rejected; keeping %s: %s", result.version, "; ".join(errors))
+        self.audit.append_sync(
+            "policy.reject",
+            {"trigger": trigger, "kept_version": result.version, "errors": errors[:MAX_ERRORS]},
+            actor=actor or trigger,
+        )
+
+
+class PolicyFlow:
+    """Re-read the policy files (watcher or `POST /policy/reload`) through governance."""
+
+    def __init__(self, policy: PolicyStore, governance: Governance, facts: PolicyFacts) -> None:
+        self.policy = policy
+        self.governance = governance
+        self.facts = facts
+
+    def reload(self, trigger: str) -> ReloadResult:
+        """Reload now; a bad file keeps the last good policy and is reported, not raised."""
+        before = self.policy.snapshot
+        caller = current_actor.get()
+        actor = caller[0] if caller else None
+        result = self.policy.reload(gate=self.governance.gate)
+        if not result.ok:
+            self.facts.rejected(result, trigger, actor)
+            return result
+        self.facts.metrics.policy_reload.labels("ok").inc()
+        if result.changed:
+            self.facts.applied(before, self.policy.snapshot, trigger, actor)
+        elif not result.errors:
+            self.governance.files_match_active()
+        return result

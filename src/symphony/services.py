@@ -1,0 +1,216 @@
+"""Every service, typed, built once: the one builder the app, the CLI and workers share.
+
+`build_services` constructs everything with constructor injection (no network, no tasks);
+`Services.background` gives the loops a long-running front end starts; `Services.aclose`
+releases what was opened. A second front end (the MCP server, a job worker) calls the same
+builder and gets the same wiring, kill switch and redaction included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from symphony.clock import Clock
+from symphony.events.bus import EventBus
+from symphony.execute.executor import Executor
+from symphony.execute.planning import PlanningService
+from symphony.flows.control import ControlFlow
+from symphony.flows.health import HealthProbes
+from symphony.flows.keys import KeyWatch
+from symphony.flows.observe import ObserveFlow
+from symphony.flows.plans import PlanFlow
+from symphony.flows.policy import PolicyFacts, PolicyFlow
+from symphony.governance.governance import Governance
+from symphony.governance.killswitch import KillSwitch
+from symphony.governance.privacy import Privacy, RedactingAuditLog
+from symphony.metrics.registry import Metrics
+from symphony.policy.model import PolicySnapshot
+from symphony.policy.store import PolicyStore
+from symphony.policy.watcher import watch_policy
+from symphony.providers.credentials import Credentials
+from symphony.providers.pool import ProviderPool
+from symphony.routing.stats import LatencyStats
+from symphony.security.keys import KeyStore
+from symphony.settings import Settings
+from symphony.windows.ledger import SqliteUsageStore, UsageStore
+from symphony.windows.service import WindowService
+
+log = logging.getLogger("symphony")
+
+DEMO_SIM_BASE = "http://127.0.0.1:8788"
+DEMO_KEY_ENV = "SYMPHONY_SIM_KEY"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every service of one Symphony process, each a typed field."""
+
+    settings: Settings
+    clock: Clock
+    policy: PolicyStore
+    usage_store: UsageStore
+    windows: WindowService
+    stats: LatencyStats
+    metrics: Metrics
+    privacy: Privacy
+    bus: EventBus
+    credentials: Credentials
+    audit: RedactingAuditLog
+    keys: KeyStore
+    killswitch: KillSwitch
+    governance: Governance
+    planning: PlanningService
+    pool: ProviderPool
+    executor: Executor
+    policy_flow: PolicyFlow
+    plans: PlanFlow
+    control: ControlFlow
+    observations: ObserveFlow
+    key_watch: KeyWatch
+    probes: HealthProbes
+    health: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def background(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
+        """The loops a long-running front end runs (name → coroutine), until `stop`."""
+        loops: dict[str, Coroutine[Any, Any, None]] = {
+            "health-probe": self.probes.run(stop),
+            "keys-refresh": self.key_watch.run(stop),
+        }
+        if self.settings.watch_policy:
+            files = [self.settings.policy_file]
+            if self.settings.windows_file:
+                files.append(self.settings.windows_file)
+            reload = self.policy_flow.reload
+
+            def on_change() -> None:
+                reload("watch")
+
+            loops["policy-watch"] = watch_policy(files, on_change, stop)
+        return loops
+
+    async def aclose(self) -> None:
+        """Finish background accounting, then close every store (reverse of opening)."""
+        self.bus.close()
+        await self.executor.aclose()
+        await self.pool.aclose()
+        self.audit.close()
+        self.keys.close()
+        self.usage_store.close()
+
+
+def rebase(snapshot: PolicySnapshot, old: str, new: str) -> PolicySnapshot:
+    """Point endpoints under `old` at `new` (demo mode's simulator on another port)."""
+    if old == new:
+        return snapshot
+    models = tuple(
+        replace(m, endpoint=replace(m.endpoint, base_url=new + m.endpoint.base_url[len(old) :]))
+        if m.endpoint is not None and m.endpoint.base_url.startswith(old)
+        else m
+        for m in snapshot.models
+    )
+    return replace(snapshot, models=models, models_by_name={m.name: m for m in models})
+
+
+def build_services(
+    settings: Settings,
+    clock: Clock,
+    environ: Mapping[str, str] | None = None,
+    sim_base: str | None = None,
+) -> Services:
+    """Construct every service (no network, no tasks); `background` starts the loops.
+
+    `sim_base`: demo mode's in-process simulator; its models are rebased there and marked
+    simulated. `environ` holds provider keys (default: the process environment)."""
+    transform: Callable[[PolicySnapshot], PolicySnapshot] | None = None
+    if sim_base is not None:
+        base = sim_base
+
+        def transform(snap: PolicySnapshot) -> PolicySnapshot:
+            return rebase(snap, DEMO_SIM_BASE, base)
+
+    policy = PolicyStore(settings.policy_file, settings.windows_file, clock, transform=transform)
+    policy.load_initial()
+    usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
+    windows = WindowService(usage_store, clock)
+    log.info("ledger: rebuilt window state from %d usage events", windows.load())
+    metrics = Metrics()
+    metrics.set_policy_version(policy.snapshot.version)
+    privacy = Privacy()  # one redactor for logs, events, audit records and result logs
+    bus = EventBus(clock, buffer_size=settings.event_buffer_size, scrub=privacy.scrub)
+    env = dict(os.environ if environ is None else environ)
+    if sim_base is not None:
+        env.setdefault(DEMO_KEY_ENV, "sim-demo-key")
+    credentials = Credentials(env)
+    audit = RedactingAuditLog.open_with(
+        settings.data_dir,
+        clock,
+        privacy,
+        hmac_secret=settings.audit_hmac_secret,
+        durability=settings.durability,
+    )
+    keys = KeyStore.open(settings.data_dir, clock)
+    killswitch = KillSwitch.open(settings.data_dir, clock)
+    facts = PolicyFacts(policy, audit, bus, metrics, credentials, privacy)
+    governance = Governance(
+        settings.data_dir,
+        policy,
+        clock,
+        mode=settings.governance_mode,
+        audit=audit,
+        publish=bus.emit,
+        on_applied=facts.applied,
+    )
+    facts.refresh_secrets()
+    governance.startup()
+    stats = LatencyStats()
+    planning = PlanningService(
+        policy,
+        windows,
+        stats,
+        bus,
+        metrics,
+        credentials,
+        clock,
+        killed=killswitch.check,
+        simulated_prefixes=(sim_base,) if sim_base is not None else (),
+    )
+    pool = ProviderPool(credentials)
+    health: dict[str, dict[str, Any]] = {}
+    return Services(
+        settings=settings,
+        clock=clock,
+        policy=policy,
+        usage_store=usage_store,
+        windows=windows,
+        stats=stats,
+        metrics=metrics,
+        privacy=privacy,
+        bus=bus,
+        credentials=credentials,
+        audit=audit,
+        keys=keys,
+        killswitch=killswitch,
+        governance=governance,
+        planning=planning,
+        pool=pool,
+        executor=Executor(planning, pool, clock, audit, privacy.text),
+        policy_flow=PolicyFlow(policy, governance, facts),
+        plans=PlanFlow(planning, audit, bus),
+        control=ControlFlow(killswitch, policy, audit, bus),
+        observations=ObserveFlow(policy, windows, audit, bus, clock),
+        key_watch=KeyWatch(keys, bus),
+        probes=HealthProbes(
+            policy,
+            credentials,
+            clock,
+            health,
+            interval_s=settings.health_probe_interval_s,
+            timeout_s=settings.health_probe_timeout_s,
+        ),
+        health=health,
+    )
