@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import typing
+from dataclasses import MISSING, fields
+from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, create_model
 
-from symphony.api.contracts.base import Instant, Wire, ref, sse_content
-from symphony.events.bus import EVENT_TYPES
+from symphony.api.contracts.base import Instant, Wire, absent, ref, sse_content
+from symphony.events.facts import FACTS, Fact
 
 
 class EventEnvelope(Wire):
@@ -27,9 +29,30 @@ class StreamNotice(Wire):
     reason: str
 
 
+def event_model(fact: type[Fact]) -> type[Wire]:
+    """The wire model of one event type: `type`, `at` and the fact's fields (optional
+    fields, default None, are absent rather than null when they do not apply)."""
+    hints = typing.get_type_hints(fact)
+    spec: dict[str, Any] = {
+        "type": (Literal[fact.TYPE.value], Field(examples=[fact.TYPE.value])),
+        "at": (Instant, ...),
+    }
+    for f in fields(fact):
+        if f.default is None:
+            spec[f.name] = (hints[f.name], absent())
+        else:
+            assert f.default is MISSING, f"{fact.__name__}.{f.name}: only None defaults"
+            spec[f.name] = (hints[f.name], ...)
+    name = fact.__name__ + "Event"
+    model: type[Wire] = create_model(name, __base__=Wire, __doc__=fact.__doc__, **spec)
+    return model
+
+
+EVENT_MODELS: dict[str, type[Wire]] = {fact.TYPE.value: event_model(fact) for fact in FACTS}
+
 EVENT_STREAM = sse_content(
     {
-        **{name: ref(EventEnvelope) for name in EVENT_TYPES},
+        **{name: ref(model) for name, model in EVENT_MODELS.items()},
         "reset": ref(StreamNotice),
         "dropped": ref(StreamNotice),
     },
