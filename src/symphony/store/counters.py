@@ -139,6 +139,10 @@ class TokenBuckets(Protocol):
         """Tokens in `key`'s bucket now (a new bucket is full)."""
         ...
 
+    def close(self) -> None:
+        """Release what the store opened."""
+        ...
+
 
 def check_claims(claims: Sequence[Claim]) -> None:
     """Refuse empty keys and negative or non-finite amounts and limits."""

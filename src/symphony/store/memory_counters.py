@@ -253,6 +253,9 @@ class MemoryTokenBuckets:
             return float(burst)
         return min(float(burst), bucket[0] + (self._now() - bucket[1]) * rate)
 
+    def close(self) -> None:
+        return None
+
     def _prune(self, now: float, full_after: float) -> None:
         idle = [k for k, (_, last) in self.table.items() if now - last >= full_after]
         for key in idle:

@@ -225,6 +225,20 @@ class SqliteTokenBuckets:
     def __init__(self, writer: SqliteWriter, *, now: Callable[[], float] = time.time) -> None:
         self._writer = writer
         self._now = now
+        self._owns = False
+
+    @classmethod
+    def open(
+        cls, path: Path, *, now: Callable[[], float] = time.time, durability: Durability = "process"
+    ) -> SqliteTokenBuckets:
+        """Open (creating if needed) a database holding token buckets."""
+        buckets = cls(SqliteWriter(path, COUNTERS_SCHEMA, durability), now=now)
+        buckets._owns = True
+        return buckets
+
+    def close(self) -> None:
+        if self._owns:
+            self._writer.close()
 
     async def take(self, key: str, *, rate: float, burst: float, cost: float = 1.0) -> float | None:
         check_bucket(rate, burst, cost)
