@@ -143,7 +143,7 @@ def build_security(state: AppState, privacy: Privacy) -> None:
     keys = KeyStore.open(settings.data_dir, clock)
     killswitch = KillSwitch.open(settings.data_dir, clock)
     state.planning.killed = killswitch.check
-    governance = Governance(
+    governance = Governance.open(
         settings.data_dir,
         state.policy,
         clock,

@@ -13,7 +13,8 @@ from symphony.api.errors import json_response
 from symphony.api.schemas import example
 from symphony.api.security import api_key_of, require_tenant
 from symphony.api.state import AppState
-from symphony.audit.log import MAX_QUERY_LIMIT, AuditLog
+from symphony.audit.log import MAX_QUERY_LIMIT
+from symphony.audit.sink import AuditSink
 from symphony.errors import NoEligibleModelError, NotFoundError, ValidationFailed
 from symphony.execute.planning import PlannedWork
 
@@ -27,8 +28,8 @@ RECORD_EXAMPLE: dict[str, Any] = {
 }  # fmt: skip
 
 
-def audit_log(state: AppState) -> AuditLog:
-    found: AuditLog | None = state.extras.get("audit")
+def audit_log(state: AppState) -> AuditSink:
+    found: AuditSink | None = state.extras.get("audit")
     if found is None:
         raise NotFoundError("the audit log is not configured")
     return found
@@ -104,7 +105,7 @@ async def record_plan(
     denied: NoEligibleModelError | None = None,
 ) -> None:
     """Audit one /route/plan decision (chosen model, or that every candidate was denied)."""
-    audit: AuditLog | None = state.extras.get("audit")
+    audit: AuditSink | None = state.extras.get("audit")
     if audit is None:
         return
     key = api_key_of(request)

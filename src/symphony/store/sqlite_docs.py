@@ -63,10 +63,17 @@ class SqliteDocuments:
 
     @classmethod
     def open(
-        cls, path: Path, layout: DocTable, durability: Durability = "process"
+        cls,
+        path: Path,
+        layout: DocTable,
+        durability: Durability = "process",
+        *,
+        schema: str | None = None,
     ) -> SqliteDocuments:
-        """Open (creating if needed) a database holding just this collection."""
-        docs = cls(SqliteWriter(path, doc_schema(layout), durability), layout)
+        """Open (creating if needed) a database holding this collection (its own schema,
+        e.g. with extra indexes, or the layout's default)."""
+        ddl = doc_schema(layout) if schema is None else schema
+        docs = cls(SqliteWriter(path, ddl, durability), layout)
         docs._owns = True
         return docs
 
