@@ -15,7 +15,8 @@ Contract (every backend; the shared suite in tests/store/ checks it)
   collection, in this process or another.
 - `revision()` is cheap to poll and changes whenever a document of the collection changes
   (by any process); it may also change when nothing visible did, never the other way.
-  Compare values from one instance only.
+  Compare values from one instance only. A networked backend may answer it from a value
+  its change notifications keep current (it must not block on a round trip).
 - Sync variants are for the CLI, start-up code and worker threads; never call them on a
   running event loop.
 """

@@ -107,6 +107,9 @@ class SqliteWriter:
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._closed = False
         self.batches = 0
+        # Writer-thread state of the open transaction (see `at_commit`, `transaction`).
+        self._tx = 0
+        self._at_commit: dict[object, Callable[[sqlite3.Connection], object]] = {}
         self._thread = threading.Thread(target=self._run, name=f"sqlite-{path.name}", daemon=True)
         self._thread.start()
 
@@ -126,6 +129,19 @@ class SqliteWriter:
     def transact_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Blocking variant of `transact` (never call on the event loop)."""
         return cast(T, self._submit_sync(_Job((), fn, None, None, None)))
+
+    @property
+    def transaction(self) -> int:
+        """A number that changes with every transaction the writer begins. A transaction
+        function may cache what it read under this number: while it stays the same, the
+        write lock has been held all along, so nobody else can have changed the data."""
+        return self._tx
+
+    def at_commit(self, key: object, fn: Callable[[sqlite3.Connection], object]) -> None:
+        """From a transaction function: run `fn` just before this transaction commits,
+        once per `key` (a later call with the same key replaces the earlier one). For
+        writes that only the last job of a batch needs, such as a head mark."""
+        self._at_commit[key] = fn
 
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read on the read connection (blocking; use `aread` from async code)."""
@@ -195,6 +211,8 @@ class SqliteWriter:
 
     def _transaction(self, jobs: list[_Job]) -> BaseException | None:
         conn = self._write_conn
+        self._tx += 1
+        self._at_commit = {}
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in jobs:
@@ -202,10 +220,13 @@ class SqliteWriter:
                     conn.execute(sql, params)
                 if job.fn is not None:
                     job.result = job.fn(conn)
+            for fn in self._at_commit.values():
+                fn(conn)
             conn.execute("COMMIT")
             self.batches += 1
             return None
         except Exception as exc:  # the writer thread must never die: callers would hang
+            self._tx += 1  # what was cached under the failed transaction is void
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")

@@ -53,6 +53,8 @@ class SqliteLog:
             "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
         )
         self._get_mark = f"SELECT seq, hash FROM {table}_head WHERE id = 1"
+        # The head after our last append, and the writer transaction it belongs to.
+        self._cached: tuple[int, LogHead] | None = None
 
     @classmethod
     def open(
@@ -119,12 +121,22 @@ class SqliteLog:
 
     def _appender(self, build: Build) -> Callable[[sqlite3.Connection], list[Row]]:
         def run(conn: sqlite3.Connection) -> list[Row]:
-            head = self._head(conn)
+            writer = self.writer
+            cached = self._cached
+            if cached is not None and cached[0] == writer.transaction:
+                head = cached[1]  # we appended earlier in this same transaction
+            else:
+                head = self._head(conn)
             rows = [tuple(row) for row in build(head)]
             new = check_rows(self._layout, head, rows)
-            if rows:
+            if len(rows) == 1:
+                conn.execute(self._insert, rows[0])
+            elif rows:
                 conn.executemany(self._insert, rows)
-                conn.execute(self._set_mark, (new.seq, new.link))
+            if rows:
+                self._cached = (writer.transaction, new)
+                # Once per transaction, with the head after its last append.
+                writer.at_commit(self, lambda c: c.execute(self._set_mark, (new.seq, new.link)))
             return rows
 
         return run
