@@ -10,7 +10,7 @@ and many of them still share one commit.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -176,27 +176,16 @@ class SqliteLog:
         sql = f"{self._select}{clause} ORDER BY {seq} {order} LIMIT ?"
         return [tuple(r) for r in conn.execute(sql, (*params, query.limit))]
 
-    def _reading(
-        self, fn: Callable[[sqlite3.Connection, Any], T], arg: Any
-    ) -> Callable[[sqlite3.Connection], T]:
+    def _reading(self, fn: Callable[..., T], *args: Any) -> Callable[[sqlite3.Connection], T]:
+        """`fn(conn, *args)` with SQLite errors turned into StoreError."""
+
         def run(conn: sqlite3.Connection) -> T:
             try:
-                return fn(conn, arg)
-            except (sqlite3.Error, OverflowError) as exc:
+                return fn(conn, *args)
+            except sqlite3.Error as exc:
                 raise StoreError(f"cannot read {self._store.path}: {exc}") from exc
 
         return run
 
     def _read(self, fn: Callable[..., T], *args: Any) -> T:
-        def run(conn: sqlite3.Connection) -> T:
-            try:
-                return fn(conn, *args)
-            except (sqlite3.Error, OverflowError) as exc:
-                raise StoreError(f"cannot read {self._store.path}: {exc}") from exc
-
-        return self._store.read(run)
-
-
-def rows_of(rows: Sequence[Sequence[Any]]) -> list[Row]:
-    """Rows as tuples (for callers that build them as lists)."""
-    return [tuple(r) for r in rows]
+        return self._store.read(self._reading(fn, *args))
