@@ -156,7 +156,7 @@ def build_services(
     keys = KeyStore.open(settings.data_dir, clock)
     killswitch = KillSwitch.open(settings.data_dir, clock)
     facts = PolicyFacts(policy, audit, bus, metrics, credentials, privacy)
-    governance = Governance(
+    governance = Governance.open(
         settings.data_dir,
         policy,
         clock,

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from symphony.audit import AUDIT_SCHEMA, AuditLog, verify_chain
+from symphony.audit import AUDIT_LAYOUT, AUDIT_SCHEMA, AuditLog, verify_chain
 from symphony.audit.records import GENESIS_HASH
 from symphony.clock import FixedClock
 from symphony.errors import StoreError, ValidationFailed
 from symphony.store.sqlite import SqliteWriter
+from symphony.store.sqlite_log import SqliteLog
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -124,7 +125,7 @@ async def test_200_concurrent_appends_form_one_chain_in_few_commits(
     tmp_path: Path, clock: FixedClock
 ) -> None:
     writer = SqliteWriter(tmp_path / "audit.db", AUDIT_SCHEMA)
-    log = AuditLog(writer, clock)
+    log = AuditLog(SqliteLog(writer, AUDIT_LAYOUT), clock)
     try:
         records = await asyncio.gather(*(log.append("route.execute", {"n": n}) for n in range(200)))
         assert sorted(r.seq for r in records) == list(range(1, 201))

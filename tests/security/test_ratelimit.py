@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
 from symphony.security.ratelimit import RateLimiter
+from symphony.store.memory_counters import MemoryTokenBuckets
+from symphony.store.sqlite_counters import SqliteTokenBuckets
 
 
 class Ticks:
@@ -15,41 +20,41 @@ class Ticks:
         return self.t
 
 
-def test_burst_then_refill_at_the_rate() -> None:
+async def test_burst_then_refill_at_the_rate() -> None:
     now = Ticks()
     limiter = RateLimiter(2.0, 4, now=now)
-    assert [limiter.take("k") for _ in range(4)] == [None] * 4
-    verdict = limiter.take("k")
+    assert [await limiter.take("k") for _ in range(4)] == [None] * 4
+    verdict = await limiter.take("k")
     assert verdict is not None
     assert verdict.retry_after_s == pytest.approx(0.5)
     assert verdict.retry_after_header == "1"
     now.t += 0.5  # one token back
-    assert limiter.take("k") is None
-    assert limiter.take("k") is not None
+    assert await limiter.take("k") is None
+    assert await limiter.take("k") is not None
     now.t += 100  # refills to the burst, never beyond
-    assert limiter.remaining("k") == 4
+    assert await limiter.remaining("k") == 4
 
 
-def test_callers_have_separate_buckets() -> None:
+async def test_callers_have_separate_buckets() -> None:
     limiter = RateLimiter(1.0, 1, now=Ticks())
-    assert limiter.take("a") is None
-    assert limiter.take("a") is not None
-    assert limiter.take("b") is None
+    assert await limiter.take("a") is None
+    assert await limiter.take("a") is not None
+    assert await limiter.take("b") is None
 
 
-def test_refusals_spend_nothing() -> None:
+async def test_refusals_spend_nothing() -> None:
     now = Ticks()
     limiter = RateLimiter(1.0, 1, now=now)
-    limiter.take("k")
+    await limiter.take("k")
     for _ in range(10):
-        assert limiter.take("k") is not None
+        assert await limiter.take("k") is not None
     now.t += 1.0
-    assert limiter.take("k") is None  # hammering did not push the refill further away
+    assert await limiter.take("k") is None  # hammering did not push the refill further away
 
 
-def test_zero_rate_disables_the_limiter() -> None:
+async def test_zero_rate_disables_the_limiter() -> None:
     limiter = RateLimiter(0, 1, now=Ticks())
-    assert all(limiter.take("k") is None for _ in range(1000))
+    assert all([await limiter.take("k") is None for _ in range(1000)])
 
 
 def test_policy_header_names_quota_and_window() -> None:
@@ -66,14 +71,27 @@ def test_announce_at_most_once_per_second_per_caller() -> None:
     assert limiter.should_announce("k") is True
 
 
-def test_the_table_stays_bounded() -> None:
+async def test_the_table_stays_bounded() -> None:
     now = Ticks()
     limiter = RateLimiter(10.0, 1, now=now, max_callers=100)
+    assert isinstance(limiter.buckets, MemoryTokenBuckets)
     for i in range(100):
-        limiter.take(f"ip{i}")
+        await limiter.take(f"ip{i}")
     now.t += 1.0  # everyone idle long enough to be full again
-    limiter.take("newcomer")
-    assert len(limiter._buckets) == 1
+    await limiter.take("newcomer")
+    assert len(limiter.buckets.table) == 1
     for i in range(500):
-        limiter.take(f"busy{i}")
-    assert len(limiter._buckets) <= 100
+        await limiter.take(f"busy{i}")
+    assert len(limiter.buckets.table) <= 100
+
+
+async def test_a_shared_bucket_store_holds_the_limit_across_workers(tmp_path: Path) -> None:
+    now = Ticks()
+    stores = [SqliteTokenBuckets.open(tmp_path / "limits.db", now=now) for _ in range(2)]
+    try:
+        workers = [RateLimiter(1.0, 5, now=now, buckets=store) for store in stores]
+        verdicts = await asyncio.gather(*(w.take("key_1") for _ in range(10) for w in workers))
+        assert sum(v is None for v in verdicts) == 5  # one burst, not one per worker
+    finally:
+        for store in stores:
+            store.close()

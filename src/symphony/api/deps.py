@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from symphony.audit.sink import AuditSink
 from symphony.clock import Clock
 from symphony.events.bus import EventBus
 from symphony.execute.executor import Executor
@@ -20,7 +21,6 @@ from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFlow
 from symphony.governance.governance import Governance
-from symphony.governance.privacy import RedactingAuditLog
 from symphony.metrics.registry import Metrics
 from symphony.policy.store import PolicyStore
 from symphony.services import Services
@@ -63,7 +63,7 @@ async def get_metrics(request: Request) -> Metrics:
     return services_of(request).metrics
 
 
-async def get_audit(request: Request) -> RedactingAuditLog:
+async def get_audit(request: Request) -> AuditSink:
     return services_of(request).audit
 
 
@@ -106,7 +106,7 @@ WindowsDep = Annotated[WindowService, Depends(get_windows)]
 UsageStoreDep = Annotated[UsageStore, Depends(get_usage_store)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
-AuditDep = Annotated[RedactingAuditLog, Depends(get_audit)]
+AuditDep = Annotated[AuditSink, Depends(get_audit)]
 PlanningDep = Annotated[PlanningService, Depends(get_planning)]
 ExecutorDep = Annotated[Executor, Depends(get_executor)]
 GovernanceDep = Annotated[Governance, Depends(get_governance)]

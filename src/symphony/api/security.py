@@ -187,7 +187,7 @@ class SecurityMiddleware:
             key = rt.authenticate(secret)
         client = scope.get("client")
         caller = key.id if key is not None else (client[0] if client else "unknown")
-        verdict = rt.limiter.take(caller)
+        verdict = await rt.limiter.take(caller)
         if verdict is not None:
             await _too_many(send_secured, rt, path, key, caller, verdict)
             return

@@ -1,29 +1,26 @@
-"""The append-only audit log: one hash chain, durable before `append` returns.
+"""The audit log: one hash chain on the append-only log seam, durable before `append` returns.
 
 How the chain stays a single total order under concurrency
 -----------------------------------------------------------
 `append` (async) and `append_sync` (CLI, any thread) encode and validate the payload, then,
 under one lock, stamp `at` and push an entry onto an in-memory FIFO. One sequencer thread
-drains everything pending, assigns `seq`/`prev_hash`/`hash` from the chain head, and hands
-the whole batch to the group-commit writer as ONE job (rows plus the `audit_head` update),
-so many appends share one transaction and commit order equals seq order.
+drains everything pending and hands the whole batch to the log as ONE append whose
+builder runs while the log holds the chain head (on SQLite: inside the group-commit
+transaction, under SQLite's write lock, so also against other processes such as the
+CLI). The builder takes `seq` and `prev_hash` from that head and hashes each record, so
+many appends share one commit and commit order equals seq order.
 
 When a write fails
 ------------------
-`seq` and hashes are assigned only by the sequencer, just before the write, and the
-in-memory head advances only after the commit returned. After a failure the head is
-reloaded from the database (so it equals what is durable, even if another process
-appended meanwhile) and the entries are retried one at a time: a poisoned entry fails
-alone with StoreError and innocent neighbours in its batch still land. Nothing that
-failed is ever referenced by a later prev_hash.
+Nothing of the batch is stored and the head does not move. The entries are then retried
+one at a time, so a poisoned entry fails alone with StoreError and innocent neighbours
+in its batch still land. Nothing that failed is ever referenced by a later prev_hash.
 
 Truncation
 ----------
-`audit_head(seq, hash)` is updated in the same transaction as the rows. On open the chain
-continues from the larger of the head and the last row, so a deleted tail stays visible
-to `verify_chain` as a gap instead of being silently overwritten. One AuditLog per file
-per process; a second process (e.g. the CLI) appending to the same file is tolerated:
-its seq conflict fails our batch, we reload the head and retry.
+The log keeps a durable head mark (`audit_head(seq, hash)` on SQLite) written with the
+rows. New records continue from the larger of the mark and the last row, so a deleted
+tail stays visible to `verify_chain` as a gap instead of being silently overwritten.
 """
 
 from __future__ import annotations
@@ -31,42 +28,33 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import orjson
-
-from symphony.audit.queries import (
-    AUDIT_SCHEMA,
-    INSERT_SQL,
-    MAX_QUERY_LIMIT,
-    SET_HEAD_SQL,
-    get_record,
-    last_row,
-    load_head,
-    query_sql,
-    run_query,
-)
+from symphony.audit.queries import AUDIT_LAYOUT, AUDIT_SCHEMA, MAX_QUERY_LIMIT, audit_query
 from symphony.audit.records import (
     AuditRecord,
+    StoredRow,
     canonical_message,
     check_audit_id,
     compute_hash,
     encode_payload,
     format_at,
     new_audit_id,
+    record_from_row,
     row_hash,
 )
-from symphony.audit.verify import VerifyResult, verify_chain
+from symphony.audit.verify import VerifyResult, verify_log
 from symphony.clock import Clock
 from symphony.errors import StoreError, SymphonyError, ValidationFailed
-from symphony.store.sqlite import Durability, SqliteWriter, Statement
+from symphony.store.log import AppendLog, LogHead, LogQuery, Row
+from symphony.store.sqlite import Durability
+from symphony.store.sqlite_log import SqliteLog
 
-__all__ = ["AUDIT_DB_NAME", "AUDIT_SCHEMA", "MAX_QUERY_LIMIT", "AuditLog"]
+__all__ = ["AUDIT_DB_NAME", "AUDIT_LAYOUT", "AUDIT_SCHEMA", "MAX_QUERY_LIMIT", "AuditLog"]
 
 AUDIT_DB_NAME = "audit.db"
 _MAX_FLUSH = 1000
@@ -88,23 +76,22 @@ class _Entry:
 
 
 class AuditLog:
-    """Append-only, hash-chained audit records on a SqliteWriter (schema: AUDIT_SCHEMA)."""
+    """Append-only, hash-chained audit records on an AppendLog laid out as AUDIT_LAYOUT."""
 
-    def __init__(
-        self, writer: SqliteWriter, clock: Clock, *, hmac_secret: str | None = None
-    ) -> None:
-        self._writer = writer
+    def __init__(self, log: AppendLog, clock: Clock, *, hmac_secret: str | None = None) -> None:
+        if log.layout != AUDIT_LAYOUT:
+            raise ValidationFailed(f"log {log.where} is not laid out as the audit log")
+        self._log = log
         self._clock = clock
         self._secret = hmac_secret or None  # an empty env var means "no secret"
-        self._owns_writer = False
+        self._owns_log = False
         self._cond = threading.Condition()
         self._pending: collections.deque[_Entry] = collections.deque()
         self._closed = False
-        self._head = self._load_head()
+        head = log.head()
+        self._head = (head.seq, head.link)
         self._check_secret()
-        self._thread = threading.Thread(
-            target=self._run, name=f"audit-{writer.path.name}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="audit-sequencer", daemon=True)
         self._thread.start()
 
     @classmethod
@@ -115,22 +102,22 @@ class AuditLog:
         hmac_secret: str | None = None,
         durability: Durability = "process",
     ) -> AuditLog:
-        """Open (creating if needed) data_dir/audit.db with its own writer."""
-        writer = SqliteWriter(data_dir / AUDIT_DB_NAME, AUDIT_SCHEMA, durability)
+        """Open (creating if needed) data_dir/audit.db, the embedded default backend."""
+        log = SqliteLog.open(data_dir / AUDIT_DB_NAME, AUDIT_LAYOUT, AUDIT_SCHEMA, durability)
         try:
-            log = cls(writer, clock, hmac_secret=hmac_secret)
+            audit = cls(log, clock, hmac_secret=hmac_secret)
         except BaseException:
-            writer.close()
+            log.close()
             raise
-        log._owns_writer = True
-        return log
+        audit._owns_log = True
+        return audit
 
     @property
     def path(self) -> Path:
-        return self._writer.path
+        return Path(self._log.where)
 
     def head(self) -> tuple[int, str]:
-        """Return the durable chain head (seq, hash); (0, "0"*64) when empty."""
+        """Return the chain head (seq, hash) after our last append; (0, "0"*64) when empty."""
         return self._head
 
     def new_id(self) -> str:
@@ -175,10 +162,10 @@ class AuditLog:
 
     async def get(self, id: str) -> AuditRecord | None:
         """Return the record with this id, or None."""
-        return await self._writer.aread(lambda conn: get_record(conn, id))
+        return _record(await self._log.get(id))
 
     def get_sync(self, id: str) -> AuditRecord | None:
-        return self._writer.read(lambda conn: get_record(conn, id))
+        return _record(self._log.get_sync(id))
 
     async def query(
         self,
@@ -190,8 +177,8 @@ class AuditLog:
         limit: int = 100,
     ) -> list[AuditRecord]:
         """Return matching records, newest first (`before_seq` pages further back)."""
-        sql, params = query_sql(since, type, tenant, before_seq, limit)
-        return await self._writer.aread(lambda conn: run_query(conn, sql, params))
+        rows = await self._log.query(audit_query(since, type, tenant, before_seq, limit))
+        return [record_from_row(cast(StoredRow, row)) for row in rows]
 
     def query_sync(
         self,
@@ -202,23 +189,23 @@ class AuditLog:
         before_seq: int | None = None,
         limit: int = 100,
     ) -> list[AuditRecord]:
-        sql, params = query_sql(since, type, tenant, before_seq, limit)
-        return self._writer.read(lambda conn: run_query(conn, sql, params))
+        rows = self._log.query_sync(audit_query(since, type, tenant, before_seq, limit))
+        return [record_from_row(cast(StoredRow, row)) for row in rows]
 
     def verify(self) -> VerifyResult:
-        """Verify the whole chain on disk with this log's secret (blocking)."""
-        return verify_chain(self._writer.path, hmac_secret=self._secret)
+        """Verify the whole chain with this log's secret (blocking)."""
+        return verify_log(self._log, hmac_secret=self._secret)
 
     def close(self) -> None:
-        """Flush what is pending, stop the sequencer, close the writer if we opened it."""
+        """Flush what is pending, stop the sequencer, close the log if we opened it."""
         with self._cond:
             if self._closed:
                 return
             self._closed = True
             self._cond.notify_all()
         self._thread.join()
-        if self._owns_writer:
-            self._writer.close()
+        if self._owns_log:
+            self._log.close()
 
     # --- producer side -------------------------------------------------------------------
 
@@ -247,7 +234,7 @@ class AuditLog:
     def _enqueue(self, entry: _Entry) -> None:
         with self._cond:
             if self._closed:
-                raise StoreError(f"audit log {self._writer.path} is closed")
+                raise StoreError(f"audit log {self._log.where} is closed")
             # Stamped under the lock so `at` follows enqueue order, which is seq order.
             entry.at = format_at(self._clock.now())
             self._pending.append(entry)
@@ -267,7 +254,6 @@ class AuditLog:
             try:
                 self._flush(batch)
             except Exception as exc:  # never let the sequencer die: callers would hang
-                self._reload_head()
                 failure = StoreError(f"audit append failed: {exc}")
                 for entry in batch:
                     if entry.record is None and entry.error is None:
@@ -278,74 +264,60 @@ class AuditLog:
             self._commit(batch)
             return
         except SymphonyError:
-            pass
-        self._reload_head()
-        for entry in batch:
+            if len(batch) == 1:
+                raise
+        for entry in batch:  # find the culprit: the others still land
             try:
                 self._commit([entry])
-            except SymphonyError:
-                self._reload_head()  # maybe another process appended: retry once
-                try:
-                    self._commit([entry])
-                except SymphonyError as exc:
-                    self._reload_head()
-                    _settle(entry, None, exc)
+            except SymphonyError as exc:
+                _settle(entry, None, exc)
 
     def _commit(self, batch: list[_Entry]) -> None:
-        seq, prev = self._head
-        statements: list[Statement] = []
-        records: list[AuditRecord] = []
-        for entry in batch:
-            seq += 1
-            message = canonical_message(
-                seq=seq,
-                id=entry.id,
-                type=entry.type,
-                at=entry.at,
-                actor=entry.actor,
-                tenant=entry.tenant,
-                payload=entry.payload,
-                prev_hash=prev,
-            )
-            digest = compute_hash(message, self._secret)
-            row = (seq, entry.id, entry.type, entry.at, entry.actor, entry.tenant)
-            statements.append((INSERT_SQL, (*row, entry.payload, prev, digest)))
-            records.append(
-                AuditRecord(
+        secret = self._secret
+
+        def build(head: LogHead) -> list[Row]:
+            # Runs while the log holds the head: seq and prev_hash continue it exactly.
+            seq, prev = head.seq, head.link
+            rows: list[Row] = []
+            for entry in batch:
+                seq += 1
+                message = canonical_message(
                     seq=seq,
                     id=entry.id,
                     type=entry.type,
-                    at=datetime.fromisoformat(entry.at),
+                    at=entry.at,
                     actor=entry.actor,
                     tenant=entry.tenant,
-                    payload=orjson.loads(entry.payload),
+                    payload=entry.payload,
                     prev_hash=prev,
-                    hash=digest,
                 )
-            )
-            prev = digest
-        statements.append((SET_HEAD_SQL, (seq, prev)))
-        self._writer.write_sync(statements)
-        self._head = (seq, prev)
+                digest = compute_hash(message, secret)
+                row = (entry.id, entry.type, entry.at, entry.actor, entry.tenant)
+                rows.append((seq, *row, entry.payload, prev, digest))
+                prev = digest
+            return rows
+
+        rows = self._log.append_sync(build)
+        records = [record_from_row(cast(StoredRow, row)) for row in rows]
+        if records and records[-1].seq > self._head[0]:
+            self._head = (records[-1].seq, records[-1].hash)
         _settle_batch(batch, records)
-
-    def _reload_head(self) -> None:
-        # On a read failure keep the old head: the next commit fails and reloads again.
-        with contextlib.suppress(sqlite3.Error, SymphonyError):
-            self._head = self._load_head()
-
-    def _load_head(self) -> tuple[int, str]:
-        return self._writer.read(load_head)
 
     def _check_secret(self) -> None:
         """Refuse to extend a chain whose last record does not verify with our secret."""
-        row = self._writer.read(last_row)
-        if row is not None and row_hash(row, self._secret) != row[8]:
-            raise StoreError(
-                f"audit log {self._writer.path}: record {row[0]} ({row[1]}) does not verify "
-                "with the configured HMAC secret (the log was written with a different secret, "
-                "or the record was modified); run `symphony audit verify`"
-            )
+        rows = self._log.query_sync(LogQuery(limit=1))
+        if rows:
+            row = cast(StoredRow, rows[0])
+            if row_hash(row, self._secret) != row[8]:
+                raise StoreError(
+                    f"audit log {self._log.where}: record {row[0]} ({row[1]}) does not verify "
+                    "with the configured HMAC secret (the log was written with a different "
+                    "secret, or the record was modified); run `symphony audit verify`"
+                )
+
+
+def _record(row: Row | None) -> AuditRecord | None:
+    return None if row is None else record_from_row(cast(StoredRow, row))
 
 
 def _settle_batch(batch: list[_Entry], records: list[AuditRecord]) -> None:

@@ -11,12 +11,14 @@ too. Anchor `head` (printed by verify) somewhere else when that matters.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from symphony.audit.records import COLUMNS, GENESIS_HASH, StoredRow, row_hash
-from symphony.errors import NotFoundError, StoreError
+from symphony.audit.queries import AUDIT_LAYOUT
+from symphony.audit.records import GENESIS_HASH, StoredRow, row_hash
+from symphony.errors import NotFoundError
+from symphony.store.log import MAX_LIMIT, AppendLog, LogHead, LogQuery
+from symphony.store.sqlite_log import SqliteLog
 
 
 @dataclass(frozen=True)
@@ -47,61 +49,56 @@ def verify_chain(db_path: Path, *, hmac_secret: str | None = None) -> VerifyResu
     """Check every record of the audit database at db_path (read-only; blocking)."""
     if not db_path.is_file():
         raise NotFoundError(f"audit database {db_path} does not exist")
+    log = SqliteLog.open_readonly(db_path, AUDIT_LAYOUT)
     try:
-        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open audit database {db_path}: {exc}") from exc
-    try:
-        return _verify(conn, hmac_secret or None)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read audit database {db_path}: {exc}") from exc
+        return verify_log(log, hmac_secret=hmac_secret)
     finally:
-        conn.close()
+        log.close()
 
 
-def _verify(conn: sqlite3.Connection, secret: str | None) -> VerifyResult:
+def verify_log(log: AppendLog, *, hmac_secret: str | None = None) -> VerifyResult:
+    """Check every record of an audit log on any backend (blocking)."""
+    secret = hmac_secret or None
     prev_seq, prev_hash, prev_id = 0, GENESIS_HASH, ""
     checked = 0
-    for row in conn.execute(f"SELECT {COLUMNS} FROM audit ORDER BY seq"):
-        stored: StoredRow = row
-        seq, id_, stored_prev, stored_hash = stored[0], stored[1], stored[7], stored[8]
-        if seq != prev_seq + 1:
-            missing = prev_seq + 1
-            return _bad(
-                checked,
-                missing,
-                None,
-                f"record {missing} is missing (deleted): chain jumps from {prev_seq} to {seq}",
-            )
-        if stored_prev != prev_hash:
-            anchor = "the genesis hash" if prev_seq == 0 else f"record {prev_seq} ({prev_id})"
-            return _bad(
-                checked,
-                seq,
-                id_,
-                f"record {seq} ({id_}) prev_hash does not match {anchor} (reordered or replaced)",
-            )
-        if row_hash(stored, secret) != stored_hash:
-            hint = ""
-            if checked == 0:
-                hint = "; if every record fails, the HMAC secret differs from the writer's"
-            return _bad(
-                checked, seq, id_, f"record {seq} ({id_}) was modified: hash mismatch{hint}"
-            )
-        prev_seq, prev_hash, prev_id = seq, stored_hash, id_
-        checked += 1
-    return _check_head(conn, checked, prev_seq, prev_hash)
+    while True:
+        page = log.query_sync(LogQuery(after_seq=prev_seq, newest_first=False, limit=MAX_LIMIT))
+        for row in page:
+            stored: StoredRow = row
+            seq, id_, stored_prev, stored_hash = stored[0], stored[1], stored[7], stored[8]
+            if seq != prev_seq + 1:
+                missing = prev_seq + 1
+                return _bad(
+                    checked,
+                    missing,
+                    None,
+                    f"record {missing} is missing (deleted): chain jumps from {prev_seq} to {seq}",
+                )
+            if stored_prev != prev_hash:
+                anchor = "the genesis hash" if prev_seq == 0 else f"record {prev_seq} ({prev_id})"
+                return _bad(
+                    checked,
+                    seq,
+                    id_,
+                    f"record {seq} ({id_}) prev_hash does not match {anchor} "
+                    "(reordered or replaced)",
+                )
+            if row_hash(stored, secret) != stored_hash:
+                hint = ""
+                if checked == 0:
+                    hint = "; if every record fails, the HMAC secret differs from the writer's"
+                return _bad(
+                    checked, seq, id_, f"record {seq} ({id_}) was modified: hash mismatch{hint}"
+                )
+            prev_seq, prev_hash, prev_id = seq, stored_hash, id_
+            checked += 1
+        if len(page) < MAX_LIMIT:
+            return _check_head(log.mark(), checked, prev_seq, prev_hash)
 
 
-def _check_head(
-    conn: sqlite3.Connection, checked: int, last_seq: int, last_hash: str
-) -> VerifyResult:
-    try:
-        mark = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-    except sqlite3.OperationalError:
-        mark = None  # a database from before the head mark existed
-    if mark is not None:
-        head_seq, head_hash = int(mark[0]), str(mark[1])
+def _check_head(mark: LogHead | None, checked: int, last_seq: int, last_hash: str) -> VerifyResult:
+    if mark is not None:  # None: a database from before the head mark existed
+        head_seq, head_hash = mark.seq, mark.link
         if head_seq > last_seq:
             return _bad(
                 checked,

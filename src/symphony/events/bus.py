@@ -1,14 +1,14 @@
-"""In-process event bus with a bounded replay buffer and per-subscriber queues.
+"""The event bus: events with a type, an instant and a payload, on the store's Feed seam.
 
-Publishing never blocks: each subscriber has a bounded queue, and one that falls behind
-is dropped (told with a final `dropped` event if there is room) instead of slowing others.
+The Feed (in this process's memory by default) keeps the bounded replay buffer and fans
+events out. Publishing never blocks: each subscriber has a bounded queue, and one that
+falls behind is dropped (told with a final `dropped` event if there is room) instead of
+slowing others.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,10 @@ import orjson
 
 from symphony.clock import Clock
 from symphony.events.facts import EventType, Fact
+from symphony.store.memory_pubsub import MemoryFeed
+from symphony.store.pubsub import Feed, Subscription
+
+__all__ = ["EVENT_TYPES", "Event", "EventBus", "Subscription"]
 
 EVENT_TYPES = tuple(t.value for t in EventType)
 
@@ -39,61 +43,41 @@ class Event:
         return self._json
 
 
-_CLOSE = object()
-
-
-class Subscription:
-    def __init__(self, bus: EventBus, types: frozenset[str] | None, max_queue: int) -> None:
-        self.bus = bus
-        self.types = types
-        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max_queue)
-        self.dropped = False
-
-    def wants(self, event: Event) -> bool:
-        return self.types is None or event.type in self.types
-
-    def offer(self, item: Event) -> None:
-        if self.dropped:
-            return
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self.dropped = True
-            self.bus.dropped_total += 1
-            self.bus.unsubscribe(self)
-
-    def close(self) -> None:
-        try:
-            self.queue.put_nowait(_CLOSE)
-        except asyncio.QueueFull:
-            self.dropped = True
-
-    async def __aiter__(self) -> AsyncIterator[Event]:
-        while True:
-            item = await self.queue.get()
-            if item is _CLOSE:
-                return
-            yield item
-            if self.dropped and self.queue.empty():
-                return
-
-
 class EventBus:
+    """Typed-by-name events, scrubbed, stamped with the clock, carried by a Feed."""
+
     def __init__(
         self,
         clock: Clock,
         *,
         buffer_size: int = 2048,
         scrub: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        feed: Feed[Event] | None = None,
     ) -> None:
         self.clock = clock
-        self.buffer: deque[Event] = deque(maxlen=buffer_size)
-        self.subscribers: set[Subscription] = set()
-        self.next_id = 1
-        self.dropped_total = 0
+        if feed is None:  # this process's memory: the embedded default
+            feed = MemoryFeed(buffer_size=buffer_size)
+        self.feed = feed
         self.published_total = 0
         self.scrub = scrub
-        self.closed = False
+
+    @property
+    def buffer(self) -> Sequence[Event]:
+        """The replay buffer, oldest first."""
+        return self.feed.buffer
+
+    @property
+    def next_id(self) -> int:
+        """The id the next event will get (the newest id + 1)."""
+        return self.feed.last_id + 1
+
+    @property
+    def subscribers(self) -> Collection[Subscription[Event]]:
+        return self.feed.subscribers
+
+    @property
+    def dropped_total(self) -> int:
+        return self.feed.dropped_total
 
     def emit(self, fact: Fact) -> Event:
         """Publish one typed fact (the way every producer announces what happened)."""
@@ -103,46 +87,24 @@ class EventBus:
         """Record and fan out one event; returns immediately (prefer `emit`)."""
         if self.scrub is not None:
             payload = self.scrub(payload)
-        event = Event(self.next_id, type, self.clock.now(), payload)
-        self.next_id += 1
         self.published_total += 1
-        self.buffer.append(event)
-        for sub in tuple(self.subscribers):
-            if sub.wants(event):
-                sub.offer(event)
-        return event
+        return self.feed.publish(Event(0, type, self.clock.now(), payload))
 
     def subscribe(
         self,
         types: Collection[str] | None = None,
         last_event_id: int | None = None,
         max_queue: int = 1024,
-    ) -> tuple[Subscription, list[Event], bool]:
+    ) -> tuple[Subscription[Event], list[Event], bool]:
         """A new subscription, the events to replay after `last_event_id`, and whether
         the id was too old to replay (the client should reset its state)."""
         wanted = frozenset(types) if types else None
-        sub = Subscription(self, wanted, max_queue)
-        replay: list[Event] = []
-        too_old = False
-        if last_event_id is not None:
-            oldest = self.buffer[0].id if self.buffer else self.next_id
-            # Older than the buffer, or from the future (ids restart when the server does).
-            if last_event_id + 1 < oldest or last_event_id >= self.next_id:
-                too_old = True
-            else:
-                replay = [e for e in self.buffer if e.id > last_event_id and sub.wants(e)]
-        if not self.closed:
-            self.subscribers.add(sub)
-        else:
-            sub.close()
-        return sub, replay, too_old
+        accept = None if wanted is None else (lambda event: event.type in wanted)
+        return self.feed.subscribe(after=last_event_id, accept=accept, max_queue=max_queue)
 
-    def unsubscribe(self, sub: Subscription) -> None:
-        self.subscribers.discard(sub)
+    def unsubscribe(self, sub: Subscription[Event]) -> None:
+        self.feed.unsubscribe(sub)
 
     def close(self) -> None:
         """End every stream (server shutdown)."""
-        self.closed = True
-        for sub in tuple(self.subscribers):
-            sub.close()
-        self.subscribers.clear()
+        self.feed.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from symphony.audit.log import AuditLog
+from symphony.audit.sink import AuditSink
 from symphony.errors import NotFoundError, ValidationFailed
 from symphony.events.bus import EventBus
 from symphony.events.facts import Killed, Unkilled
@@ -24,7 +24,7 @@ class ControlFlow:
     """Kill and unkill scopes; every change is durable, audited and published."""
 
     def __init__(
-        self, killswitch: KillSwitch, policy: PolicyStore, audit: AuditLog, bus: EventBus
+        self, killswitch: KillSwitch, policy: PolicyStore, audit: AuditSink, bus: EventBus
     ) -> None:
         self.killswitch = killswitch
         self.policy = policy

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from symphony.audit.log import AuditLog
+from symphony.audit.sink import AuditSink
 from symphony.events.bus import EventBus
 from symphony.events.facts import Fact, KeyCreated, KeyRevoked
 from symphony.security.keys import ApiKey, KeyStore
@@ -68,7 +68,7 @@ class KeyAdmin:
     A running server announces the change (`key.created`/`key.revoked`) through `KeyWatch`
     when it picks it up from the shared key table."""
 
-    def __init__(self, keys: KeyStore, audit: AuditLog) -> None:
+    def __init__(self, keys: KeyStore, audit: AuditSink) -> None:
         self.keys = keys
         self.audit = audit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from symphony.audit.log import AuditLog
+from symphony.audit.sink import AuditSink
 from symphony.clock import Clock
 from symphony.errors import UnknownModelError
 from symphony.events.bus import EventBus
@@ -22,7 +22,7 @@ class ObserveFlow:
         self,
         policy: PolicyStore,
         windows: WindowService,
-        audit: AuditLog,
+        audit: AuditSink,
         bus: EventBus,
         clock: Clock,
     ) -> None:

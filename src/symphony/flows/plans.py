@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from symphony.audit.log import AuditLog
+from symphony.audit.sink import AuditSink
 from symphony.errors import NoEligibleModelError
 from symphony.events.bus import EventBus
 from symphony.events.facts import RoutePlanned
@@ -15,7 +15,7 @@ from symphony.routing.request import PlanRequest
 class PlanFlow:
     """Explain which model would run a unit of work; every decision is in the audit trail."""
 
-    def __init__(self, planning: PlanningService, audit: AuditLog, bus: EventBus) -> None:
+    def __init__(self, planning: PlanningService, audit: AuditSink, bus: EventBus) -> None:
         self.planning = planning
         self.audit = audit
         self.bus = bus

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from symphony.audit.log import AuditLog
+from symphony.audit.sink import AuditSink
 from symphony.events.bus import EventBus
 from symphony.events.facts import PolicyRejected, PolicyUpdated
 from symphony.governance.governance import Governance, current_actor
@@ -32,7 +32,7 @@ class PolicyFacts:
     def __init__(
         self,
         policy: PolicyStore,
-        audit: AuditLog,
+        audit: AuditSink,
         bus: EventBus,
         metrics: Metrics,
         credentials: Credentials,

@@ -6,7 +6,8 @@ serving. Two approvals from two distinct keys, neither the proposer, apply it. O
 changes apply directly. In `development` mode everything applies directly.
 
 Restart safety: the last applied policy's file texts (the *baseline*) and every proposal
-(with its candidate's texts) are persisted in data_dir/governance.json. On a production
+(with its candidate's texts) are persisted as one document of the store's Documents seam
+(the embedded default: data_dir/governance.json, its format unchanged). On a production
 start whose files differ from the baseline in a governed way, the baseline is served and
 the files become a proposal, so a restart is no way around approval.
 
@@ -23,20 +24,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import orjson
-
-from symphony.audit.log import AuditLog
+from symphony.audit.sink import AuditSink
 from symphony.clock import Clock
 from symphony.errors import ConflictError, ForbiddenError, NotFoundError, PolicyError, StoreError
 from symphony.events.facts import Fact, PolicyProposal
-from symphony.governance.killswitch import atomic_write
 from symphony.governance.policy_diff import diff_snapshots
 from symphony.policy.loader import load_policy
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
 from symphony.security.keys import ApiKey
+from symphony.store.documents import Documents
+from symphony.store.json_files import JsonFiles
 
-GOVERNANCE_FILE = "governance.json"
+GOVERNANCE_KEY = "governance"  # the document; data_dir/governance.json in the file backend
+GOVERNANCE_FILE = GOVERNANCE_KEY + ".json"
 APPROVALS_NEEDED = 2
 WATCHER = "watcher"
 MAX_KEPT = 200  # closed proposals kept in the file (pending ones are always kept)
@@ -122,16 +123,17 @@ class Governance:
 
     def __init__(
         self,
-        data_dir: Path,
+        docs: Documents,
         store: PolicyStore,
         clock: Clock,
         *,
         mode: str,
-        audit: AuditLog,
+        audit: AuditSink,
         publish: Publish,
         on_applied: OnApplied,
     ) -> None:
-        self.path = data_dir / GOVERNANCE_FILE
+        self._docs = docs
+        self.where = f"{docs.where} ({GOVERNANCE_KEY})"
         self.store = store
         self.clock = clock
         self.mode = mode
@@ -143,6 +145,29 @@ class Governance:
         self.baseline: PolicyTexts | None = None
         self._candidates: dict[str, PolicySnapshot] = {}
         self._load()
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path,
+        store: PolicyStore,
+        clock: Clock,
+        *,
+        mode: str,
+        audit: AuditSink,
+        publish: Publish,
+        on_applied: OnApplied,
+    ) -> Governance:
+        """Governance persisted in data_dir/governance.json, the embedded default."""
+        return cls(
+            JsonFiles(data_dir),
+            store,
+            clock,
+            mode=mode,
+            audit=audit,
+            publish=publish,
+            on_applied=on_applied,
+        )
 
     @property
     def production(self) -> bool:
@@ -316,12 +341,12 @@ class Governance:
         self.audit.append_sync(type, _event(proposal), actor=actor)
 
     def _load(self) -> None:
-        try:
-            raw = orjson.loads(self.path.read_bytes())
-        except FileNotFoundError:
+        doc = self._docs.get_sync(GOVERNANCE_KEY)
+        if doc is None:
             return
-        except (OSError, orjson.JSONDecodeError) as exc:
-            raise StoreError(f"cannot read {self.path}: {exc}; fix or remove it") from exc
+        raw = doc.value
+        if not isinstance(raw, dict):
+            raise StoreError(f"cannot read {self.where}: not a JSON object; fix or remove it")
         base = raw.get("baseline")
         self.baseline = None if base is None else PolicyTexts(**base)
         for item in raw.get("proposals", []):
@@ -339,10 +364,7 @@ class Governance:
             "baseline": None if self.baseline is None else self.baseline.to_dict(),
             "proposals": [p.to_dict(texts=True) for p in self.list()],
         }
-        try:
-            atomic_write(self.path, orjson.dumps(body, option=orjson.OPT_INDENT_2))
-        except OSError as exc:
-            raise StoreError(f"cannot save {self.path}: {exc}") from exc
+        self._docs.put_sync(GOVERNANCE_KEY, body)
 
 
 def _event(proposal: Proposal) -> dict[str, Any]:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
 from symphony.audit.log import AuditLog
 from symphony.audit.records import AuditRecord
+from symphony.audit.sink import AuditSink
+from symphony.audit.verify import VerifyResult
 from symphony.clock import Clock
 from symphony.security.redact import RedactingFilter, Redactor
 
@@ -90,19 +93,27 @@ class Privacy:
         self._installed.clear()
 
 
-class RedactingAuditLog(AuditLog):
-    """An AuditLog whose payloads pass through `privacy.scrub` before they are hashed."""
+class RedactingAuditLog:
+    """An AuditSink whose payloads pass through `privacy.scrub` before the inner sink hashes
+    them; everything else is the inner sink's."""
 
-    privacy: Privacy | None = None
+    def __init__(self, inner: AuditSink, privacy: Privacy) -> None:
+        self.inner = inner
+        self.privacy = privacy
 
     @classmethod
     def open_with(
         cls, data_dir: Path, clock: Clock, privacy: Privacy, **options: Any
     ) -> RedactingAuditLog:
         """`AuditLog.open` (same options) with payload scrubbing."""
-        log = cast(RedactingAuditLog, cls.open(data_dir, clock, **options))
-        log.privacy = privacy
-        return log
+        return cls(AuditLog.open(data_dir, clock, **options), privacy)
+
+    @property
+    def path(self) -> Path:
+        return self.inner.path
+
+    def new_id(self) -> str:
+        return self.inner.new_id()
 
     async def append(
         self,
@@ -113,9 +124,10 @@ class RedactingAuditLog(AuditLog):
         tenant: str | None = None,
         id: str | None = None,
     ) -> AuditRecord:
-        if self.privacy is not None and isinstance(payload, dict):
-            payload = self.privacy.scrub(payload)
-        return await super().append(type, payload, actor=actor, tenant=tenant, id=id)
+        """Scrub the payload, then append it to the inner sink."""
+        return await self.inner.append(
+            type, self._scrub(payload), actor=actor, tenant=tenant, id=id
+        )
 
     def append_sync(
         self,
@@ -126,6 +138,49 @@ class RedactingAuditLog(AuditLog):
         tenant: str | None = None,
         id: str | None = None,
     ) -> AuditRecord:
-        if self.privacy is not None and isinstance(payload, dict):
-            payload = self.privacy.scrub(payload)
-        return super().append_sync(type, payload, actor=actor, tenant=tenant, id=id)
+        """Scrub the payload, then append it to the inner sink (blocking)."""
+        return self.inner.append_sync(type, self._scrub(payload), actor=actor, tenant=tenant, id=id)
+
+    async def get(self, id: str) -> AuditRecord | None:
+        return await self.inner.get(id)
+
+    def get_sync(self, id: str) -> AuditRecord | None:
+        return self.inner.get_sync(id)
+
+    async def query(
+        self,
+        *,
+        since: datetime | None = None,
+        type: str | None = None,
+        tenant: str | None = None,
+        before_seq: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditRecord]:
+        return await self.inner.query(
+            since=since, type=type, tenant=tenant, before_seq=before_seq, limit=limit
+        )
+
+    def query_sync(
+        self,
+        *,
+        since: datetime | None = None,
+        type: str | None = None,
+        tenant: str | None = None,
+        before_seq: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditRecord]:
+        return self.inner.query_sync(
+            since=since, type=type, tenant=tenant, before_seq=before_seq, limit=limit
+        )
+
+    def head(self) -> tuple[int, str]:
+        return self.inner.head()
+
+    def verify(self) -> VerifyResult:
+        return self.inner.verify()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def _scrub(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.privacy.scrub(payload) if isinstance(payload, dict) else payload

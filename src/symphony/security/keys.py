@@ -8,8 +8,10 @@ the lookup key, so `authenticate` is one dict lookup with no SQLite on the reque
 Tenants: an empty tenant list means "every tenant" for operator and above; for a `client`
 key it means the "default" tenant only (a client key never silently spans tenants).
 
-Other processes (the CLI) may create or revoke keys in the same keys.db: call
-`refresh_if_changed()` periodically (a cheap `PRAGMA data_version` check) to pick them up.
+Keys are documents (the store's Documents seam), one per key id; the embedded default is
+the `api_keys` table of data_dir/keys.db, one field a column, as it has always been.
+Other processes (the CLI) may create or revoke keys in the same store: call
+`refresh_if_changed()` periodically (the collection's cheap `revision()`) to pick them up.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,12 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from symphony.clock import Clock
 from symphony.errors import ConflictError, NotFoundError, StoreError, ValidationFailed
 from symphony.security.roles import Role, parse_role, role_allows
-from symphony.store.sqlite import SqliteWriter
+from symphony.store.documents import CasConflict, Doc, Documents
+from symphony.store.sqlite_docs import DocTable, SqliteDocuments
 
 KEYS_DB_NAME = "keys.db"
 SECRET_PREFIX = "sk-sym-"
@@ -56,9 +56,17 @@ CREATE UNIQUE INDEX IF NOT EXISTS api_keys_active_name
     ON api_keys(name) WHERE revoked_at IS NULL;
 """
 
+# A key's document, one field a column of api_keys (the id is the document key).
+KEYS_TABLE = DocTable(
+    "api_keys",
+    key="id",
+    value=None,
+    fields=("name", "role", "tenants", "secret_hash", "prefix", "created_at", "revoked_at"),
+    json_fields=frozenset({"tenants"}),
+)
+
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:-]{0,63}$")
 _TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-_COLUMNS = "id, name, role, tenants, secret_hash, prefix, created_at, revoked_at"
 
 
 @dataclass(frozen=True)
@@ -106,29 +114,29 @@ def hash_secret(secret: str) -> str:
 
 
 class KeyStore:
-    """API keys in a SQLite file, mirrored in memory for authentication."""
+    """API keys in a Documents collection, mirrored in memory for authentication."""
 
-    def __init__(self, writer: SqliteWriter, clock: Clock) -> None:
-        self._writer = writer
+    def __init__(self, docs: Documents, clock: Clock) -> None:
+        self._docs = docs
         self._clock = clock
-        self._owns_writer = False
+        self._owns_docs = False
         self._lock = threading.Lock()  # serialises create/revoke/reload
         self._by_id: dict[str, ApiKey] = {}
         # Active keys only, keyed by secret hash -> (that hash, key); swapped, never mutated.
         self._by_hash: dict[str, tuple[str, ApiKey]] = {}
-        self._data_version = -1
+        self._revision: int | None = None
         self.reload()
 
     @classmethod
     def open(cls, data_dir: Path, clock: Clock) -> KeyStore:
-        """Open (creating if needed) data_dir/keys.db with its own writer."""
-        writer = SqliteWriter(data_dir / KEYS_DB_NAME, KEYS_SCHEMA)
+        """Open (creating if needed) data_dir/keys.db, the embedded default."""
+        docs = SqliteDocuments.open(data_dir / KEYS_DB_NAME, KEYS_TABLE, schema=KEYS_SCHEMA)
         try:
-            store = cls(writer, clock)
+            store = cls(docs, clock)
         except BaseException:
-            writer.close()
+            docs.close()
             raise
-        store._owns_writer = True
+        store._owns_docs = True
         return store
 
     def create(
@@ -151,20 +159,9 @@ class KeyStore:
         )
         with self._lock:
             self._refuse_active_name(name)
-            row = (
-                key.id,
-                key.name,
-                key.role,
-                orjson.dumps(list(key.tenants)).decode(),
-                digest,
-                key.prefix,
-                key.created_at.isoformat(),
-                None,
-            )
-            sql = f"INSERT INTO api_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             try:
-                self._writer.write_sync([(sql, row)])
-            except StoreError:
+                self._docs.cas_sync(key.id, _doc_of(key, digest), expected=None)
+            except (StoreError, CasConflict):
                 self._reload_locked()  # another process may have taken the name
                 self._refuse_active_name(name)
                 raise
@@ -188,23 +185,27 @@ class KeyStore:
                 raise NotFoundError(f"no API key with id or active name {key_id_or_name!r}")
             if not key.active:
                 return key
+            current = self._docs.get_sync(key.id)
+            if current is None:
+                raise NotFoundError(f"API key {key.id} is no longer in {self._docs.where}")
+            if current.value.get("revoked_at") is not None:  # revoked by another process
+                self._reload_locked()
+                return self._by_id.get(key.id, key)
+            revoked_at = self._clock.now().astimezone(UTC)
+            body = {**current.value, "revoked_at": revoked_at.isoformat()}
+            try:
+                self._docs.cas_sync(key.id, body, expected=current.version)
+            except CasConflict:
+                self._reload_locked()
+                return self._by_id.get(key.id, key)
             revoked = ApiKey(
                 id=key.id,
                 name=key.name,
                 role=key.role,
                 tenants=key.tenants,
                 created_at=key.created_at,
-                revoked_at=self._clock.now().astimezone(UTC),
+                revoked_at=revoked_at,
                 prefix=key.prefix,
-            )
-            assert revoked.revoked_at is not None
-            self._writer.write_sync(
-                [
-                    (
-                        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                        (revoked.revoked_at.isoformat(), key.id),
-                    )
-                ]
             )
             self._by_id = {**self._by_id, key.id: revoked}
             self._by_hash = {h: e for h, e in self._by_hash.items() if e[1].id != key.id}
@@ -221,7 +222,7 @@ class KeyStore:
         return await asyncio.to_thread(self.revoke, key_id_or_name)
 
     def authenticate(self, secret: str) -> ApiKey | None:
-        """Return the active key for this secret, or None (in memory; never touches SQLite)."""
+        """Return the active key for this secret, or None (in memory; never touches storage)."""
         if len(secret) != SECRET_LENGTH or not secret.startswith(SECRET_PREFIX):
             return None
         digest = hash_secret(secret)
@@ -234,36 +235,32 @@ class KeyStore:
         return key if hmac.compare_digest(stored, digest) else None
 
     def refresh_if_changed(self) -> bool:
-        """Reload when another connection committed since the last load; return whether."""
-        version = self._writer.read(_data_version)
-        if version == self._data_version:
+        """Reload when the collection changed since the last load; return whether."""
+        if self._docs.revision() == self._revision:
             return False
         self.reload()
         return True
 
     def reload(self) -> None:
-        """Re-read every key from the database."""
+        """Re-read every key from the store."""
         with self._lock:
             self._reload_locked()
 
     def close(self) -> None:
-        if self._owns_writer:
-            self._writer.close()
+        if self._owns_docs:
+            self._docs.close()
 
     def _reload_locked(self) -> None:
-        def load(conn: sqlite3.Connection) -> tuple[int, builtins.list[tuple[Any, ...]]]:
-            version = _data_version(conn)
-            return version, conn.execute(f"SELECT {_COLUMNS} FROM api_keys").fetchall()
-
-        version, rows = self._writer.read(load)
+        revision = self._docs.revision()  # before reading: a change meanwhile reloads again
+        docs = self._docs.items_sync()
         by_id: dict[str, ApiKey] = {}
         by_hash: dict[str, tuple[str, ApiKey]] = {}
-        for row in rows:
-            key = _key_from_row(row)
+        for key_id, doc in docs.items():
+            key, digest = _key_from_doc(key_id, doc)
             by_id[key.id] = key
             if key.active:
-                by_hash[str(row[4])] = (str(row[4]), key)
-        self._by_id, self._by_hash, self._data_version = by_id, by_hash, version
+                by_hash[digest] = (digest, key)
+        self._by_id, self._by_hash, self._revision = by_id, by_hash, revision
 
     def _active_named(self, name: str) -> ApiKey | None:
         return next((k for k in self._by_id.values() if k.active and k.name == name), None)
@@ -300,21 +297,31 @@ def format_key_table(keys: Sequence[ApiKey]) -> builtins.list[dict[str, str]]:
     return rows
 
 
-def _data_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+def _doc_of(key: ApiKey, digest: str) -> dict[str, Any]:
+    return {
+        "name": key.name,
+        "role": key.role,
+        "tenants": list(key.tenants),
+        "secret_hash": digest,
+        "prefix": key.prefix,
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
 
 
-def _key_from_row(row: tuple[Any, ...]) -> ApiKey:
-    key_id, name, role, tenants, _, prefix, created_at, revoked_at = row
-    return ApiKey(
+def _key_from_doc(key_id: str, doc: Doc) -> tuple[ApiKey, str]:
+    value = doc.value
+    revoked_at = value.get("revoked_at")
+    key = ApiKey(
         id=key_id,
-        name=name,
-        role=parse_role(role),
-        tenants=tuple(orjson.loads(tenants)),
-        created_at=datetime.fromisoformat(created_at),
+        name=value["name"],
+        role=parse_role(value["role"]),
+        tenants=tuple(value["tenants"]),
+        created_at=datetime.fromisoformat(value["created_at"]),
         revoked_at=datetime.fromisoformat(revoked_at) if revoked_at else None,
-        prefix=prefix,
+        prefix=value["prefix"],
     )
+    return key, str(value["secret_hash"])
 
 
 def _check_name(name: str) -> str:

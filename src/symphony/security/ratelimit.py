@@ -1,9 +1,11 @@
 """Token buckets per caller (API key id, or client IP when there is no key).
 
-Built for the request hot path: one dict lookup, a few float operations, a monotonic clock;
-no locks (the event loop is single-threaded) and no allocation for a known caller. The table
-is bounded: when it reaches `max_callers`, buckets that have refilled completely (idle
-callers, indistinguishable from new ones) are dropped.
+The buckets live behind the store's TokenBuckets seam. The embedded default keeps them in
+memory, built for the request hot path: one dict lookup, a few float operations, a
+monotonic clock; no locks (the event loop is single-threaded), no allocation for a known
+caller, and a bounded table (at `max_callers`, buckets that have refilled completely,
+idle callers indistinguishable from new ones, are dropped). A shared backend makes the
+limit hold across workers and replicas.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from symphony.store.counters import TokenBuckets
+from symphony.store.memory_counters import MemoryTokenBuckets
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,47 +42,33 @@ class RateLimiter:
         *,
         now: Callable[[], float] = time.monotonic,
         max_callers: int = 100_000,
+        buckets: TokenBuckets | None = None,
     ) -> None:
         self.rate = float(rate)
         self.burst = max(1, int(burst))
         self.enabled = self.rate > 0
         self._now = now
         self._max = max_callers
-        # caller -> [tokens, last refill instant]; lists so a hit mutates in place.
-        self._buckets: dict[str, list[float]] = {}
+        if buckets is None:  # buckets in this process's memory: the embedded default
+            buckets = MemoryTokenBuckets(now=now, max_keys=max_callers)
+        self.buckets = buckets
         self._announced: dict[str, float] = {}
         window = self.burst / self.rate if self.enabled else 0.0
         self.window_s = max(1, math.ceil(window))
         self.policy_header = f'"default";q={self.burst};w={self.window_s}'
 
-    def take(self, caller: str) -> Verdict | None:
+    async def take(self, caller: str) -> Verdict | None:
         """Spend one token; return None when allowed, else a Verdict (nothing is spent)."""
         if not self.enabled:
             return None
-        now = self._now()
-        bucket = self._buckets.get(caller)
-        if bucket is None:
-            if len(self._buckets) >= self._max:
-                self._prune(now)
-            self._buckets[caller] = [self.burst - 1.0, now]
-            return None
-        tokens = bucket[0] + (now - bucket[1]) * self.rate
-        if tokens > self.burst:
-            tokens = self.burst
-        bucket[1] = now
-        if tokens >= 1.0:
-            bucket[0] = tokens - 1.0
-            return None
-        bucket[0] = tokens
-        return Verdict((1.0 - tokens) / self.rate, 0)
+        wait = await self.buckets.take(caller, rate=self.rate, burst=self.burst)
+        return None if wait is None else Verdict(wait, 0)
 
-    def remaining(self, caller: str) -> int:
+    async def remaining(self, caller: str) -> int:
         """Whole tokens the caller could spend now."""
-        bucket = self._buckets.get(caller)
-        if bucket is None:
+        if not self.enabled:
             return self.burst
-        tokens = min(self.burst, bucket[0] + (self._now() - bucket[1]) * self.rate)
-        return int(tokens)
+        return int(await self.buckets.tokens(caller, rate=self.rate, burst=self.burst))
 
     def should_announce(self, caller: str, every_s: float = 1.0) -> bool:
         """True at most once per `every_s` per caller (rate-limits the `rate.limit` event)."""
@@ -89,11 +80,3 @@ class RateLimiter:
             self._announced.clear()
         self._announced[caller] = now
         return True
-
-    def _prune(self, now: float) -> None:
-        full_after = self.burst / self.rate
-        idle = [k for k, (_, last) in self._buckets.items() if now - last >= full_after]
-        for key in idle:
-            del self._buckets[key]
-        if len(self._buckets) >= self._max:  # everyone is busy: start over rather than grow
-            self._buckets.clear()

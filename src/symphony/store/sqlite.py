@@ -1,25 +1,36 @@
 """SQLite with group commit: one writer thread batches many callers into one transaction.
 
-Callers `await writer.write(...)`; the await returns only after the transaction holding
-their statements has committed, so what was acknowledged survives `kill -9`. Reads use
-a separate connection (WAL lets them run beside the writer).
+Callers `await writer.write(...)` (statements) or `await writer.transact(fn)` (a function
+run on the write connection inside the transaction, e.g. read-check-write); the await
+returns only after the transaction holding their work has committed, so what was
+acknowledged survives `kill -9`. Each transaction starts with BEGIN IMMEDIATE, which
+takes SQLite's write lock: a `transact` function is atomic against every other writer,
+in this process or another. Reads use a separate connection (WAL lets them run beside
+the writer).
+
+When a batch fails, it is rolled back and its jobs are retried one per transaction, so a
+poisoned job fails alone and its innocent neighbours still commit. A `transact` function
+may therefore run more than once: it must only read and write through the connection it
+is given (no side effects outside the database).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
-from symphony.errors import StoreError
+from symphony.errors import NotFoundError, StoreError, SymphonyError
 
 T = TypeVar("T")
 Statement = tuple[str, Sequence[Any]]
+Transaction = Callable[[sqlite3.Connection], Any]
 
 _MAX_BATCH = 512
 
@@ -27,10 +38,12 @@ _MAX_BATCH = 512
 @dataclass(slots=True)
 class _Job:
     statements: Sequence[Statement]
+    fn: Transaction | None
     loop: asyncio.AbstractEventLoop | None
-    future: asyncio.Future[None] | None
+    future: asyncio.Future[Any] | None
     done: threading.Event | None
-    error: Exception | None = None
+    result: Any = None
+    error: BaseException | None = None
 
 
 Durability = Literal["process", "power"]
@@ -51,6 +64,35 @@ def connect(path: Path, durability: Durability = "process") -> sqlite3.Connectio
     return conn
 
 
+class SqliteReader:
+    """A read-only connection to an existing database (verification, inspection)."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise NotFoundError(f"database {path} does not exist")
+        self.path = path
+        try:
+            self._conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from exc
+        self._lock = threading.Lock()
+
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read (blocking)."""
+        with self._lock:
+            return fn(self._conn)
+
+    async def aread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read in a worker thread."""
+        return await asyncio.to_thread(self.read, fn)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+
 class SqliteWriter:
     """One database file, one writer thread, many async callers."""
 
@@ -65,28 +107,41 @@ class SqliteWriter:
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._closed = False
         self.batches = 0
+        # Writer-thread state of the open transaction (see `at_commit`, `transaction`).
+        self._tx = 0
+        self._at_commit: dict[object, Callable[[sqlite3.Connection], object]] = {}
         self._thread = threading.Thread(target=self._run, name=f"sqlite-{path.name}", daemon=True)
         self._thread.start()
 
     async def write(self, statements: Sequence[Statement]) -> None:
         """Run statements in the next group commit; return once it is durable."""
-        if self._closed:
-            raise StoreError(f"store {self.path} is closed")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        self._queue.put(_Job(statements, loop, future, None))
-        await future
+        await self._submit(_Job(statements, None, None, None, None))
 
     def write_sync(self, statements: Sequence[Statement]) -> None:
         """Blocking variant for the CLI and start-up code (never call on the event loop)."""
-        if self._closed:
-            raise StoreError(f"store {self.path} is closed")
-        done = threading.Event()
-        job = _Job(statements, None, None, done)
-        self._queue.put(job)
-        done.wait()
-        if job.error is not None:
-            raise job.error
+        self._submit_sync(_Job(statements, None, None, None, None))
+
+    async def transact(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` inside the next group commit (write lock held); return its result once
+        the transaction committed. `fn` may run twice (see the module docstring)."""
+        return cast(T, await self._submit(_Job((), fn, None, None, None)))
+
+    def transact_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Blocking variant of `transact` (never call on the event loop)."""
+        return cast(T, self._submit_sync(_Job((), fn, None, None, None)))
+
+    @property
+    def transaction(self) -> int:
+        """A number that changes with every transaction the writer begins. A transaction
+        function may cache what it read under this number: while it stays the same, the
+        write lock has been held all along, so nobody else can have changed the data."""
+        return self._tx
+
+    def at_commit(self, key: object, fn: Callable[[sqlite3.Connection], object]) -> None:
+        """From a transaction function: run `fn` just before this transaction commits,
+        once per `key` (a later call with the same key replaces the earlier one). For
+        writes that only the last job of a batch needs, such as a head mark."""
+        self._at_commit[key] = fn
 
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read on the read connection (blocking; use `aread` from async code)."""
@@ -104,6 +159,24 @@ class SqliteWriter:
         self._thread.join(timeout=10)
         self._write_conn.close()
         self._read_conn.close()
+
+    async def _submit(self, job: _Job) -> Any:
+        if self._closed:
+            raise StoreError(f"store {self.path} is closed")
+        loop = asyncio.get_running_loop()
+        job.loop, job.future = loop, loop.create_future()
+        self._queue.put(job)
+        return await job.future
+
+    def _submit_sync(self, job: _Job) -> Any:
+        if self._closed:
+            raise StoreError(f"store {self.path} is closed")
+        job.done = threading.Event()
+        self._queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
 
     def _run(self) -> None:
         while True:
@@ -126,41 +199,62 @@ class SqliteWriter:
                 return
 
     def _commit(self, batch: list[_Job]) -> None:
-        error: Exception | None = None
+        error = self._transaction(batch)
+        if error is not None and len(batch) > 1:
+            # Find the culprit: every job alone, so the innocent ones still commit.
+            for job in batch:
+                job.error = self._transaction([job])
+        else:
+            for job in batch:
+                job.error = error
+        _notify(batch)
+
+    def _transaction(self, jobs: list[_Job]) -> BaseException | None:
         conn = self._write_conn
+        self._tx += 1
+        self._at_commit = {}
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
+            for job in jobs:
                 for sql, params in job.statements:
                     conn.execute(sql, params)
+                if job.fn is not None:
+                    job.result = job.fn(conn)
+            for fn in self._at_commit.values():
+                fn(conn)
             conn.execute("COMMIT")
             self.batches += 1
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            error = StoreError(f"write to {self.path} failed: {exc}")
-        # One wake-up per event loop per batch (not one per job): each call_soon_threadsafe
-        # writes to the loop's self-pipe, which is a syscall and a GIL round trip.
-        waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-        for job in batch:
-            if job.done is not None:
-                job.error = error
-                job.done.set()
-            elif job.loop is not None and job.future is not None:
-                waiting.setdefault(job.loop, []).append(job.future)
-        for loop, futures in waiting.items():
-            loop.call_soon_threadsafe(_settle_all, futures, error)
+            return None
+        except Exception as exc:  # the writer thread must never die: callers would hang
+            self._tx += 1  # what was cached under the failed transaction is void
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, SymphonyError):
+                return exc  # a typed refusal raised by a transaction function
+            return StoreError(f"write to {self.path} failed: {exc}")
 
 
-def _settle_all(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
-    for future in futures:
-        _settle(future, error)
+def _notify(batch: list[_Job]) -> None:
+    # One wake-up per event loop per batch (not one per job): each call_soon_threadsafe
+    # writes to the loop's self-pipe, which is a syscall and a GIL round trip.
+    waiting: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    for job in batch:
+        if job.done is not None:
+            job.done.set()
+        elif job.loop is not None:
+            waiting.setdefault(job.loop, []).append(job)
+    for loop, jobs in waiting.items():
+        with contextlib.suppress(RuntimeError):  # the caller's loop is gone; still durable
+            loop.call_soon_threadsafe(_settle_all, jobs)
 
 
-def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _settle_all(jobs: list[_Job]) -> None:
+    for job in jobs:
+        future = job.future
+        if future is None or future.done():  # the awaiting coroutine was cancelled
+            continue
+        if job.error is None:
+            future.set_result(job.result)
+        else:
+            future.set_exception(job.error)

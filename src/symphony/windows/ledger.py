@@ -1,4 +1,9 @@
-"""The durable usage ledger (SQLite, group commit) behind a store protocol."""
+"""The durable usage ledger (SQLite, group commit) behind a store protocol.
+
+Learned window state (one document per model) goes through the store's Documents seam:
+by default the `learned(model, state)` table of the same ledger.db, as it always was;
+a composition root may pass another collection (e.g. one shared by several replicas).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-import orjson
-
+from symphony.store.documents import Documents
 from symphony.store.sqlite import Durability, SqliteWriter, Statement
+from symphony.store.sqlite_docs import DocTable, SqliteDocuments
 from symphony.windows.state import Learned
 from symphony.windows.usage import UsageEvent
 
@@ -28,6 +33,7 @@ INSERT = (
     "INSERT INTO usage (at, tenant, model, requests, prompt_tokens, completion_tokens, cost_usd,"
     " audit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+LEARNED_TABLE = DocTable("learned", key="model", value="state")  # one orjson BLOB per model
 # How far back start-up rebuilds state: the longest window we reason about (monthly budgets).
 HISTORY = timedelta(days=35)
 
@@ -89,9 +95,33 @@ def _row(event: UsageEvent) -> Statement:
     )
 
 
+class LearnedDocuments:
+    """Learned window state as documents keyed by model (`Learned.to_json()` values)."""
+
+    def __init__(self, docs: Documents) -> None:
+        self.docs = docs
+
+    async def save(self, learned: Learned) -> None:
+        """Write one model's learned state; durable when it returns."""
+        await self.docs.put(learned.model, learned.to_json())
+
+    def load(self) -> dict[str, Learned]:
+        """Every model's learned state (blocking; start-up)."""
+        return {key: Learned.from_json(doc.value) for key, doc in self.docs.items_sync().items()}
+
+
 class SqliteUsageStore:
-    def __init__(self, path: Path, durability: Durability = "process") -> None:
+    def __init__(
+        self,
+        path: Path,
+        durability: Durability = "process",
+        *,
+        learned: Documents | None = None,
+    ) -> None:
         self.writer = SqliteWriter(path, SCHEMA, durability)
+        if learned is None:  # the ledger's own `learned` table: the embedded default
+            learned = SqliteDocuments(self.writer, LEARNED_TABLE)
+        self.learned = LearnedDocuments(learned)
 
     @classmethod
     def open(cls, data_dir: Path, durability: Durability = "process") -> SqliteUsageStore:
@@ -127,19 +157,10 @@ class SqliteUsageStore:
         return self.writer.read(query)
 
     async def save_learned(self, learned: Learned) -> None:
-        await self.writer.write(
-            [
-                (
-                    "INSERT INTO learned (model, state) VALUES (?, ?) ON CONFLICT(model) DO UPDATE"
-                    " SET state = excluded.state",
-                    (learned.model, orjson.dumps(learned.to_json())),
-                )
-            ]
-        )
+        await self.learned.save(learned)
 
     def load_learned(self) -> dict[str, Learned]:
-        rows = self.writer.read(lambda c: c.execute("SELECT model, state FROM learned").fetchall())
-        return {model: Learned.from_json(orjson.loads(state)) for model, state in rows}
+        return self.learned.load()
 
     def ping(self) -> bool:
         try:

@@ -1,0 +1,141 @@
+"""The backends every store contract test runs against (fixtures in conftest.py).
+
+Each protocol has a list of `Backend`s; every contract test is parametrized over the list
+through the fixtures below. To put a new backend (Redis, PostgreSQL) under the suite, add
+one `Backend` to each list it implements: `open(place)` must return a store for that test,
+and opening twice at the same place must reach the same data when `shared` is True (as a
+second process would).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from symphony.clock import FixedClock
+from symphony.store.counters import Counters, TokenBuckets
+from symphony.store.documents import Documents
+from symphony.store.json_files import JsonFiles
+from symphony.store.lease import Leases
+from symphony.store.log import AppendLog, LogLayout
+from symphony.store.memory_counters import MemoryCounters, MemoryTokenBuckets
+from symphony.store.memory_docs import MemoryDocuments
+from symphony.store.memory_lease import MemoryLeases
+from symphony.store.memory_log import MemoryLog
+from symphony.store.memory_pubsub import MemoryFeed
+from symphony.store.pubsub import Feed
+from symphony.store.sqlite_counters import SqliteCounters, SqliteTokenBuckets
+from symphony.store.sqlite_docs import DocTable, SqliteDocuments
+from symphony.store.sqlite_lease import SqliteLeases
+from symphony.store.sqlite_log import SqliteLog, log_schema
+
+S = TypeVar("S")
+T0 = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)
+
+# A log laid out like the audit trail: every row links to the previous row's hash.
+LAYOUT = LogLayout(
+    table="events_log",
+    columns=("seq", "id", "kind", "at", "body", "prev", "hash"),
+    key="id",
+    link="hash",
+)
+
+
+class Ticks:
+    """Seconds a test moves by hand (token buckets take a float clock)."""
+
+    def __init__(self) -> None:
+        self.t = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@dataclass
+class Place:
+    """Where one test's stores live: a directory now; a key prefix or database later."""
+
+    dir: Path
+    clock: FixedClock
+    ticks: Ticks
+    name: str
+
+
+@dataclass(frozen=True)
+class Backend(Generic[S]):
+    name: str
+    open: Callable[[Place], S]
+    persistent: bool  # data survives close() and a new open() at the same place
+    shared: bool  # two stores opened at one place see one state (like two processes)
+
+
+@dataclass
+class Opener(Generic[S]):
+    """Opens stores of one backend at one place; closes them after the test."""
+
+    backend: Backend[S]
+    place: Place
+    opened: list[Any] = field(default_factory=list)
+
+    def open(self) -> S:
+        store = self.backend.open(self.place)
+        self.opened.append(store)
+        return store
+
+    def close_all(self) -> None:
+        for store in reversed(self.opened):
+            store.close()
+
+
+LOGS: list[Backend[AppendLog]] = [
+    Backend("memory", lambda p: MemoryLog(LAYOUT), persistent=False, shared=False),
+    Backend(
+        "sqlite",
+        lambda p: SqliteLog.open(p.dir / "store.db", LAYOUT, log_schema(LAYOUT)),
+        persistent=True,
+        shared=True,
+    ),
+]
+DOCUMENTS: list[Backend[Documents]] = [
+    Backend("memory", lambda p: MemoryDocuments(), persistent=False, shared=False),
+    Backend(
+        "sqlite",
+        lambda p: SqliteDocuments.open(p.dir / "store.db", DocTable("documents")),
+        persistent=True,
+        shared=True,
+    ),
+    Backend("json-files", lambda p: JsonFiles(p.dir / "docs"), persistent=True, shared=True),
+]
+COUNTERS: list[Backend[Counters]] = [
+    Backend("memory", lambda p: MemoryCounters(p.clock), persistent=False, shared=False),
+    Backend(
+        "sqlite",
+        lambda p: SqliteCounters.open(p.dir / "store.db", p.clock),
+        persistent=True,
+        shared=True,
+    ),
+]
+BUCKETS: list[Backend[TokenBuckets]] = [
+    Backend("memory", lambda p: MemoryTokenBuckets(now=p.ticks), persistent=False, shared=False),
+    Backend(
+        "sqlite",
+        lambda p: SqliteTokenBuckets.open(p.dir / "store.db", now=p.ticks),
+        persistent=True,
+        shared=True,
+    ),
+]
+FEEDS: list[Backend[Feed[Any]]] = [
+    Backend("memory", lambda p: MemoryFeed(buffer_size=8), persistent=False, shared=False),
+]
+LEASES: list[Backend[Leases]] = [
+    Backend("memory", lambda p: MemoryLeases(p.clock), persistent=False, shared=False),
+    Backend(
+        "sqlite",
+        lambda p: SqliteLeases.open(p.dir / "store.db", p.clock),
+        persistent=True,
+        shared=True,
+    ),
+]
