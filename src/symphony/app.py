@@ -106,9 +106,18 @@ def build_state(
     if sim_base is not None:
         env.setdefault(DEMO_KEY_ENV, "sim-demo-key")
     credentials = Credentials(env)
-    planning = PlanningService(policy, windows, stats, bus, metrics, credentials, clock)
-    if sim_base is not None:
-        planning.simulated_prefixes = (sim_base,)
+    killswitch = KillSwitch.open(settings.data_dir, clock)
+    planning = PlanningService(
+        policy,
+        windows,
+        stats,
+        bus,
+        metrics,
+        credentials,
+        clock,
+        killed=killswitch.check,
+        simulated_prefixes=() if sim_base is None else (sim_base,),
+    )
     audit = RedactingAuditLog.open_with(
         settings.data_dir,
         clock,
@@ -116,7 +125,7 @@ def build_state(
         hmac_secret=settings.audit_hmac_secret,
         durability=settings.durability,
     )
-    executor = Executor(planning, ProviderPool(credentials), clock, audit)
+    executor = Executor(planning, ProviderPool(credentials), clock, audit, privacy.text)
     state = AppState(
         settings=settings,
         clock=clock,
@@ -129,7 +138,7 @@ def build_state(
         credentials=credentials,
         planning=planning,
     )
-    state.extras.update(audit=audit, executor=executor)
+    state.extras.update(audit=audit, executor=executor, killswitch=killswitch)
     build_security(state, privacy)
     return state
 
@@ -141,8 +150,6 @@ def build_security(state: AppState, privacy: Privacy) -> None:
     """Keys, kill switch, governance gate and redaction, wired into the services."""
     settings, clock, audit = state.settings, state.clock, state.extras["audit"]
     keys = KeyStore.open(settings.data_dir, clock)
-    killswitch = KillSwitch.open(settings.data_dir, clock)
-    state.planning.killed = killswitch.check
     governance = Governance(
         settings.data_dir,
         state.policy,
@@ -151,8 +158,7 @@ def build_security(state: AppState, privacy: Privacy) -> None:
         audit=audit,
         publish=state.bus.publish,
     )
-    state.extras.update(keys=keys, killswitch=killswitch, governance=governance, privacy=privacy)
-    state.extras["executor"].redact = privacy.text
+    state.extras.update(keys=keys, governance=governance, privacy=privacy)
     refresh_secrets(state)
 
     def applied(

@@ -18,6 +18,7 @@ from symphony.clock import SystemClock
 from symphony.errors import NoEligibleModelError, PolicyError, UnknownTenantError
 from symphony.events.bus import EventBus
 from symphony.execute.planning import PlanningService
+from symphony.governance.killswitch import KillSwitch
 from symphony.metrics.registry import Metrics
 from symphony.policy.store import PolicyStore
 from symphony.providers.credentials import Credentials
@@ -98,6 +99,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
             Metrics(),
             Credentials(os.environ),
             clock,
+            killed=KillSwitch.open(settings.data_dir, clock).check,  # as the service plans
+            simulated_prefixes=(),
         )
         request = PlanRequest(task=args.task, input=text, loa=args.loa, tenant=args.tenant)
         try:

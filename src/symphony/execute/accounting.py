@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -34,10 +33,6 @@ def _says_empty(headers: Mapping[str, str]) -> bool:
 
 def cost_of(spec: ModelSpec, usage: Usage) -> float:
     return spec.price.cost(usage.prompt_tokens, usage.completion_tokens) if spec.price else 0.0
-
-
-def estimate_tokens(chars: int) -> int:
-    return max(0, math.ceil(chars / 4))
 
 
 class Accountant:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import random
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +10,7 @@ from typing import Any
 
 from symphony.clock import Clock
 from symphony.events.bus import EventBus
+from symphony.kit.ids import new_id
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import ModelSpec, PolicySnapshot
 from symphony.policy.store import PolicyStore
@@ -26,7 +24,10 @@ from symphony.windows.service import WindowService
 from symphony.windows.state import WindowState
 from symphony.windows.usage import ts
 
+__all__ = ["KillCheck", "PlannedWork", "PlanningService", "new_id"]  # new_id: moved to kit.ids
+
 KillCheck = Callable[[ModelSpec, str], str | None]
+"""The kill switch's check: (model, tenant) -> why it is killed, or None."""
 
 
 @dataclass(slots=True)
@@ -46,18 +47,14 @@ class PlannedWork:
         }
 
 
-# Ids must be unique, not secret (reading audit needs an operator key): a PRNG seeded from
-# the OS once is enough and avoids a getrandom() syscall per id on the hot path.
-_ids = random.Random(secrets.randbits(128))
-
-
-def new_id(prefix: str) -> str:
-    """`prefix_` + 20 url-safe characters (120 random bits)."""
-    raw = _ids.getrandbits(120).to_bytes(15, "big")
-    return f"{prefix}_{base64.urlsafe_b64encode(raw).decode()}"
-
-
 class PlanningService:
+    """Plans, the Model Matrix and burndown over the live policy snapshot and window states.
+
+    Every collaborator is required: `killed` is the kill switch's check (the planner denies
+    what it names and the executor stops streams it names), `simulated_prefixes` the base
+    URLs served by the in-process simulator (demo mode; `()` when there is none).
+    """
+
     def __init__(
         self,
         policy: PolicyStore,
@@ -67,7 +64,9 @@ class PlanningService:
         metrics: Metrics,
         credentials: Credentials,
         clock: Clock,
-        killed: KillCheck | None = None,
+        *,
+        killed: KillCheck,
+        simulated_prefixes: tuple[str, ...],
     ) -> None:
         self.policy = policy
         self.windows = windows
@@ -76,9 +75,8 @@ class PlanningService:
         self.metrics = metrics
         self.credentials = credentials
         self.clock = clock
-        self.killed: KillCheck = killed or (lambda _m, _t: None)
-        # Base URLs served by the in-process simulator (demo mode).
-        self.simulated_prefixes: tuple[str, ...] = ()
+        self.killed = killed
+        self.simulated_prefixes = simulated_prefixes
 
     def is_simulated(self, spec: ModelSpec) -> bool:
         endpoint = spec.endpoint
