@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any, NoReturn, Protocol
 
 from symphony.clock import Clock
-from symphony.errors import UpstreamFailedError
+from symphony.errors import NoEligibleModelError, UpstreamFailedError
 from symphony.execute.accounting import Accountant
 from symphony.execute.attempt import Try, complete
 from symphony.execute.outcome import Outcome
@@ -86,10 +86,12 @@ class Executor:
 
     def chat_request(self, spec: ModelSpec, req: ExecuteRequest, work: PlannedWork) -> ChatRequest:
         """The upstream request for one candidate: the request's sampling, else the plan's."""
-        assert spec.endpoint is not None
+        endpoint = spec.endpoint
+        if endpoint is None:  # the planner denies these (no_endpoint); never a bare 500
+            raise NoEligibleModelError(f"model {spec.name} has no endpoint: it cannot execute")
         controls = work.plan.controls
         return ChatRequest(
-            model=spec.endpoint.model,
+            model=endpoint.model,
             messages=req.messages,
             max_tokens=req.sampling.max_tokens or controls.tokens_max,
             temperature=req.sampling.temperature
@@ -102,7 +104,8 @@ class Executor:
     @staticmethod
     def candidates(work: PlannedWork) -> list[Candidate]:
         """The primary, then the fallbacks, in plan order."""
-        assert work.plan.primary is not None
+        if work.plan.primary is None:  # the planner raises first; never a bare 500
+            raise NoEligibleModelError(f"plan {work.plan_id} has no eligible model")
         return [work.plan.primary, *work.plan.fallbacks]
 
     def _start(self, req: ExecuteRequest) -> Outcome:

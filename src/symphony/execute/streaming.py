@@ -64,18 +64,26 @@ class StreamAttempt:
         upstream = cast("AsyncGenerator[StreamEvent, None]", self.provider.stream(attempt.chat))
         finished = False  # the upstream ended (or we stopped it) without an error
         failed = False
+        # Locals for the per-delta path (it runs once per token or so).
+        spec, tenant, killed, pieces = (
+            attempt.spec,
+            attempt.outcome.tenant,
+            self.killed,
+            self.pieces,
+        )
         try:
             async for event in upstream:
                 if isinstance(event, StreamDelta):
-                    if self.killed(attempt.spec, attempt.outcome.tenant):  # kill switch: stop now
+                    if killed(spec, tenant):  # kill switch: stop now
                         self.stopped = "killed"
                         break
-                    if not self.pieces:
+                    text = event.text
+                    if not pieces:
                         yield self._started()
-                    self.pieces.append(event.text)
-                    self.chars += len(event.text)
-                    yield TextDelta(event.text)
-                    if self._over_cap():
+                    pieces.append(text)
+                    self.chars += len(text)
+                    yield TextDelta(text)
+                    if self.usd_cap is not None and self._over_cap():
                         self.stopped = "cost_cap"
                         break
                 elif isinstance(event, StreamEnd):
@@ -112,6 +120,7 @@ class StreamAttempt:
         return ModelStarted(name, len(attempt.outcome.attempts) + 1)  # final: text now flows
 
     def _over_cap(self) -> bool:
+        """The cost so far (estimated from the text relayed) reached the request's cap."""
         price = self.attempt.spec.price
         return (
             self.usd_cap is not None
