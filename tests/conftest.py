@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,8 +56,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(tmp_path: Path, policy_dir: Path) -> Settings:
-    return replace(
-        Settings(),
+    return Settings().replace(
         policy_file=policy_dir / "router.policy.yml",
         windows_file=policy_dir / "model.windows.yml",
         data_dir=tmp_path / "data",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ class Secured:
 
 
 def auth_settings(settings: Settings, **changes: Any) -> Settings:
-    return replace(settings, auth_enabled=True, **changes)
+    return settings.replace(auth_enabled=True, **changes)
 
 
 def create_keys(data_dir: Path, clock: FixedClock) -> tuple[dict[str, str], dict[str, str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +147,7 @@ async def until(
 async def test_watcher_applies_an_edited_file(
     settings: Settings, clock: FixedClock, policy_dir: Path
 ) -> None:
-    app = create_app(replace(settings, watch_policy=True), clock=clock, environ={})
+    app = create_app(settings.replace(watch_policy=True), clock=clock, environ={})
     path = policy_file(policy_dir)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

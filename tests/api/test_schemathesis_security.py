@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +61,7 @@ def _setup(tmp: Path) -> str:
         _, secret = store.create(name="fuzz-admin", role="admin")
     finally:
         store.close()
-    _STATE["settings"] = replace(
-        Settings(),
+    _STATE["settings"] = Settings().replace(
         demo=True,
         simulator_port=0,
         policy_file=policy,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,7 @@ async def test_health_answers_while_upstreams_hang_or_are_dead(
         elif "endpoint" in model:
             del model["endpoint"]  # keep this test off the internet
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    app = create_app(replace(settings, health_probe_timeout_s=0.3), clock=clock, environ={})
+    app = create_app(settings.replace(health_probe_timeout_s=0.3), clock=clock, environ={})
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

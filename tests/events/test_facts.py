@@ -18,13 +18,14 @@ def test_every_event_type_has_exactly_one_payload_class() -> None:
 
 def test_payload_keeps_required_none_and_drops_unset_optional_fields() -> None:
     fact = RouteExecuted(
-        audit_id="aud_1", plan_id="pln_1", model="local/ollama", tenant="default",
-        latency_ms=12.5, cost_usd=0.0, attempts=1, stopped_reason=None, fallback=False,
+        audit_id="aud_1", plan_id="pln_1", model="local/ollama", rule=None, ok=True,
+        tenant="default", latency_ms=12.5, cost_usd=0.0, attempts=1, stopped_reason=None,
+        fallback=False,
     )  # fmt: skip
     assert fact.payload() == {
-        "audit_id": "aud_1", "plan_id": "pln_1", "model": "local/ollama", "tenant": "default",
-        "latency_ms": 12.5, "cost_usd": 0.0, "attempts": 1, "stopped_reason": None,
-        "fallback": False,
+        "audit_id": "aud_1", "plan_id": "pln_1", "model": "local/ollama", "rule": None,
+        "ok": True, "tenant": "default", "latency_ms": 12.5, "cost_usd": 0.0, "attempts": 1,
+        "stopped_reason": None, "fallback": False,
     }  # fmt: skip
     window = WindowUpdated(model="xai/grok", source="headers", remaining=0.0, cap=60.0)
     assert window.payload() == {"model": "xai/grok", "source": "headers", "remaining": 0.0,

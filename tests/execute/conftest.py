@@ -10,7 +10,6 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +82,7 @@ def demo_settings(tmp: Path) -> Settings:
     policy = tmp / "demo.policy.yml"
     if not policy.exists():
         shutil.copy(DEMO_POLICY, policy)
-    return replace(
-        Settings(),
+    return Settings().replace(
         demo=True,
         policy_file=policy,
         windows_file=None,

@@ -143,7 +143,7 @@ def test_settings_from_env_name_the_bad_variable() -> None:
     assert web.allow_private_targets == ("127.0.0.1:8080", "[::1]:9000")
     assert (web.max_bytes, rag.chunk_tokens) == (2048, 120)
     assert WebSettings().allow_private is False
-    with pytest.raises(ValueError, match="SYMPHONY_WEB_ALLOW_PRIVATE: expected a boolean"):
+    with pytest.raises(ValueError, match="SYMPHONY_WEB_ALLOW_PRIVATE: expected a valid boolean"):
         load_settings({"SYMPHONY_WEB_ALLOW_PRIVATE": "maybe"})
     with pytest.raises(ValueError, match="SYMPHONY_WEB_ALLOW_PRIVATE_TARGETS"):
         load_settings({"SYMPHONY_WEB_ALLOW_PRIVATE_TARGETS": "localhost"})

@@ -10,7 +10,6 @@ verifies and continues, the learned window state is back, and files keep their f
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -183,8 +182,7 @@ def test_learned_window_state_and_usage_come_back(old: Path) -> None:
 
 
 async def test_the_app_serves_the_old_directory(old: Path) -> None:
-    settings = replace(
-        Settings(),
+    settings = Settings().replace(
         policy_file=old / "config" / "router.policy.yml",
         windows_file=old / "config" / "model.windows.yml",
         data_dir=old / "data",

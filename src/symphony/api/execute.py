@@ -34,6 +34,7 @@ from symphony.execute.request import (
     RetryPolicy,
     Sampling,
 )
+from symphony.execute.result import ModelStarted, TextDelta
 from symphony.policy.model import OverridesSchema
 from symphony.providers.base import ChatMessage
 from symphony.routing.request import PlanRequest
@@ -227,7 +228,7 @@ async def route_execute(body: ExecuteIn, request: Request) -> Response:
     executor = services.executor
     req = to_execute_request(body, services.policy.snapshot.overrides_schema, actor_of(request))
     if not req.stream:
-        return json_response(await executor.run(req))
+        return json_response((await executor.run(req)).to_dict())
     events = executor.stream(req)
     try:
         first = await anext(events)  # plan errors (409/404) surface as JSON, not mid-stream
@@ -238,15 +239,16 @@ async def route_execute(body: ExecuteIn, request: Request) -> Response:
         try:
             item = first
             while item is not None:
-                kind, value = item
-                if kind == "delta":
+                if isinstance(item, TextDelta):
                     yield ServerSentEvent(
-                        data=orjson.dumps({"text": value}).decode(), event="delta"
+                        data=orjson.dumps({"text": item.text}).decode(), event="delta"
                     )
-                elif kind == "model":
-                    yield ServerSentEvent(data=orjson.dumps(value).decode(), event="model")
+                elif isinstance(item, ModelStarted):
+                    yield ServerSentEvent(data=orjson.dumps(item.to_dict()).decode(), event="model")
                 else:
-                    yield ServerSentEvent(data=orjson.dumps(value).decode(), event="result")
+                    yield ServerSentEvent(
+                        data=orjson.dumps(item.result.to_dict()).decode(), event="result"
+                    )
                 item = await anext(events, None)
         except SymphonyError as exc:
             yield ServerSentEvent(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import orjson
@@ -18,8 +18,16 @@ from symphony.api.deps import PolicyDep, services_of
 from symphony.api.errors import Problem, error_body, error_response, field_path
 from symphony.api.security import actor_of, require_tenant
 from symphony.errors import SymphonyError
-from symphony.execute.planning import new_id
 from symphony.execute.request import ExecuteRequest, Sampling
+from symphony.execute.result import (
+    ExecuteAudit,
+    ExecuteEvent,
+    ExecuteResult,
+    Finished,
+    ModelStarted,
+    TextDelta,
+)
+from symphony.kit.ids import new_id
 from symphony.providers.base import ChatMessage
 from symphony.routing.request import Overrides, PlanRequest
 
@@ -74,35 +82,35 @@ def _hints(request: Request, body: ChatCompletionIn) -> tuple[str | None, int, s
     return task, int(loa_text), tenant
 
 
-def _completion(body: dict[str, Any], created: int) -> dict[str, Any]:
-    audit = body["audit"]
-    usage = audit["model_usage"]
+def _completion(result: ExecuteResult, created: int) -> dict[str, Any]:
+    audit = result.audit
+    usage = audit.usage
     return {
-        "id": f"chatcmpl-{body['audit_id']}",
+        "id": f"chatcmpl-{result.audit_id}",
         "object": "chat.completion",
         "created": created,
-        "model": audit["model"],
-        "system_fingerprint": audit["policy_version"],
+        "model": audit.model,
+        "system_fingerprint": audit.policy_version,
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": body["answer"]},
+                "message": {"role": "assistant", "content": result.answer},
                 "logprobs": None,
                 "finish_reason": _finish(audit),
             }
         ],
         "usage": {
-            "prompt_tokens": usage["prompt_tokens"],
-            "completion_tokens": usage["completion_tokens"],
-            "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"],
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.prompt_tokens + usage.completion_tokens,
         },
     }
 
 
-def _finish(audit: dict[str, Any]) -> str:
-    if audit.get("stopped_reason") == "cost_cap":
+def _finish(audit: ExecuteAudit) -> str:
+    if audit.stopped_reason == "cost_cap":
         return "length"
-    reason = audit.get("finish_reason")
+    reason = audit.finish_reason
     return reason if reason in ("stop", "length", "content_filter", "tool_calls") else "stop"
 
 
@@ -205,9 +213,9 @@ async def chat_completions(request: Request) -> Response:
         if not body.stream:
             result = await executor.run(req)
             headers = {
-                "x-symphony-audit-id": result["audit_id"],
-                "x-symphony-model": result["audit"]["model"] or "",
-                "x-symphony-attempts": str(len(result["audit"]["attempts"])),
+                "x-symphony-audit-id": result.audit_id,
+                "x-symphony-model": result.audit.model or "",
+                "x-symphony-attempts": str(len(result.audit.attempts)),
             }
             return Response(
                 orjson.dumps(_completion(result, created)),
@@ -234,19 +242,19 @@ async def chat_completions(request: Request) -> Response:
     )
 
 
-def _started(first: tuple[str, Any] | None, pinned: str | None) -> tuple[str, int]:
+def _started(first: ExecuteEvent | None, pinned: str | None) -> tuple[str, int]:
     """The answering model and the attempts it took, known before the first byte is sent."""
-    if first is not None and first[0] == "model":
-        return first[1]["model"], first[1]["attempts"]
-    if first is not None and first[0] == "result":  # an empty answer: no delta came first
-        audit = first[1]["audit"]
-        return audit["model"] or pinned or "auto", len(audit["attempts"])
+    if isinstance(first, ModelStarted):
+        return first.model, first.attempts
+    if isinstance(first, Finished):  # an empty answer: no delta came first
+        audit = first.result.audit
+        return audit.model or pinned or "auto", len(audit.attempts)
     return pinned or "auto", 0
 
 
 async def _chunks(
-    events: AsyncIterator[tuple[str, Any]],
-    first: tuple[str, Any] | None,
+    events: AsyncGenerator[ExecuteEvent, None],
+    first: ExecuteEvent | None,
     audit_id: str,
     model: str,
     created: int,
@@ -277,20 +285,19 @@ async def _chunks(
         yield chunk({"role": "assistant", "content": ""})
         item = first
         while item is not None:
-            kind, value = item
-            if kind == "delta":
-                yield chunk({"content": value})
-            elif kind == "result":
-                audit = value["audit"]
+            if isinstance(item, TextDelta):
+                yield chunk({"content": item.text})
+            elif isinstance(item, Finished):
+                audit = item.result.audit
                 yield chunk({}, _finish(audit))
                 if include_usage:
-                    u = audit["model_usage"]
+                    u = audit.usage
                     yield chunk(
                         {},
                         usage={
-                            "prompt_tokens": u["prompt_tokens"],
-                            "completion_tokens": u["completion_tokens"],
-                            "total_tokens": u["prompt_tokens"] + u["completion_tokens"],
+                            "prompt_tokens": u.prompt_tokens,
+                            "completion_tokens": u.completion_tokens,
+                            "total_tokens": u.prompt_tokens + u.completion_tokens,
                         },
                         choices=False,
                     )
@@ -300,7 +307,7 @@ async def _chunks(
         body = error_body(Problem(exc.status, exc.code, exc.message), "openai")
         yield b"data: " + orjson.dumps(body) + b"\n\n"
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
 
 
 @router.get(

@@ -10,14 +10,22 @@ from symphony import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from symphony.cli import ops, plan_cmd, policy_cmds, serve_cmds, snapshot_cmd, web_cmds
+    from symphony.cli import (
+        ops,
+        plan_cmd,
+        policy_cmds,
+        serve_cmds,
+        settings_cmd,
+        snapshot_cmd,
+        web_cmds,
+    )
 
     parser = argparse.ArgumentParser(
         prog="symphony", description="Symphony: the LLM control tower."
     )
     parser.add_argument("--version", action="version", version=f"symphony {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (serve_cmds, policy_cmds, plan_cmd, ops, web_cmds, snapshot_cmd):
+    for module in (serve_cmds, policy_cmds, plan_cmd, ops, web_cmds, snapshot_cmd, settings_cmd):
         module.register(sub)
     return parser
 
@@ -29,10 +37,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    from symphony.settings import SettingsError
+
     try:
         code: int = handler(args)
     except KeyboardInterrupt:
         return 130
+    except SettingsError as exc:  # a bad SYMPHONY_* variable: its name, not a traceback
+        print(f"symphony: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -38,16 +38,14 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
 def settings_from(args: argparse.Namespace) -> Settings:
     """Environment settings with any command-line overrides applied."""
     settings = Settings.from_env(os.environ)
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Path] = {}
     if getattr(args, "policy", None):
         overrides["policy_file"] = Path(args.policy)
     if getattr(args, "windows", None):
         overrides["windows_file"] = Path(args.windows)
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
-    from dataclasses import replace
-
-    return replace(settings, **overrides)  # type: ignore[arg-type]
+    return settings.replace(**overrides)
 
 
 def load_snapshot(settings: Settings) -> PolicySnapshot:

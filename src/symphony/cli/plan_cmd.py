@@ -99,13 +99,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
             Metrics(),
             Credentials(os.environ),
             clock,
-            # The data directory's kill switch: a killed scope is denied here as it is live.
-            killed=KillSwitch.open(settings.data_dir, clock).check,
+            killed=KillSwitch.open(settings.data_dir, clock).check,  # as the service plans
             simulated_prefixes=(),
         )
         request = PlanRequest(task=args.task, input=text, loa=args.loa, tenant=args.tenant)
         try:
-            body = service.plan(request, publish=False).to_dict()
+            body = service.plan(request).to_dict()
         except UnknownTenantError as exc:
             print(exc.message, file=sys.stderr)
             return 1

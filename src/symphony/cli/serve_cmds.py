@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +67,7 @@ def run_serve(args: argparse.Namespace) -> int:
         host = changes.get("host", settings.host)
         if host in LOOPBACK and not _env_set("SYMPHONY_AUTH"):
             changes["auth_enabled"] = False
-    settings = replace(settings, **changes)
+    settings = settings.replace(**changes)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

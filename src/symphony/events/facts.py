@@ -108,12 +108,17 @@ class RoutePlanned(Fact):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RouteExecuted(Fact):
-    """A unit of work finished (answered, stopped by its cost cap, or cut off)."""
+    """A unit of work finished (answered, stopped by its cost cap, or cut off).
+
+    `ok` is False when an answer was cut off by an upstream error (the SLO counts it bad);
+    `rule` is the routing rule that matched, if any."""
 
     TYPE = EventType.ROUTE_EXECUTE
     audit_id: str
     plan_id: str
     model: str
+    rule: str | None
+    ok: bool
     tenant: str
     latency_ms: float
     cost_usd: float
@@ -164,13 +169,17 @@ class RateLimited(Fact):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RouteFailed(Fact):
-    """Every candidate of a unit of work failed (the 502 the caller got)."""
+    """Every candidate of a unit of work failed (the 502 the caller got); `model` is the
+    last one tried."""
 
     TYPE = EventType.ERROR
     route: str
     code: str
     audit_id: str
     attempts: int
+    model: str | None
+    rule: str | None
+    latency_ms: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from symphony.events.bus import EventBus
+from symphony.events.facts import RateLimited, WindowUpdated
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import ModelSpec
 from symphony.providers.base import Usage
@@ -34,10 +34,6 @@ def _says_empty(headers: Mapping[str, str]) -> bool:
 
 def cost_of(spec: ModelSpec, usage: Usage) -> float:
     return spec.price.cost(usage.prompt_tokens, usage.completion_tokens) if spec.price else 0.0
-
-
-def estimate_tokens(chars: int) -> int:
-    return max(0, math.ceil(chars / 4))
 
 
 class Accountant:
@@ -115,17 +111,14 @@ class Accountant:
             and spec.quota.type in ("header_driven", "dynamic")
             and self._announce_due(spec.name, learned.remaining, now)
         ):
-            self.bus.publish(
-                "window.update",
-                {
-                    "model": spec.name,
-                    "source": "headers",
-                    "remaining": learned.remaining,
-                    "cap": learned.cap,
-                    "resets_at": None
-                    if learned.resets_at is None
-                    else learned.resets_at.isoformat(),
-                },
+            self.bus.emit(
+                WindowUpdated(
+                    model=spec.name,
+                    source="headers",
+                    remaining=learned.remaining,
+                    cap=learned.cap,
+                    resets_at=None if learned.resets_at is None else learned.resets_at.isoformat(),
+                )
             )
 
     def _announce_due(self, model: str, remaining: float | None, now: datetime) -> bool:
@@ -152,19 +145,31 @@ class Accountant:
                 await self.windows.observe_headers(spec.name, obs, now)
         if err.kind in ("rate_limited", "unavailable", "timeout"):
             learned = await self.windows.cooldown(spec.name, now, retry_after)
-            payload = {
-                "model": spec.name,
-                "tenant": tenant,
-                "kind": err.kind,
-                "status": err.status,
-                "retry_after_s": retry_after,
-                "cooldown_until": None
-                if learned.cooldown_until is None
-                else learned.cooldown_until.isoformat(),
-            }
+            until = learned.cooldown_until
+            cooldown_until = None if until is None else until.isoformat()
             if err.kind == "rate_limited":
-                self.bus.publish("rate.limit", {**payload, "scope": "upstream"})
-            self.bus.publish("window.update", {**payload, "source": "headers" if obs else "errors"})
+                self.bus.emit(
+                    RateLimited(
+                        scope="upstream",
+                        model=spec.name,
+                        tenant=tenant,
+                        kind=err.kind,
+                        status=err.status,
+                        retry_after_s=retry_after,
+                        cooldown_until=cooldown_until,
+                    )
+                )
+            self.bus.emit(
+                WindowUpdated(
+                    model=spec.name,
+                    source="headers" if obs else "errors",
+                    tenant=tenant,
+                    kind=err.kind,
+                    status=err.status,
+                    retry_after_s=retry_after,
+                    cooldown_until=cooldown_until,
+                )
+            )
         return retry_after
 
     async def on_success(self, spec: ModelSpec, latency_ms: float) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import random
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +10,7 @@ from typing import Any
 
 from symphony.clock import Clock
 from symphony.events.bus import EventBus
+from symphony.kit.ids import new_id
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import ModelSpec, PolicySnapshot
 from symphony.policy.store import PolicyStore
@@ -26,7 +24,10 @@ from symphony.windows.service import WindowService
 from symphony.windows.state import WindowState
 from symphony.windows.usage import ts
 
+__all__ = ["KillCheck", "PlannedWork", "PlanningService", "new_id"]  # new_id: moved to kit.ids
+
 KillCheck = Callable[[ModelSpec, str], str | None]
+"""The kill switch's check: (model, tenant) -> why it is killed, or None."""
 
 
 @dataclass(slots=True)
@@ -46,18 +47,14 @@ class PlannedWork:
         }
 
 
-# Ids must be unique, not secret (reading audit needs an operator key): a PRNG seeded from
-# the OS once is enough and avoids a getrandom() syscall per id on the hot path.
-_ids = random.Random(secrets.randbits(128))
-
-
-def new_id(prefix: str) -> str:
-    """`prefix_` + 20 url-safe characters (120 random bits)."""
-    raw = _ids.getrandbits(120).to_bytes(15, "big")
-    return f"{prefix}_{base64.urlsafe_b64encode(raw).decode()}"
-
-
 class PlanningService:
+    """Plans, the Model Matrix and burndown over the live policy snapshot and window states.
+
+    Every collaborator is required: `killed` is the kill switch's check (the planner denies
+    what it names and the executor stops streams it names), `simulated_prefixes` the base
+    URLs served by the in-process simulator (demo mode; `()` when there is none).
+    """
+
     def __init__(
         self,
         policy: PolicyStore,
@@ -106,8 +103,11 @@ class PlanningService:
             series.total(ts(month_start), t, "usd", include_start=True),
         )
 
-    def plan(self, request: PlanRequest, *, publish: bool = True) -> PlannedWork:
-        """Plan against one snapshot (read once); raise NoEligibleModelError (409) if none."""
+    def plan(self, request: PlanRequest) -> PlannedWork:
+        """Plan against one snapshot (read once); raise NoEligibleModelError (409) if none.
+
+        Announcing and auditing a plan is the caller's (`flows.plans.PlanFlow`; the
+        executor's plans are part of their execution's record)."""
         snapshot = self.policy.snapshot
         now = self.clock.now()
         started = time.perf_counter()
@@ -138,21 +138,6 @@ class PlanningService:
         work = PlannedWork(new_id("pln"), result, snapshot, now)
         assert result.primary is not None
         self.metrics.child(self.metrics.decisions, result.primary.name, "plan").inc()
-        if publish:
-            self.bus.publish(
-                "route.plan",
-                {
-                    "plan_id": work.plan_id,
-                    "task": request.task,
-                    "tenant": request.tenant,
-                    "loa": result.controls.loa,
-                    "model": result.primary.name,
-                    "fallbacks": [c.name for c in result.fallbacks],
-                    "denied": {
-                        c.name: [code for code, _ in c.deny] for c in result.candidates if c.denied
-                    },
-                },
-            )
         return work
 
     def matrix_item(

@@ -1,141 +1,165 @@
-"""The seed's output contract: answer, citations, controls, audit, tickets, logs."""
+"""What execution gives back: the typed `ExecuteResult` and the events of a stream.
+
+`ExecuteResult.to_dict()` is the seed's output contract (answer, citations, controls,
+audit, tickets, logs) exactly as `/route/execute` has always returned it; `audit.to_dict()`
+is the body of the `route.execute` audit record.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from symphony.execute.planning import PlannedWork
-from symphony.execute.request import Attempt, ExecuteRequest
+from symphony.execute.request import Attempt, CostGuard, RetryPolicy, Sampling
 from symphony.providers.base import Usage
-from symphony.routing.candidate import Candidate
+from symphony.routing.request import Controls
+
+__all__ = [
+    "AppliedControls",
+    "ExecuteAudit",
+    "ExecuteEvent",
+    "ExecuteResult",
+    "Finished",
+    "ModelChoice",
+    "ModelStarted",
+    "TextDelta",
+]
 
 
-@dataclass(slots=True)
-class Outcome:
-    work: PlannedWork
-    audit_id: str
-    tenant: str
-    attempts: list[Attempt] = field(default_factory=list)
-    candidate: Candidate | None = None
-    answer: str = ""
-    finish_reason: str | None = None
-    stopped_reason: str | None = None
-    cost_usd: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    done: bool = False
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """The model that answered (None when none did) and why it was chosen."""
 
-    def add_cost(self, cost: float, usage: Usage) -> None:
-        self.cost_usd += cost
-        self.prompt_tokens += usage.prompt_tokens
-        self.completion_tokens += usage.completion_tokens
+    model: str | None
+    provider: str | None
+    reason: str
 
-    def finish(
-        self,
-        candidate: Candidate,
-        answer: str,
-        finish_reason: str | None,
-        stopped_reason: str | None = None,
-    ) -> None:
-        self.candidate = candidate
-        self.answer = answer
-        self.finish_reason = finish_reason
-        self.stopped_reason = stopped_reason
-        self.done = True
+    def decision_dict(self) -> dict[str, Any]:
+        """The result's `decision`: {model, provider, reason}."""
+        return {"model": self.model, "provider": self.provider, "reason": self.reason}
 
-    @property
-    def model(self) -> str | None:
-        return None if self.candidate is None else self.candidate.name
-
-    @property
-    def fell_back(self) -> bool:
-        primary = self.work.plan.primary
-        return (
-            self.candidate is not None
-            and primary is not None
-            and self.candidate.name != primary.name
-        )
+    def control_dict(self) -> dict[str, Any]:
+        """The result's `controls.model`: {id, provider, reason}."""
+        return {"id": self.model, "provider": self.provider, "reason": self.reason}
 
 
-def _reason(outcome: Outcome) -> str:
-    c = outcome.candidate
-    if c is None:
-        return "no candidate succeeded"
-    if outcome.fell_back:
-        failed = sorted({a.model for a in outcome.attempts if a.outcome == "error"})
-        return f"fallback after {', '.join(failed)} failed; " + "; ".join(c.why[:2])
-    return "; ".join(c.why[:3])
+@dataclass(frozen=True, slots=True)
+class AppliedControls:
+    """The controls the work ran with: the request's, else the plan's."""
 
+    model: ModelChoice
+    sampling: Sampling
+    cost_guard: CostGuard
+    retry: RetryPolicy
+    routing: Controls
 
-def build_result(
-    outcome: Outcome,
-    req: ExecuteRequest,
-    latency_ms: float,
-    redact: Callable[[str], str] | None = None,
-) -> dict[str, Any]:
-    c = outcome.candidate
-    work = outcome.work
-    reason = _reason(outcome)
-    model = {
-        "id": c.name if c else None,
-        "provider": c.spec.provider if c else None,
-        "reason": reason,
-    }
-    controls = work.plan.controls
-    audit = {
-        "audit_id": outcome.audit_id,
-        "plan_id": work.plan_id,
-        "policy_version": work.snapshot.version,
-        "latency_ms": round(latency_ms, 1),
-        "cost_usd": round(outcome.cost_usd, 8),
-        "model_usage": {
-            "prompt_tokens": outcome.prompt_tokens,
-            "completion_tokens": outcome.completion_tokens,
-        },
-        "attempts": [a.to_dict() for a in outcome.attempts],
-        "stopped_reason": outcome.stopped_reason,
-        "model": model["id"],
-        "finish_reason": outcome.finish_reason,
-    }
-    primary_name = work.plan.primary.name if work.plan.primary else "none"
-    logs = [
-        f"plan {work.plan_id}: primary {primary_name},"
-        f" fallbacks {', '.join(f.name for f in work.plan.fallbacks) or 'none'}"
-    ]
-    # A failed attempt's reason carries upstream text (errors may echo the prompt): mask
-    # secrets/PII there. Successful attempts' reasons are our own finish-reason words, and
-    # the plan line holds only ids and policy model names: nothing to mask, nothing to pay.
-    for i, a in enumerate(outcome.attempts):
-        why = a.reason[:160]
-        if redact is not None and a.outcome != "ok":
-            why = redact(why)
-        logs.append(f"attempt {i + 1}: {a.model} {a.outcome} ({why})")
-    return {
-        "audit_id": outcome.audit_id,
-        "latency_ms": round(latency_ms, 1),
-        "answer": outcome.answer,
-        "citations": [],
-        "tickets": [],
-        "logs": logs,
-        "decision": {"model": model["id"], "provider": model["provider"], "reason": reason},
-        "controls": {
-            "model": model,
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise as the result's `controls`."""
+        return {
+            "model": self.model.control_dict(),
             "sampling": {
-                "temperature": req.sampling.temperature
-                if req.sampling.temperature is not None
-                else controls.temperature,
-                "top_p": req.sampling.top_p,
-                "max_tokens": req.sampling.max_tokens or controls.tokens_max,
+                "temperature": self.sampling.temperature,
+                "top_p": self.sampling.top_p,
+                "max_tokens": self.sampling.max_tokens,
             },
             "cost_guard": {
-                "usd_cap": req.cost_guard.usd_cap,
-                "stop_on_cap": req.cost_guard.stop_on_cap,
+                "usd_cap": self.cost_guard.usd_cap,
+                "stop_on_cap": self.cost_guard.stop_on_cap,
             },
-            "retry": {"max_attempts": req.retry.max_attempts, "backoff_s": req.retry.backoff_s},
-            "safety": {"loa": controls.loa, "allow_hosted": controls.allow_hosted},
-            "routing": controls.to_dict(),
-        },
-        "audit": audit,
-    }
+            "retry": {"max_attempts": self.retry.max_attempts, "backoff_s": self.retry.backoff_s},
+            "safety": {"loa": self.routing.loa, "allow_hosted": self.routing.allow_hosted},
+            "routing": self.routing.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteAudit:
+    """What the audit trail records for one execution (numbers rounded as published)."""
+
+    audit_id: str
+    plan_id: str
+    policy_version: str
+    latency_ms: float  # rounded to 0.1 ms
+    cost_usd: float  # rounded to 8 decimals
+    usage: Usage  # summed over every attempt
+    attempts: tuple[Attempt, ...]
+    stopped_reason: str | None  # cost_cap | killed | upstream_error, None when it ran out
+    model: str | None
+    finish_reason: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise as the result's `audit` (and the `route.execute` record's payload)."""
+        return {
+            "audit_id": self.audit_id,
+            "plan_id": self.plan_id,
+            "policy_version": self.policy_version,
+            "latency_ms": self.latency_ms,
+            "cost_usd": self.cost_usd,
+            "model_usage": {
+                "prompt_tokens": self.usage.prompt_tokens,
+                "completion_tokens": self.usage.completion_tokens,
+            },
+            "attempts": [a.to_dict() for a in self.attempts],
+            "stopped_reason": self.stopped_reason,
+            "model": self.model,
+            "finish_reason": self.finish_reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteResult:
+    """The answer to one unit of work, with the decision, the controls and the audit."""
+
+    audit_id: str
+    latency_ms: float  # rounded to 0.1 ms
+    answer: str
+    logs: tuple[str, ...]
+    decision: ModelChoice
+    controls: AppliedControls
+    audit: ExecuteAudit
+    citations: tuple[dict[str, Any], ...] = ()
+    tickets: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise as `/route/execute`'s JSON body (the output contract)."""
+        return {
+            "audit_id": self.audit_id,
+            "latency_ms": self.latency_ms,
+            "answer": self.answer,
+            "citations": list(self.citations),
+            "tickets": list(self.tickets),
+            "logs": list(self.logs),
+            "decision": self.decision.decision_dict(),
+            "controls": self.controls.to_dict(),
+            "audit": self.audit.to_dict(),
+        }
+
+
+# --- the events of a stream (NamedTuples: one is made per delta on the hot path) ----------
+
+
+class ModelStarted(NamedTuple):
+    """A model started answering; `attempts` counts every attempt so far, this one included
+    (no attempt follows once text flowed)."""
+
+    model: str
+    attempts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise as the `model` SSE event's data."""
+        return {"model": self.model, "attempts": self.attempts}
+
+
+class TextDelta(NamedTuple):
+    """A piece of the answer."""
+
+    text: str
+
+
+class Finished(NamedTuple):
+    """The last event: the same result `Executor.run` returns."""
+
+    result: ExecuteResult
+
+
+ExecuteEvent = ModelStarted | TextDelta | Finished

@@ -23,7 +23,7 @@ class PlanFlow:
     async def plan(self, request: PlanRequest, actor: str | None) -> PlannedWork:
         """Plan; audit the choice, or that every candidate was denied (then re-raise)."""
         try:
-            work = self.planning.plan(request, publish=False)
+            work = self.planning.plan(request)
         except NoEligibleModelError as exc:
             await self.audit.append(
                 "route.plan", _denied_payload(exc), actor=actor, tenant=request.tenant

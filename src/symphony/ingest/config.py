@@ -1,18 +1,21 @@
 """Ingest settings (env SYMPHONY_WEB_*): restart-time knobs; per-domain rules are policy.
 
 Nothing is read at import. `load_settings(environ)` returns the web and RAG settings; a bad
-value raises ValueError naming its variable.
+value raises SettingsError (a ValueError) naming its variable.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
-from symphony.ingest.envparse import env_meta, from_env
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
 from symphony.rag.config import RagSettings
+from symphony.settings import CommaList, EnvSettings
 
 log = logging.getLogger(__name__)
 
@@ -27,72 +30,54 @@ BROWSER_ARGS = (
 )
 
 
-@dataclass(frozen=True)
-class WebSettings:
-    user_agent: str = field(
-        default=DEFAULT_USER_AGENT,
-        metadata=env_meta(
-            "SYMPHONY_WEB_USER_AGENT",
-            "User-Agent sent on every fetch; its first product token is matched in robots.txt",
-        ),
-    )
-    allow_private: bool = field(
-        default=False,
-        metadata=env_meta(
-            "SYMPHONY_WEB_ALLOW_PRIVATE",
-            "1 lets fetches reach private/loopback/link-local/CGNAT addresses (never metadata)",
-        ),
-    )
-    allow_private_targets: tuple[str, ...] = field(
-        default=(),
-        metadata=env_meta(
-            "SYMPHONY_WEB_ALLOW_PRIVATE_TARGETS",
-            "comma list of exact ADDRESS:PORT pairs allowed although private (e.g. 127.0.0.1:8080)",
-        ),
-    )
-    max_bytes: int = field(
-        default=5 * 1024 * 1024,
-        metadata=env_meta("SYMPHONY_WEB_MAX_BYTES", "largest response body read, in bytes"),
-    )
-    max_redirects: int = field(
-        default=5, metadata=env_meta("SYMPHONY_WEB_MAX_REDIRECTS", "redirect hops followed")
-    )
-    browser_path: Path = field(
-        default=Path("/usr/bin/chromium"),
-        metadata=env_meta(
-            "SYMPHONY_WEB_BROWSER_PATH",
-            "Chromium executable Playwright drives (Playwright's own download is not used)",
-        ),
-    )
-    snapshot_key_file: Path | None = field(
-        default=None,
-        metadata=env_meta(
-            "SYMPHONY_WEB_SNAPSHOT_KEY_FILE",
-            "Ed25519 PEM key signing snapshots (default <data_dir>/ingest/snapshot_ed25519.pem)",
-        ),
-    )
-    robots_ttl_s: int = field(
-        default=3600,
-        metadata=env_meta(
-            "SYMPHONY_WEB_ROBOTS_TTL_S", "seconds a robots.txt stays cached (at most 86400)"
-        ),
-    )
-    concurrency: int = field(
-        default=4, metadata=env_meta("SYMPHONY_WEB_CONCURRENCY", "fetches in flight at once")
-    )
+class WebSettings(EnvSettings):
+    """Web ingest's restart-time knobs; per-domain rules are the policy's `web:` section."""
 
-    def __post_init__(self) -> None:
-        if self.max_bytes < 1024:
-            raise ValueError("SYMPHONY_WEB_MAX_BYTES: must be at least 1024")
-        if not 0 <= self.max_redirects <= 20:
-            raise ValueError("SYMPHONY_WEB_MAX_REDIRECTS: must be 0..20")
-        if not 1 <= self.robots_ttl_s <= 86_400:
-            # RFC 9309 2.4: a cached robots.txt SHOULD NOT be used for more than 24 hours.
-            raise ValueError("SYMPHONY_WEB_ROBOTS_TTL_S: must be 1..86400 (RFC 9309 §2.4)")
-        if not 1 <= self.concurrency <= 32:
-            raise ValueError("SYMPHONY_WEB_CONCURRENCY: must be 1..32")
-        for target in self.allow_private_targets:
-            _check_target(target)
+    model_config = SettingsConfigDict(env_prefix="SYMPHONY_WEB_")
+    env_section: ClassVar[str] = "web ingest (SYMPHONY_WEB_*)"
+
+    user_agent: str = Field(
+        DEFAULT_USER_AGENT,
+        description="User-Agent sent on every fetch; its first product token is matched in "
+        "robots.txt",
+    )
+    allow_private: bool = Field(
+        False,
+        description="Let fetches reach private/loopback/link-local/CGNAT addresses (never "
+        "cloud metadata); logged loudly at start when on",
+    )
+    allow_private_targets: CommaList = Field(
+        (),
+        description="Comma list of exact ADDRESS:PORT pairs allowed although private "
+        "(e.g. 127.0.0.1:8080; IPv6 as [::1]:8080)",
+    )
+    max_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Largest response body read, in bytes"
+    )
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops followed")
+    browser_path: Path = Field(
+        Path("/usr/bin/chromium"),
+        description="Chromium executable Playwright drives (Playwright's own download is not used)",
+    )
+    snapshot_key_file: Path | None = Field(
+        None,
+        description="Ed25519 PEM key signing snapshots (default "
+        "<data_dir>/ingest/snapshot_ed25519.pem)",
+    )
+    # RFC 9309 2.4: a cached robots.txt SHOULD NOT be used for more than 24 hours.
+    robots_ttl_s: int = Field(
+        3600, ge=1, le=86_400, description="Seconds a robots.txt stays cached (RFC 9309 §2.4)"
+    )
+    concurrency: int = Field(4, ge=1, le=32, description="Fetches in flight at once")
+
+    @field_validator("allow_private_targets")
+    @classmethod
+    def _targets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for target in value:
+            host, sep, port = target.rpartition(":")
+            if not sep or not port.isdigit() or not host:
+                raise ValueError(f"{target!r} is not ADDRESS:PORT (IPv6 as [::1]:8080)")
+        return value
 
     @property
     def robots_token(self) -> str:
@@ -101,18 +86,9 @@ class WebSettings:
         return token or "SymphonyBot"
 
 
-def _check_target(target: str) -> None:
-    host, sep, port = target.rpartition(":")
-    if not sep or not port.isdigit() or not host:
-        raise ValueError(
-            f"SYMPHONY_WEB_ALLOW_PRIVATE_TARGETS: {target!r} is not ADDRESS:PORT "
-            "(IPv6 as [::1]:8080)"
-        )
-
-
 def load_settings(environ: Mapping[str, str]) -> tuple[WebSettings, RagSettings]:
     """Read SYMPHONY_WEB_* and SYMPHONY_RAG_* (the stack builder logs relaxed guards)."""
-    return from_env(WebSettings, environ), from_env(RagSettings, environ)
+    return WebSettings.from_env(environ), RagSettings.from_env(environ)
 
 
 def announce(web: WebSettings) -> None:

@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from symphony.kit.tokens import estimate_prompt_tokens, estimate_tokens
+
 __all__ = [
     "ChatMessage",
     "ChatRequest",
@@ -30,7 +32,6 @@ __all__ = [
     "StreamEvent",
     "StreamStart",
     "Usage",
-    "estimate_tokens",
     "estimate_usage",
 ]
 
@@ -94,7 +95,7 @@ class StreamEnd:
     """Last event of a successful stream.
 
     ``usage_reported`` is False when the upstream never sent usage; ``usage`` is then an
-    estimate of ceil(chars / 4) for the prompt and the generated text.
+    estimate (``symphony.kit.tokens``) of the prompt and the generated text.
     """
 
     usage: Usage
@@ -124,15 +125,10 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
-def estimate_tokens(chars: int) -> int:
-    """Estimate tokens for ``chars`` characters as ceil(chars / 4)."""
-    return -(-chars // 4)
-
-
 def estimate_usage(messages: Iterable[ChatMessage], completion_text: str) -> Usage:
     """Estimate usage when the upstream reported none."""
     prompt_chars = sum(len(m.content) for m in messages)
     return Usage(
-        prompt_tokens=estimate_tokens(prompt_chars),
+        prompt_tokens=estimate_prompt_tokens(prompt_chars),
         completion_tokens=estimate_tokens(len(completion_text)),
     )

@@ -2,45 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import ClassVar, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from symphony.settings import EnvSettings
 
 
-@dataclass(frozen=True)
-class RagSettings:
-    corpus: str = field(
-        default="web",
-        metadata={"env": "SYMPHONY_RAG_CORPUS", "help": "corpus name shown by status/metrics"},
-    )
-    chunk_tokens: int = field(
-        default=200,
-        metadata={"env": "SYMPHONY_RAG_CHUNK_TOKENS", "help": "target chunk size (≈ chars/4)"},
-    )
-    chunk_overlap_tokens: int = field(
-        default=40,
-        metadata={
-            "env": "SYMPHONY_RAG_CHUNK_OVERLAP_TOKENS",
-            "help": "tokens repeated from the end of one chunk at the start of the next",
-        },
-    )
-    stale_after_s: int = field(
-        default=86_400,
-        metadata={
-            "env": "SYMPHONY_RAG_STALE_AFTER_S",
-            "help": "index older than this is stale; documents older than this are re-fetched",
-        },
-    )
-    default_k: int = field(
-        default=5, metadata={"env": "SYMPHONY_RAG_DEFAULT_K", "help": "passages per query"}
-    )
+class RagSettings(EnvSettings):
+    """The retrieval index's restart-time knobs."""
 
-    def __post_init__(self) -> None:
-        if self.chunk_tokens < 16:
-            raise ValueError("SYMPHONY_RAG_CHUNK_TOKENS: must be at least 16")
-        if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
+    model_config = SettingsConfigDict(env_prefix="SYMPHONY_RAG_")
+    env_section: ClassVar[str] = "retrieval (SYMPHONY_RAG_*)"
+
+    corpus: str = Field("web", min_length=1, description="Corpus name shown by status/metrics")
+    chunk_tokens: int = Field(200, ge=16, description="Target chunk size in tokens (≈ chars/4)")
+    chunk_overlap_tokens: int = Field(
+        40,
+        ge=0,
+        description="Tokens repeated from the end of one chunk at the start of the next "
+        "(below the chunk size)",
+    )
+    stale_after_s: int = Field(
+        86_400,
+        gt=0,
+        description="An index older than this is stale; documents older than this are "
+        "re-fetched by a reindex",
+    )
+    default_k: int = Field(5, ge=1, description="Passages returned per query")
+
+    @model_validator(mode="after")
+    def _overlap_below_chunk(self) -> Self:
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
             raise ValueError(
-                "SYMPHONY_RAG_CHUNK_OVERLAP_TOKENS: must be >= 0 and below the chunk size"
+                "SYMPHONY_RAG_CHUNK_OVERLAP_TOKENS: must be below SYMPHONY_RAG_CHUNK_TOKENS"
             )
-        if self.stale_after_s <= 0:
-            raise ValueError("SYMPHONY_RAG_STALE_AFTER_S: must be positive")
-        if self.default_k < 1:
-            raise ValueError("SYMPHONY_RAG_DEFAULT_K: must be at least 1")
+        return self

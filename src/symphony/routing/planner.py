@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from symphony.errors import NoEligibleModelError, UnknownTenantError
+from symphony.kit import tokens
 from symphony.policy.model import ModelSpec, PolicySnapshot, RoutingRule, Tenant
 from symphony.routing.candidate import Candidate
 from symphony.routing.explain import describe
@@ -70,8 +70,9 @@ class Plan:
 
 
 def estimate_prompt_tokens(request: PlanRequest) -> int:
+    """The request's prompt size in tokens (the one estimator in kit.tokens)."""
     chars = request.prompt_chars if request.prompt_chars is not None else len(request.input)
-    return max(1, math.ceil(chars / 4))
+    return tokens.estimate_prompt_tokens(chars)
 
 
 def resolve_controls(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from symphony.kit.tokens import estimate_prompt_tokens
 from symphony.simulator.config import DEFAULT_REPLY
 
 ECHO_WORDS = 8
@@ -49,11 +50,6 @@ def content_text(content: Any) -> str:
     return ""
 
 
-def prompt_tokens_for(chars: int) -> int:
-    """Approximate prompt tokens as ceil(chars / 4), at least 1."""
-    return max(1, (chars + 3) // 4)
-
-
 def render_reply(template: str | None, model: str, last_user: str) -> str:
     """Fill the reply template: {model}, {words} (first words of the last user message)."""
     words = " ".join(last_user.split(None, ECHO_WORDS)[:ECHO_WORDS])
@@ -79,7 +75,7 @@ def make_completion(
     return Completion(
         text=" ".join(words),
         pieces=pieces,
-        prompt_tokens=prompt_tokens_for(prompt_chars),
+        prompt_tokens=estimate_prompt_tokens(prompt_chars),
         completion_tokens=len(words),
         truncated=truncated,
     )

@@ -1,0 +1,137 @@
+"""The streaming call of one attempt: relay text, stop on a kill or the cost cap, and
+account for what was used, also when the client hangs up mid-stream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+from typing import cast
+
+from symphony.execute.attempt import Try
+from symphony.execute.planning import KillCheck
+from symphony.execute.result import ExecuteEvent, ModelStarted, TextDelta
+from symphony.kit.tokens import estimate_prompt_tokens, estimate_tokens
+from symphony.metrics.registry import Metrics
+from symphony.providers.base import (
+    Provider,
+    StreamDelta,
+    StreamEnd,
+    StreamEvent,
+    StreamStart,
+    Usage,
+)
+from symphony.providers.errors import ProviderError
+
+__all__ = ["StreamAttempt"]
+
+
+class StreamAttempt:
+    """One streamed attempt; `events()` yields `ModelStarted` before the first text, then
+    `TextDelta`s, and records the attempt on its `Try` when the stream ends."""
+
+    def __init__(
+        self,
+        attempt: Try,
+        provider: Provider,
+        *,
+        killed: KillCheck,
+        metrics: Metrics,
+        usd_cap: float | None,
+    ) -> None:
+        self.attempt = attempt
+        self.provider = provider
+        self.killed = killed
+        self.metrics = metrics
+        self.usd_cap = usd_cap  # None: never stop for cost
+        self.prompt_tokens = estimate_prompt_tokens(
+            sum(len(m.content) for m in attempt.chat.messages)
+        )
+        self.pieces: list[str] = []
+        self.chars = 0
+        self.usage: Usage | None = None  # as reported by the upstream at the end
+        self.finish: str | None = None
+        self.stopped: str | None = None  # killed | cost_cap: we cut the stream short
+
+    def used(self) -> Usage:
+        """Usage estimated from the prompt and the text relayed so far."""
+        return Usage(self.prompt_tokens, estimate_tokens(self.chars))
+
+    async def events(self) -> AsyncGenerator[ExecuteEvent, None]:
+        """Relay the upstream stream; record the attempt (failed or succeeded) at its end."""
+        attempt = self.attempt
+        # Provider.stream is an async generator (see its contract): closing it hangs up.
+        upstream = cast("AsyncGenerator[StreamEvent, None]", self.provider.stream(attempt.chat))
+        finished = False  # the upstream ended (or we stopped it) without an error
+        failed = False
+        # Locals for the per-delta path (it runs once per token or so).
+        spec, tenant, killed, pieces = (
+            attempt.spec,
+            attempt.outcome.tenant,
+            self.killed,
+            self.pieces,
+        )
+        try:
+            async for event in upstream:
+                if isinstance(event, StreamDelta):
+                    if killed(spec, tenant):  # kill switch: stop now
+                        self.stopped = "killed"
+                        break
+                    text = event.text
+                    if not pieces:
+                        yield self._started()
+                    pieces.append(text)
+                    self.chars += len(text)
+                    yield TextDelta(text)
+                    if self.usd_cap is not None and self._over_cap():
+                        self.stopped = "cost_cap"
+                        break
+                elif isinstance(event, StreamEnd):
+                    self.usage, self.finish = event.usage, event.finish_reason
+                elif isinstance(event, StreamStart):
+                    await attempt.accountant.learn_headers(
+                        attempt.spec, event.headers, attempt.clock.now()
+                    )
+            finished = True
+        except ProviderError as err:
+            failed = True
+            used = err.partial_usage or (self.used() if self.pieces else None)
+            await attempt.failed(err, used, "".join(self.pieces))
+            return
+        finally:
+            # Cancelled again at once when the client left (anyio cancels every await).
+            with contextlib.suppress(ProviderError, asyncio.CancelledError):
+                await upstream.aclose()
+            if not finished and not failed and self.stopped is None:
+                self._account_abandoned()
+        await attempt.succeeded(
+            status=200,
+            usage=self.usage if self.usage is not None and self.stopped is None else self.used(),
+            text="".join(self.pieces),
+            finish=self.finish,
+            stopped=self.stopped,
+        )
+
+    def _started(self) -> ModelStarted:
+        """The first text: time to first token, and which model answers after how many tries."""
+        attempt = self.attempt
+        name = attempt.spec.name
+        self.metrics.child(self.metrics.ttft, name).observe(attempt.elapsed_ms() / 1000)
+        return ModelStarted(name, len(attempt.outcome.attempts) + 1)  # final: text now flows
+
+    def _over_cap(self) -> bool:
+        """The cost so far (estimated from the text relayed) reached the request's cap."""
+        price = self.attempt.spec.price
+        return (
+            self.usd_cap is not None
+            and price is not None
+            and price.cost(self.prompt_tokens, estimate_tokens(self.chars)) >= self.usd_cap
+        )
+
+    def _account_abandoned(self) -> None:
+        """The client went away: the upstream is closed; account what was used anyway."""
+        attempt = self.attempt
+        outcome = attempt.outcome
+        attempt.accountant.record_in_background(
+            attempt.spec, outcome.tenant, self.used(), attempt.clock.now(), outcome.audit_id
+        )
