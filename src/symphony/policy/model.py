@@ -228,7 +228,7 @@ class SloSpec:
 
     @property
     def error_budget(self) -> float:
-        return 1.0 - self.objective
+        return round(1.0 - self.objective, 12)  # 1 - 0.9 is 0.09999999999999998
 
     def is_good(self, latency_ms: float, ok: bool) -> bool | None:
         """Classify one execute; None when this SLO does not count it."""
