@@ -101,7 +101,9 @@ def test_sre_table_pages_after_2_percent_of_budget_then_tickets_then_resolves(
     # 1h window: 60 good events + n bad; the ratio passes 14.4 x 0.001 at n = 1 already.
     assert first_at - (start - T0) <= timedelta(seconds=2)
     page = first.status.windows[0]
-    assert page.firing and page.long_rate is not None and page.long_rate > 14.4
+    assert page.firing
+    assert page.long_rate is not None
+    assert page.long_rate > 14.4
     # The outage ends. The 1h/5m row stops after 5 clean minutes, but the 6h/30m row
     # (6x) pages until the bad minutes leave its 30-minute window; then only the ticket
     # rows (1d/2h at 3x, 3d/6h at 1x) fire: the status drops to ticket.
@@ -129,7 +131,7 @@ def test_drill_windows_in_seconds(clock: FixedClock) -> None:
     assert traffic.alerts == []
     traffic.run(timedelta(seconds=40), latency_ms=3500)  # the fault: every execute slow
     assert traffic.log() == [("firing", "ticket"), ("firing", "page")]
-    ticket_at, ticket = traffic.alerts[0]
+    ticket_at, _ = traffic.alerts[0]
     page_at, page = traffic.alerts[1]
     # Ticket: 5 min window 8/38 > 20 % and 30 s window 8/30 > 20 % at the 8th slow second.
     assert ticket_at == timedelta(seconds=38)
