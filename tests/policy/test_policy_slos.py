@@ -205,6 +205,17 @@ def test_slo_errors_name_file_line_and_path(old: str, new: str, expected: str) -
     assert errors_of(edit(old, new)) == [expected]
 
 
+def test_a_row_that_can_never_fire_is_an_error() -> None:
+    assert errors_of(edit("objective: 0.99\n", "objective: 0.9\n")) == [
+        f"{P}:16: policy.slos[0].objective: the default page row (14.4x) can never fire:"
+        " 14.4 x 0.1 = 1.44 is not below 1; raise the objective or give windows"
+    ]
+    assert errors_of(edit("factor: 5 }", "factor: 10 }")) == [
+        f"{P}:33: policy.slos[3].windows[0].factor:"
+        " can never fire: factor x (1 - objective) = 10 x 0.1 = 1 is not below 1"
+    ]
+
+
 def test_missing_required_fields_are_all_reported() -> None:
     text = BASE + "    - { description: nothing else }\n"
     errors = errors_of(text)

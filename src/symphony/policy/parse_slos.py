@@ -109,6 +109,30 @@ def _windows(problems: Problems, f: Fields, period: timedelta) -> tuple[BurnWind
     return tuple(r for r in rows if r is not None)
 
 
+def _check_reachable(
+    problems: Problems, f: Fields, objective: float, windows: tuple[BurnWindow, ...]
+) -> None:
+    """A row whose error-ratio threshold (factor x budget) is 1 or more can never fire."""
+    budget = round(1 - objective, 12)
+    explicit = f.has("windows")
+    for i, row in enumerate(windows):
+        if row.factor * budget < 1:
+            continue
+        limit = f"{row.factor:g} x {budget:g} = {row.factor * budget:.4g}"
+        if explicit:
+            problems.add(
+                (*f.at("windows"), i, "factor"),
+                f"can never fire: factor x (1 - objective) = {limit} is not below 1",
+            )
+        else:
+            problems.add(
+                f.at("objective"),
+                f"the default {row.severity} row ({row.factor:g}x) can never fire:"
+                f" {limit} is not below 1; raise the objective or give windows",
+            )
+            return
+
+
 def _threshold(
     problems: Problems,
     f: Fields,
@@ -170,6 +194,8 @@ def parse_slo(
         else None
     )
     windows = _windows(problems, f, period)
+    if objective is not None:
+        _check_reachable(problems, f, objective, windows)
     threshold = _threshold(problems, f, kind, scope, rules, defaults)
     if not name or objective is None or not NAME.match(name):
         return None
