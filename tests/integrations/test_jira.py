@@ -196,3 +196,23 @@ async def test_failures(stack: FakeStack, http: httpx.AsyncClient, clock: FixedC
     assert err.value.ambiguous
     assert (await jira.create(DRAFT)).id == "SYM-1"  # the lost create is found
     assert list(stack.jira.issues) == ["SYM-1"]
+
+
+async def test_jira_to_jira_links_are_issue_links_made_once(
+    stack: FakeStack, http: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    config = JiraConfig.from_env(stack.environ())
+    jira = JiraTicketing(JiraClient(config, http, clock), config, JiraProject("SYM"))
+    epic = await jira.create(TicketDraft("Roadmap", "b", "rmp_1", kind="epic"))
+    incident = await jira.create(TicketDraft("Incident", "b", "inc_1"))
+    await jira.link(epic, incident, "Incident")
+    await jira.link(epic, incident, "Incident")
+    assert stack.jira.issues[epic.id].links == [("Relates", incident.id, True)]
+    assert stack.jira.issues[incident.id].links == [("Relates", epic.id, False)]
+    link_posts = [r for r in stack.jira.received if r.path.endswith("/issueLink")]
+    assert link_posts[0].json() == {
+        "type": {"name": "Relates"},
+        "outwardIssue": {"key": epic.id},
+        "inwardIssue": {"key": incident.id},
+    }
+    assert len(link_posts) == 1

@@ -51,7 +51,9 @@ class IncidentBook:
         return self.incidents[ids[-1]] if ids else None
 
     def open_count(self) -> int:
-        return sum(1 for i in self.incidents.values() if i.status == "open")
+        return sum(
+            1 for i in self.incidents.values() if i.status == "open" and i.source != "roadmap"
+        )
 
     def settled(self, entry: OutboxEntry, outcome: Settlement) -> list[Statement]:
         """Record an action's outcome on its incident; return the statements to persist."""

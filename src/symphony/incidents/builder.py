@@ -15,6 +15,7 @@ from symphony.incidents.actions import ActionRunner
 from symphony.incidents.book import IncidentBook
 from symphony.incidents.outbox import FactSink, Outbox, RetryPolicy
 from symphony.incidents.parity import ParitySpec
+from symphony.incidents.roadmap import RoadmapFiler
 from symphony.incidents.service import ArtifactSource, IncidentService, IncidentSettings
 from symphony.incidents.slo import SloEvaluator
 from symphony.incidents.slo_service import SloService
@@ -32,6 +33,7 @@ class IncidentServices:
     outbox: Outbox
     store: IncidentStore
     integrations: Integrations
+    roadmap: RoadmapFiler
 
     async def start(self) -> None:
         """Load incidents and pending outbox entries from disk."""
@@ -55,6 +57,7 @@ def build_incident_services(
     durability: Durability = "process",
     retry: RetryPolicy | None = None,
     settings: IncidentSettings | None = None,
+    roadmap_threshold: float = 0.25,
 ) -> IncidentServices:
     """Wire the store, book, integrations, outbox, incident service and SLO service."""
     configs = IntegrationConfigs.from_env(environ, default_repo=parity.github_repo)
@@ -84,4 +87,5 @@ def build_incident_services(
         settings or IncidentSettings(),
     )
     slo = SloService(SloEvaluator(slo_specs()), metrics, clock)
-    return IncidentServices(slo, incidents, outbox, store, integrations)
+    roadmap = RoadmapFiler(incidents, slo.status, roadmap_threshold)
+    return IncidentServices(slo, incidents, outbox, store, integrations, roadmap)

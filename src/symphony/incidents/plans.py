@@ -100,6 +100,40 @@ class Planner:
         self._notify("opened")
         self._page()
 
+    def roadmap(self, related: list[Incident]) -> None:
+        """A GitHub issue and a Jira epic, cross-linked; the epic relates to each incident's
+        Jira issue (the GitHub body lists the incidents' issues, which GitHub backlinks)."""
+        inc, parity = self.incident, self.ctx.parity
+        draft = draft_to_dict(ticket_draft(inc, parity, self.ctx.runbook_url))
+        others = [label for label in parity.github_labels if label != "incident"]
+        draft["labels"] = list(dict.fromkeys(["roadmap", *others]))
+        draft["fields"] = {}  # a roadmap item has no incident severity
+        created: dict[str, str] = {}
+        for vendor in self._ticketing():
+            entry = self.add(vendor, "create", "", {"draft": draft}, remember=f"{vendor}.create")
+            if entry is not None:
+                created[vendor] = entry.id
+        if parity.link_backrefs and len(created) == 2:
+            for vendor, other in (("github", "jira"), ("jira", "github")):
+                self.add(
+                    vendor,
+                    "link",
+                    "",
+                    {"title": LINK_TITLES[vendor]},
+                    needs={"ticket": created[vendor], "other": created[other]},
+                )
+        if "jira" in created:
+            for item in related:
+                theirs = item.actions.get("jira.create")
+                if theirs is not None:
+                    self.add(
+                        "jira",
+                        "link",
+                        item.id,
+                        {"title": "Incident"},
+                        needs={"ticket": created["jira"], "other": theirs},
+                    )
+
     def escalated(self, previous: str) -> None:
         inc = self.incident
         text = f"Escalated from {previous} to {inc.severity} ({inc.level})."

@@ -129,9 +129,13 @@ class IncidentService:
             raise NotFoundError(f"no incident '{incident_id}'")
         return incident
 
-    def incidents(self, status: str | None = None) -> list[Incident]:
-        """Newest first."""
-        items = [i for i in self.book.incidents.values() if status in (None, i.status)]
+    def incidents(self, status: str | None = None, roadmap: bool = False) -> list[Incident]:
+        """Newest first; roadmap items only when asked for (`roadmap=True` lists only them)."""
+        items = [
+            i
+            for i in self.book.incidents.values()
+            if status in (None, i.status) and (i.source == "roadmap") == roadmap
+        ]
         return sorted(items, key=lambda i: (i.opened_at, i.id), reverse=True)
 
     def view(self, incident_id: str) -> dict[str, Any]:
@@ -268,6 +272,43 @@ class IncidentService:
         async with self.book.lock:
             incident.firing.clear()
             step = self._resolve_step(incident, self.clock.now(), reason)
+            await self._commit(step, [])
+        self._after(step)
+        return incident
+
+    async def open_roadmap(
+        self,
+        key: str,
+        title: str,
+        body: str,
+        related: Sequence[str],
+        artifacts: Mapping[str, Any],
+    ) -> Incident | None:
+        """File a roadmap item (a GitHub issue labelled `roadmap` and a Jira epic, linked to
+        the incidents it summarises) once per `key`; None if that key was filed before."""
+        now = self.clock.now()
+        async with self.book.lock:
+            if self.book.latest(key) is not None:
+                return None
+            incident = Incident(
+                id=_new_id().replace("inc_", "rmp_"),
+                key=key,
+                source="roadmap",
+                title=title,
+                body=body,
+                severity=self.parity.severities[-1],
+                status="open",
+                opened_at=now,
+                updated_at=now,
+                labels=["roadmap"],
+                artifacts=dict(artifacts),
+                related=list(related),
+            )
+            incident.note(now, "opened", f"roadmap item for {len(related)} incidents")
+            self.book.add(incident)
+            planner = self._planner(incident)
+            planner.roadmap([self.book.incidents[i] for i in related if i in self.book.incidents])
+            step = _Step(incident, "opened", planner.entries)
             await self._commit(step, [])
         self._after(step)
         return incident

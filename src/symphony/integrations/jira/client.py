@@ -91,6 +91,15 @@ class JiraClient:
         result: dict[str, Any] = response.json()
         return result
 
+    async def issue_link(self, link_type: str, outward: str, inward: str) -> None:
+        """POST /rest/api/3/issueLink: `outward` relates to `inward`."""
+        body = {
+            "type": {"name": link_type},
+            "outwardIssue": {"key": outward},
+            "inwardIssue": {"key": inward},
+        }
+        await self._call("issue link", "POST", "/issueLink", json_body=body, expect=(201,))
+
     async def comments(self, key: str) -> list[dict[str, Any]]:
         response = await self._call(
             "list comments",

@@ -47,6 +47,7 @@ class FakeJiraIssue:
     remote_links: dict[str, dict[str, Any]] = field(default_factory=dict)  # by globalId
     comments: list[dict[str, Any]] = field(default_factory=list)
     history: list[str] = field(default_factory=list)  # transition names applied
+    links: list[tuple[str, str, bool]] = field(default_factory=list)  # (type, key, outward)
 
 
 class FakeJira(FakeVendor):
@@ -74,6 +75,7 @@ class FakeJira(FakeVendor):
         self.workflow = transitions  # (id, transition name, target status, category)
         self.site = site
         self.issues: dict[str, FakeJiraIssue] = {}
+        self.link_types = ("Relates", "Blocks", "Duplicate")
 
     def route(self, request: FakeRequest) -> FakeResponse:
         if request.headers.get("authorization") != self.auth:
@@ -83,6 +85,8 @@ class FakeJira(FakeVendor):
             return self._create(request.json())
         if path.endswith("/rest/api/3/search/jql") and request.method == "POST":
             return self._search(request.json())
+        if path.endswith("/rest/api/3/issueLink") and request.method == "POST":
+            return self._issue_link(request.json())
         if path.endswith("/rest/api/3/search"):
             return _error(410, ["The requested API has been removed. Use /rest/api/3/search/jql."])
         match = _ISSUE.search(path)
@@ -104,12 +108,28 @@ class FakeJira(FakeVendor):
 
     def _issue_json(self, issue: FakeJiraIssue) -> dict[str, Any]:
         status = {"name": issue.status.name, "statusCategory": {"key": issue.status.category}}
+        links = [
+            {"type": {"name": kind}, ("outwardIssue" if out else "inwardIssue"): {"key": key}}
+            for kind, key, out in issue.links
+        ]
         return {
             "id": issue.id,
             "key": issue.key,
             "self": f"{self.site}/rest/api/3/issue/{issue.id}",
-            "fields": {**issue.fields, "status": status},
+            "fields": {**issue.fields, "status": status, "issuelinks": links},
         }
+
+    def _issue_link(self, body: Any) -> FakeResponse:
+        kind = ((body or {}).get("type") or {}).get("name")
+        outward = self.issues.get(((body or {}).get("outwardIssue") or {}).get("key", ""))
+        inward = self.issues.get(((body or {}).get("inwardIssue") or {}).get("key", ""))
+        if kind not in self.link_types:
+            return _error(404, [f"No issue link type with name '{kind}' found."])
+        if outward is None or inward is None:
+            return _error(404, ["Issue does not exist or you do not have permission to see it."])
+        outward.links.append((kind, inward.key, True))
+        inward.links.append((kind, outward.key, False))
+        return FakeResponse(201, b"")
 
     def _create(self, body: Any) -> FakeResponse:
         fields = body.get("fields") if isinstance(body, dict) else None

@@ -12,6 +12,7 @@ from symphony.integrations.jira.client import JiraClient
 from symphony.integrations.jira.config import JiraConfig, JiraProject
 
 MARKER_PROPERTY = "symphony.marker"
+ISSUE_LINK_TYPE = "Relates"  # present in every Jira Cloud site by default
 _CUSTOM = re.compile(r"^customfield_\d+$")
 
 
@@ -97,7 +98,16 @@ class JiraTicketing:
         await self.client.add_comment(ref.id, to_adf(text), properties)
 
     async def link(self, ref: TicketRef, other: TicketRef, title: str) -> None:
-        """A remote link to `other`, upserted by globalId (so a retry updates, not doubles)."""
+        """Another Jira issue: an issue link ("Relates", once). Anything else: a remote link
+        upserted by globalId (so a retry updates it instead of adding a second one)."""
+        if other.vendor == "jira":
+            issue = await self.client.get_issue(ref.id, fields="issuelinks")
+            for existing in (issue.get("fields") or {}).get("issuelinks") or []:
+                linked = existing.get("outwardIssue") or existing.get("inwardIssue") or {}
+                if linked.get("key") == other.id:
+                    return
+            await self.client.issue_link(ISSUE_LINK_TYPE, ref.id, other.id)
+            return
         app = (
             {"type": "com.github", "name": "GitHub"}
             if other.vendor == "github"
