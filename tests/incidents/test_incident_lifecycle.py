@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from incident_harness import Harness
 
+from symphony.errors import ValidationFailed
+from symphony.integrations.fake_http import Fault
 from symphony.integrations.jira.adf import adf_text
 
 
@@ -208,3 +211,33 @@ async def test_metrics_count_actions_and_open_incidents(harness: Harness) -> Non
     )
     assert 'symphony_incident_transitions_total{event="opened",source="slo"} 1.0' in text
     assert "symphony_incident_outbox_pending 0.0" in text
+
+
+async def test_ad_hoc_github_issue_goes_through_the_outbox(harness: Harness) -> None:
+    h = harness
+    h.stack.github.fail_next(Fault(status=502, body="", method="POST"))
+    entry = await h.incidents.file_issue("Add a Grok fallback", "From the retro.", ["chore"])
+    await h.settle()
+    assert entry.status == "done"
+    assert entry.attempts == 2
+    [issue] = h.stack.github.issues.values()
+    assert (issue.title, issue.labels) == ("Add a Grok fallback", ["chore"])
+    assert entry.result == {
+        "vendor": "github",
+        "id": "1",
+        "url": "https://github.com/acme/tower/issues/1",
+    }
+
+
+async def test_ad_hoc_issue_needs_github(harness: Harness) -> None:
+    h = harness
+    del h.environ["GITHUB_TOKEN"]
+    await h.restart()
+    with pytest.raises(ValidationFailed) as err:
+        await h.incidents.file_issue("x", "y", [])
+    assert err.value.message == "GitHub is off: GITHUB_TOKEN is not set"
+    await h.traffic(3, latency_ms=3500)  # incidents still open, with the other integrations
+    await h.drain()
+    assert h.stack.github.issues == {}
+    assert list(h.stack.jira.issues) == ["SYM-1"]
+    assert not h.stack.jira.issues["SYM-1"].remote_links  # nothing to link to
