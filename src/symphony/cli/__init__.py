@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         policy_cmds,
         serve_cmds,
         settings_cmd,
+        slo_cmds,
         snapshot_cmd,
         web_cmds,
     )
@@ -25,7 +26,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"symphony {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (serve_cmds, policy_cmds, plan_cmd, ops, web_cmds, snapshot_cmd, settings_cmd):
+    for module in (
+        serve_cmds,
+        policy_cmds,
+        plan_cmd,
+        ops,
+        web_cmds,
+        snapshot_cmd,
+        settings_cmd,
+        slo_cmds,
+    ):
         module.register(sub)
     return parser
 

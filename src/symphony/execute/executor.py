@@ -162,6 +162,7 @@ class Executor:
         metrics.child(
             metrics.decisions, model, "fallback" if outcome.fell_back else "primary"
         ).inc()
+        metrics.slo.count_execute(model, outcome.work.plan.controls.rule, result_ok(outcome))
         await self._audit(outcome, req, result.audit.to_dict())
         self.planning.bus.emit(
             RouteExecuted(
@@ -169,7 +170,7 @@ class Executor:
                 plan_id=outcome.work.plan_id,
                 model=model,
                 rule=outcome.work.plan.controls.rule,
-                ok=outcome.stopped_reason != "upstream_error",  # cut off by an upstream error
+                ok=result_ok(outcome),
                 tenant=outcome.tenant,
                 latency_ms=round(latency_ms, 1),
                 cost_usd=round(outcome.cost_usd, 6),
@@ -186,6 +187,7 @@ class Executor:
         self.planning.metrics.child(
             self.planning.metrics.errors, "/route/execute", "all_candidates_failed"
         ).inc()
+        self.planning.metrics.slo.count_execute(None, outcome.work.plan.controls.rule, False)
         await self._audit(outcome, req, audit)
         self.planning.bus.emit(
             RouteFailed(
@@ -237,3 +239,9 @@ class Executor:
     async def aclose(self) -> None:
         """Wait for background accounting (abandoned streams) to finish."""
         await self.accountant.drain()
+
+
+def result_ok(outcome: Outcome) -> bool:
+    """Whether a concluded execution counts as good for SLOs: not cut off by an upstream
+    error after its answer started."""
+    return outcome.stopped_reason != "upstream_error"

@@ -15,6 +15,8 @@ from prometheus_client import (
 from prometheus_client import platform_collector as _platform
 from prometheus_client import process_collector as _process
 
+from symphony.metrics.slo import SloMetrics
+
 # Sub-second through 120 s, with a bucket at each SLO threshold (1 s, 2.5 s, 6 s = the
 # default policy's max_sla_ms, 30 s).
 LATENCY_BUCKETS = (
@@ -138,6 +140,7 @@ class Metrics:
         )
         for result in ("ok", "rejected"):
             self.policy_reload.labels(result)
+        self.slo = SloMetrics(r)  # executes by outcome, SLO events, incidents
 
     def child(self, metric: Any, *labels: str) -> Any:
         """`metric.labels(*labels)`, cached: label sets are closed (policy model names,

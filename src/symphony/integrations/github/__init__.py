@@ -1,0 +1,1 @@
+"""GitHub REST issues (github.com or GitHub Enterprise through GITHUB_API_URL)."""

@@ -1,0 +1,1 @@
+"""Jira Cloud REST v3: issues with Atlassian Document Format, transitions by name, remote links."""
