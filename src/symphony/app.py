@@ -117,6 +117,8 @@ def build_state(
         durability=settings.durability,
     )
     executor = Executor(planning, ProviderPool(credentials), clock, audit)
+    metrics.watch_store("ledger", usage_store.writer)
+    metrics.watch_store("audit", audit.writer)
     state = AppState(
         settings=settings,
         clock=clock,
@@ -143,6 +145,7 @@ def build_security(state: AppState, privacy: Privacy) -> None:
     keys = KeyStore.open(settings.data_dir, clock)
     killswitch = KillSwitch.open(settings.data_dir, clock)
     state.planning.killed = killswitch.check
+    state.metrics.watch_kills(lambda: [kill.scope for kill in killswitch.active()])
     governance = Governance(
         settings.data_dir,
         state.policy,

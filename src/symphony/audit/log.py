@@ -129,6 +129,11 @@ class AuditLog:
     def path(self) -> Path:
         return self._writer.path
 
+    @property
+    def writer(self) -> SqliteWriter:
+        """The store writer (its `failed_commits` is exported as a metric)."""
+        return self._writer
+
     def head(self) -> tuple[int, str]:
         """Return the durable chain head (seq, hash); (0, "0"*64) when empty."""
         return self._head

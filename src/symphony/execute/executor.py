@@ -99,7 +99,12 @@ class Executor:
         return [work.plan.primary, *work.plan.fallbacks]
 
     async def _wait_before_retry(
-        self, err: ProviderError, retry_after: float | None, attempt: int, req: ExecuteRequest
+        self,
+        err: ProviderError,
+        retry_after: float | None,
+        attempt: int,
+        req: ExecuteRequest,
+        model: str,
     ) -> float | None:
         """Seconds to wait before retrying the same model, or None to move on."""
         if err.kind not in RETRYABLE or attempt + 1 >= req.retry.max_attempts:
@@ -107,8 +112,12 @@ class Executor:
         if err.kind == "rate_limited":
             if retry_after is None or retry_after > req.retry.max_retry_after_s:
                 return None
-            return retry_after
-        return req.retry.backoff_s * 2.0**attempt
+            wait = retry_after
+        else:
+            wait = req.retry.backoff_s * 2.0**attempt
+        metrics = self.planning.metrics
+        metrics.child(metrics.retries, model, err.kind).inc()
+        return wait
 
     # --- non-streaming --------------------------------------------------------------
     async def run(self, req: ExecuteRequest) -> dict[str, Any]:
@@ -139,7 +148,7 @@ class Executor:
                     retry_after = await self.accountant.on_error(
                         spec, err, self.clock.now(), outcome.tenant
                     )
-                    wait = await self._wait_before_retry(err, retry_after, attempt, req)
+                    wait = await self._wait_before_retry(err, retry_after, attempt, req, spec.name)
                     if wait is None:
                         break
                     await asyncio.sleep(wait)
@@ -247,7 +256,7 @@ class Executor:
                         )
                         yield ("result", await self._conclude(outcome, req, started))
                         return
-                    wait = await self._wait_before_retry(err, retry_after, attempt, req)
+                    wait = await self._wait_before_retry(err, retry_after, attempt, req, spec.name)
                     if wait is None:
                         break
                     await asyncio.sleep(wait)

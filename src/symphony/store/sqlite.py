@@ -65,6 +65,7 @@ class SqliteWriter:
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._closed = False
         self.batches = 0
+        self.failed_commits = 0  # transactions rolled back (exported as a metric)
         self._thread = threading.Thread(target=self._run, name=f"sqlite-{path.name}", daemon=True)
         self._thread.start()
 
@@ -138,6 +139,7 @@ class SqliteWriter:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self.failed_commits += 1
             error = StoreError(f"write to {self.path} failed: {exc}")
         # One wake-up per event loop per batch (not one per job): each call_soon_threadsafe
         # writes to the loop's self-pipe, which is a syscall and a GIL round trip.
