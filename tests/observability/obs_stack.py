@@ -65,7 +65,7 @@ def free_port() -> int:
 
 
 def poll(check: Callable[[], T | None], what: str, deadline_s: float = 60.0) -> T:
-    """Call `check` until it returns something other than None/False; bounded."""
+    """Call `check` until it returns something truthy (within a bounded deadline)."""
     deadline = time.monotonic() + deadline_s
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -73,7 +73,7 @@ def poll(check: Callable[[], T | None], what: str, deadline_s: float = 60.0) -> 
             value = check()
         except (httpx.HTTPError, OSError) as exc:
             last, value = exc, None
-        if value is not None and value is not False:
+        if value:
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out after {deadline_s:.0f}s waiting for {what} (last: {last})")
