@@ -215,7 +215,8 @@ class Prometheus:
         return result
 
 
-def start_prometheus(tmp: Path, config_text: str) -> Prometheus:
+def start_prometheus(tmp: Path, config_text: str, *extra: str) -> Prometheus:
+    """Prometheus on a free loopback port with `config_text`; waits for /-/ready."""
     binary = need("prometheus")
     port = free_port()
     config = tmp / "prometheus.yml"
@@ -226,6 +227,7 @@ def start_prometheus(tmp: Path, config_text: str) -> Prometheus:
         f"--storage.tsdb.path={tmp / 'tsdb'}",
         f"--web.listen-address=127.0.0.1:{port}",
         "--log.level=warn",
+        *extra,
     ]
     process = Process(args, tmp / "prometheus.log", tmp, dict(os.environ))
     base = f"http://127.0.0.1:{port}"

@@ -7,6 +7,7 @@ import pytest
 from obs_stack import ALERTING, load_yaml, need, run
 
 CONFIG = ALERTING / "alertmanager.yml"
+SECRETS = "/etc/alertmanager/secrets"  # alerting/secrets/ mounted at /etc/alertmanager
 
 
 def routes(*labels: str) -> set[str]:
@@ -60,12 +61,12 @@ def test_receivers_read_secrets_from_files_and_use_the_seed_slack_template() -> 
     [slack] = receivers["slack_and_pd"]["slack_configs"]
     [pager] = receivers["slack_and_pd"]["pagerduty_configs"]
     [hook] = receivers["symphony"]["webhook_configs"]
-    assert slack["api_url_file"] == "secrets/slack_webhook_url"
+    assert slack["api_url_file"] == f"{SECRETS}/slack_webhook_url"
     assert slack["channel"] == "#symphony-alerts"
-    assert pager["routing_key_file"] == "secrets/pagerduty_routing_key"
+    assert pager["routing_key_file"] == f"{SECRETS}/pagerduty_routing_key"
     assert hook["url"].endswith("/integrations/alertmanager")
     assert hook["send_resolved"] is True
-    assert hook["http_config"]["authorization"]["credentials_file"] == "secrets/symphony_api_key"
+    assert hook["http_config"]["authorization"]["credentials_file"] == f"{SECRETS}/symphony_api_key"
     assert receivers["slack"]["slack_configs"][0]["text"] == slack["text"]
     # A page and its ticket for the same SLO: the ticket is inhibited.
     [slo_rule] = [r for r in config["inhibit_rules"] if r.get("equal") == ["slo"]]
