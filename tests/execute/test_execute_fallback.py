@@ -59,6 +59,8 @@ async def test_429_with_a_long_retry_after_falls_back_and_cools_the_model_down(d
     executed = demo.events("route.execute")[-1]
     assert executed["fallback"] is True
     assert executed["model"] == fallback
+    assert executed["rule"] == "qa-hosted-first"
+    assert executed["ok"] is True
 
     records = await demo.state.extras["audit"].query(type="route.fallback")
     [record] = records
@@ -150,6 +152,14 @@ async def test_every_candidate_failing_is_a_502_listing_each_attempt(demo: Demo)
     assert [a["model"] for a in stored.payload["attempts"]] == [a["model"] for a in attempts]
     errors = demo.events("error")
     assert errors[-1]["code"] == "all_candidates_failed"
+    # What an SLO evaluator needs to count the failed execute, and the execute counter.
+    assert errors[-1]["rule"] == "qa-hosted-first"
+    assert errors[-1]["model"] == candidates[-1]
+    assert errors[-1]["latency_ms"] >= 0
+    metrics = (await demo.client.get("/metrics")).text
+    assert 'symphony_execute_total{model="none",outcome="error",rule="qa-hosted-first"} 1.0' in (
+        metrics
+    )
 
 
 async def test_a_429_teaches_a_header_driven_window_its_cap_and_reset(demo: Demo) -> None:

@@ -10,14 +10,14 @@ from symphony import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from symphony.cli import ops, plan_cmd, policy_cmds, serve_cmds
+    from symphony.cli import ops, plan_cmd, policy_cmds, serve_cmds, slo_cmds
 
     parser = argparse.ArgumentParser(
         prog="symphony", description="Symphony: the LLM control tower."
     )
     parser.add_argument("--version", action="version", version=f"symphony {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (serve_cmds, policy_cmds, plan_cmd, ops):
+    for module in (serve_cmds, policy_cmds, plan_cmd, ops, slo_cmds):
         module.register(sub)
     return parser
 

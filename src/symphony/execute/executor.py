@@ -304,6 +304,9 @@ class Executor:
         metrics.child(
             metrics.decisions, model, "fallback" if outcome.fell_back else "primary"
         ).inc()
+        rule = outcome.work.plan.controls.rule
+        ok = outcome.stopped_reason != "upstream_error"  # a partial answer ended in an error
+        metrics.slo.count_execute(model, rule, ok)
         await self._audit(outcome, req, body["audit"])
         self.planning.bus.publish(
             "route.execute",
@@ -311,6 +314,8 @@ class Executor:
                 "audit_id": outcome.audit_id,
                 "plan_id": outcome.work.plan_id,
                 "model": model,
+                "rule": rule,
+                "ok": ok,
                 "tenant": outcome.tenant,
                 "latency_ms": round(latency_ms, 1),
                 "cost_usd": round(outcome.cost_usd, 6),
@@ -327,6 +332,9 @@ class Executor:
         self.planning.metrics.child(
             self.planning.metrics.errors, "/route/execute", "all_candidates_failed"
         ).inc()
+        rule = outcome.work.plan.controls.rule
+        last_model = outcome.attempts[-1].model if outcome.attempts else None
+        self.planning.metrics.slo.count_execute(None, rule, False)
         await self._audit(outcome, req, body["audit"])
         self.planning.bus.publish(
             "error",
@@ -335,6 +343,10 @@ class Executor:
                 "code": "all_candidates_failed",
                 "audit_id": outcome.audit_id,
                 "attempts": len(outcome.attempts),
+                # what an SLO evaluator needs to count the failed execute
+                "model": last_model,
+                "rule": rule,
+                "latency_ms": round(latency_ms, 1),
             },
         )
         raise UpstreamFailedError(

@@ -18,6 +18,8 @@ from prometheus_client import process_collector as _process
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from symphony.metrics.slo import SloMetrics
+
 # Sub-second through 120 s, with a bucket at each SLO threshold (1 s, 2.5 s, 6 s = the
 # default policy's max_sla_ms, 30 s).
 LATENCY_BUCKETS = (
@@ -173,6 +175,7 @@ class Metrics:
             self.policy_reload.labels(result)
         self._scrape = _ScrapeCollector()
         r.register(self._scrape)
+        self.slo = SloMetrics(r)  # executes by outcome, SLO events, incidents
 
     def child(self, metric: Any, *labels: str) -> Any:
         """`metric.labels(*labels)`, cached: label sets are closed (policy model names,

@@ -20,6 +20,7 @@ from symphony.policy.model import (
     Tenant,
 )
 from symphony.policy.parse_models import implied_model, parse_model
+from symphony.policy.parse_slos import parse_slos
 from symphony.policy.parse_tenants import (
     parse_defaults,
     parse_overrides_schema,
@@ -38,6 +39,7 @@ POLICY_KEYS = (
     "routing_rules",
     "work_unit_overrides_schema",
     "tenants",
+    "slos",
 )
 SECRET_KEY_NAMES = re.compile(r"(^|_)(api_?key|token|secret|password|passwd)$", re.IGNORECASE)
 
@@ -239,6 +241,14 @@ def load_policy(
         )
         tenant_paths["default"] = ("tenants", "default")
     _check_references(problems, names, rules, tenants, tenant_paths)
+    slos = parse_slos(
+        problems,
+        section.raw("slos"),
+        ("policy", "slos"),
+        defaults=defaults,
+        rules=rules,
+        models=names,
+    )
 
     schedules: dict[str, ModelSchedule] = {}
     if wtext is not None:
@@ -269,6 +279,7 @@ def load_policy(
         tenants=tenants,
         schedules=schedules,
         files=(policy_name,) + ((windows_name,) if wtext is not None else ()),
+        slos=slos,
         models_by_name={m.name: m for m in models},
     )
 

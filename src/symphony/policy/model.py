@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 from symphony.windows.specs import (
@@ -23,7 +24,9 @@ from symphony.windows.specs import (
 )
 
 __all__ = [
+    "DEFAULT_BURN_WINDOWS",
     "Budgets",
+    "BurnWindow",
     "CapSource",
     "Defaults",
     "DriftAction",
@@ -46,6 +49,10 @@ __all__ = [
     "RouteSpec",
     "RoutingRule",
     "ScheduleSlot",
+    "SloKind",
+    "SloScope",
+    "SloSeverity",
+    "SloSpec",
     "Tenant",
 ]
 
@@ -98,6 +105,7 @@ class RouteSpec:
     max_cost_usd: float | None = None
     stream: bool | None = None
     context_budget_tokens: int | None = None
+    slo_ms: int | None = None  # latency target; feeds a latency SLO scoped to this rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +177,68 @@ class Defaults:
     timezone: str = "America/Denver"
 
 
+SloKind = Literal["latency", "availability"]
+SloSeverity = Literal["page", "ticket"]
+
+
+@dataclass(frozen=True, slots=True)
+class BurnWindow:
+    """One row of the multi-window burn-rate table: alert when both windows burn > factor."""
+
+    severity: SloSeverity
+    long: timedelta
+    short: timedelta
+    factor: float
+
+
+# Google SRE workbook ch. 5 (and Sloth's google-30d table): 2 %, 5 %, 10 %, 10 % of a
+# 30-day budget.
+DEFAULT_BURN_WINDOWS: tuple[BurnWindow, ...] = (
+    BurnWindow("page", timedelta(hours=1), timedelta(minutes=5), 14.4),
+    BurnWindow("page", timedelta(hours=6), timedelta(minutes=30), 6.0),
+    BurnWindow("ticket", timedelta(days=1), timedelta(hours=2), 3.0),
+    BurnWindow("ticket", timedelta(days=3), timedelta(hours=6), 1.0),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SloScope:
+    model: str | None = None
+    rule: str | None = None
+
+    def matches(self, model: str | None, rule: str | None) -> bool:
+        return (self.model is None or self.model == model) and (
+            self.rule is None or self.rule == rule
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SloSpec:
+    """A service level objective over executes (policy.slos[])."""
+
+    name: str
+    kind: SloKind
+    objective: float  # share of good events, 0 < objective < 1
+    period: timedelta
+    windows: tuple[BurnWindow, ...] = DEFAULT_BURN_WINDOWS
+    threshold_ms: int | None = None  # latency SLOs: good when latency <= threshold
+    scope: SloScope = field(default_factory=SloScope)
+    reopen_within: timedelta | None = None
+    description: str | None = None
+
+    @property
+    def error_budget(self) -> float:
+        return round(1.0 - self.objective, 12)  # 1 - 0.9 is 0.09999999999999998
+
+    def is_good(self, latency_ms: float, ok: bool) -> bool | None:
+        """Classify one execute; None when this SLO does not count it."""
+        if self.kind == "availability":
+            return ok
+        if not ok:  # failures belong to availability, not latency
+            return None
+        return latency_ms <= (self.threshold_ms or 0)
+
+
 @dataclass(frozen=True, slots=True)
 class PolicySnapshot:
     version: str  # content hash of the files it was built from
@@ -180,6 +250,7 @@ class PolicySnapshot:
     tenants: Mapping[str, Tenant]
     schedules: Mapping[str, ModelSchedule]  # by policy model name
     files: tuple[str, ...] = ()
+    slos: tuple[SloSpec, ...] = ()
     models_by_name: Mapping[str, ModelSpec] = field(default_factory=dict)
     # Memo of window_inputs per (model, tenant): the snapshot is immutable, so it is exact.
     _inputs: dict[tuple[str, str], WindowInputs] = field(

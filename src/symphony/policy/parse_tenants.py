@@ -40,7 +40,7 @@ def parse_rule(problems: Problems, raw: object, path: Path, index: int) -> Routi
         problems,
         f.raw("route"),
         f.at("route"),
-        ("prefer", "fallback", "max_cost_usd", "stream", "context_budget_tokens"),
+        ("prefer", "fallback", "max_cost_usd", "stream", "context_budget_tokens", "slo_ms"),
     )
     task = match.string("task")
     loa = match.integer("loa")
@@ -56,6 +56,7 @@ def parse_rule(problems: Problems, raw: object, path: Path, index: int) -> Routi
             max_cost_usd=route.number("max_cost_usd"),
             stream=route.boolean("stream", True) if route.has("stream") else None,
             context_budget_tokens=route.integer("context_budget_tokens", minimum=1),
+            slo_ms=route.integer("slo_ms", minimum=1),
         ),
     )
 

@@ -1,0 +1,1 @@
+"""SLO evaluation, incident lifecycle and the durable outbox of ticket and notify actions."""
