@@ -306,10 +306,11 @@ def reliability_row() -> list[Panel]:
     burn = series(
         "Burn rate per SLO",
         "Error-budget burn rate of each SLO (1 = spending the budget exactly over the SLO "
-        "period; the page alerts fire at 14.4x over 1 h and 6x over 6 h). From the "
-        "recording rules in alerting/rules/symphony-slo.rules.yml.",
+        "period; the shipped policy pages at 14.4x over 1 h and 6x over 6 h). From the "
+        "recording rules in alerting/rules/symphony-slo.rules.yml; no line while an SLO "
+        "has no events in the window.",
         "suffix:×",
-        [Query(BURN_RATE, "{{slo}} ({{window}})")],
+        [Query(burn_rate(w), "{{slo}} " + w) for w in BURN_WINDOWS],
     ).thresholds(steps((None, "green"), (1, "orange"), (6, "red")))
     fallbacks = series(
         "Fallbacks & retries",
@@ -365,8 +366,14 @@ def reliability_row() -> list[Panel]:
     ]
 
 
-# The SLO recording rules (alerting/rules/symphony-slo.rules.yml, `symphony slo rules`).
-BURN_RATE = "max by (slo, window) (symphony:slo_burn_rate)"
+# The SLO recording rules (alerting/rules/symphony-slo.rules.yml, `symphony slo rules`):
+# burn rate = error ratio over a window / the SLO's error budget. 1 h and 6 h are the long
+# windows of the shipped policy's page rows.
+BURN_WINDOWS = ("1h", "6h")
+
+
+def burn_rate(window: str) -> str:
+    return f"symphony_slo:sli_error:ratio_rate{window} / on (slo) symphony_slo:error_budget:ratio"
 
 
 def build() -> dict[str, Any]:

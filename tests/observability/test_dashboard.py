@@ -22,7 +22,7 @@ OPERATOR_KIT = {  # operator-kit.md's six panels (titles adapted to the real met
 OPERATOR_NEEDS = {  # issue 14: what an operator of this product needs on top
     "Window remaining per model": "symphony_window_remaining_fraction",
     "Time to window reset": "symphony_window_reset_timestamp_seconds",
-    "Burn rate per SLO": "slo",
+    "Burn rate per SLO": "symphony_slo:sli_error:ratio_rate",
     "Open incidents": "symphony_incidents_open",
     "Fallbacks & retries": "symphony_upstream_retries_total",
     "Cost per tenant": "symphony_cost_usd_total",
