@@ -27,7 +27,12 @@ QA = {"task": "qa", "input": "explain the quarterly numbers", "loa": 1}
 GRAFANA_VARS = {"$__rate_interval": "1m", "$__range": "10m", "$__interval": "15s"}
 # Metrics other parts of Symphony export (not on this branch yet): a panel reading them may
 # be empty while they do not exist. Anything else must have data.
-OWNED_ELSEWHERE = {"symphony_rag_index_staleness_seconds": "RAG/ingest issue"}
+OWNED_ELSEWHERE = {
+    "symphony_rag_index_staleness_seconds": "RAG/ingest issue",
+    # Registered by the incidents branch, but its SloService is not wired into the app
+    # yet: the SLO recording rules (and the burn-rate panel) have no input on this branch.
+    "symphony_slo_events_total": "incidents issue 13 (app wiring)",
+}
 # With this traffic (a kill on xai/grok, a few injected 503s, no exhausted window, a
 # healthy store and policy) these alert expressions must match, and these must not.
 MUST_MATCH = {"SymphonyKillSwitchEngaged"}
@@ -129,9 +134,29 @@ def check_rules_health(rules: list[dict[str, Any]]) -> None:
     assert {str(r.get("alert") or r.get("record")) for r in all_rules()} <= loaded
 
 
-def allowed_empty(names: set[str], present: set[str]) -> set[str]:
-    """Referenced names that may legitimately be absent (owned by unmerged work)."""
-    return {n for n in names - present if n in OWNED_ELSEWHERE}
+def base_metrics(expr: str) -> set[str]:
+    """The exported metrics an expression reads, through any recording rules it uses."""
+    recorded: dict[str, list[str]] = {}
+    for rule in all_rules():
+        if "record" in rule:
+            recorded.setdefault(str(rule["record"]), []).append(str(rule["expr"]))
+    out: set[str] = set()
+    for name in metric_names(expr):
+        if name in recorded:
+            for inner in recorded[name]:
+                out |= base_metrics(inner)
+        else:
+            out.add(name)
+    return out
+
+
+def may_be_empty(what: str, expr: str, present: set[str]) -> bool:
+    """True when `expr` reads a metric other work has not exported yet; fails on a metric
+    nobody exports (a typo, a renamed metric, a wrong label of a recording rule)."""
+    absent = base_metrics(expr) - present
+    unknown = absent - OWNED_ELSEWHERE.keys()
+    assert not unknown, f"{what}: reads metrics Symphony does not export: {unknown}"
+    return bool(absent)
 
 
 def check_dashboard(prom: Prometheus, present: set[str]) -> None:
@@ -141,16 +166,13 @@ def check_dashboard(prom: Prometheus, present: set[str]) -> None:
         assert "$" not in expr, f"{title}: unsubstituted variable in {expr}"
         body = prom.query(expr)
         assert body["status"] == "success", f"{title}: {expr}: {body.get('error')}"
-        names = metric_names(expr)
-        assert names, f"{title}: no metric in {expr}"
-        allowed = allowed_empty(names, present)
-        assert names - present <= allowed, f"{title}: unknown metrics {names - present - allowed}"
-        if allowed:
+        assert metric_names(expr), f"{title}: no metric in {expr}"
+        if may_be_empty(title, expr, present):
             empty_ok.append(title)
             continue
         assert body["data"]["result"], f"{title}: no data for {expr}"
-    # Only this panel reads a metric that other work has not exported on this branch.
-    assert set(empty_ok) <= {"RAG staleness"}
+    # Only these panels read metrics that other work has not exported on this branch.
+    assert set(empty_ok) <= {"RAG staleness", "Burn rate per SLO"}
 
 
 def check_rule_expressions(prom: Prometheus, present: set[str]) -> None:
@@ -158,10 +180,9 @@ def check_rule_expressions(prom: Prometheus, present: set[str]) -> None:
         name, expr = str(rule.get("alert") or rule.get("record")), str(rule["expr"])
         body = prom.query(expr)
         assert body["status"] == "success", f"{name}: {body.get('error')}"
-        names = metric_names(expr)
-        missing = names - present - allowed_empty(names, present)
-        assert not missing, f"{name}: references metrics Symphony does not export: {missing}"
         result = body["data"]["result"]
+        if may_be_empty(name, expr, present):
+            continue
         if name in MUST_MATCH or "record" in rule:
             assert result, f"{name}: no data for {expr}"
         if name in MUST_NOT_MATCH:
