@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 import yaml
 from aiohttp import web
@@ -35,19 +36,33 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 SECRETS = "/etc/alertmanager/secrets"
 API_KEY = "sym-e2e-key"
 ROUTING_KEY = "e2e-routing-key-0123456789abcdef"
+# A page and a ticket for the same SLO, like the generated burn-rate alerts (fast and slow
+# burn firing together): the page goes to Slack + PagerDuty + Symphony, and the inhibit rule
+# must keep the ticket from reaching Symphony as a second incident.
 FIRING_RULE = """
 groups:
   - name: e2e
     rules:
-      - alert: SymphonyE2EPage
+      - alert: SymphonyE2EBurn
         expr: {expr}
         labels:
           severity: page
+          slo: e2e-latency
           model: openai/chatgpt-plus
         annotations:
           summary: "e2e: Symphony pages"
-          runbook_url: docs/runbook.md#symphonydown
+          runbook_url: docs/runbook.md#slo-error-budget-burn
           audit_id: aud_e2e
+      - alert: SymphonyE2EBurn
+        expr: {expr}
+        for: 2s  # reaches Alertmanager after the page, as a slow-burn ticket would
+        labels:
+          severity: ticket
+          slo: e2e-latency
+          model: openai/chatgpt-plus
+        annotations:
+          summary: "e2e: Symphony tickets"
+          runbook_url: docs/runbook.md#slo-error-budget-burn
 """
 
 
@@ -151,8 +166,6 @@ async def start_alertmanager(tmp: Path, home: Path) -> tuple[Process, str]:
     base = f"http://127.0.0.1:{port}"
 
     async def ready() -> bool:
-        import httpx
-
         if not process.alive():
             raise AssertionError(f"alertmanager exited:\n{process.log()}")
         try:
@@ -191,18 +204,22 @@ async def test_a_page_reaches_slack_pagerduty_and_the_webhook_then_resolves(
             start_prometheus, prom_dir, config, "--rules.alert.resend-delay=1s"
         )
         try:
-            await run_alert_path(rec, prom, rules)
+            await run_alert_path(rec, prom, rules, f"http://{am_address}")
         finally:
             prom.process.stop()
     finally:
         am.stop()
 
 
-async def run_alert_path(rec: Recorder, prom: Any, rules: Path) -> None:
+async def run_alert_path(rec: Recorder, prom: Any, rules: Path, am_base: str) -> None:
     await apoll(lambda: all(rec.calls.values()), "Slack, PagerDuty and the webhook notified")
+    sent = [a["labels"]["severity"] for _, b in rec.calls["symphony"] for a in b["alerts"]]
+    assert "ticket" not in sent, "the page's SLO was ticketed a second time"
     check_webhook(*rec.calls["symphony"][0], status="firing")
     check_slack(rec.calls["slack"][0][1])
     check_pagerduty(rec.calls["pagerduty"][0][1], "trigger")
+    ticket = await apoll(lambda: inhibited_ticket(am_base), "the ticket inhibited by the page")
+    assert ticket["status"]["state"] == "suppressed"
 
     # The condition clears: Prometheus resolves the alert, Alertmanager says so everywhere.
     rules.write_text(FIRING_RULE.format(expr="vector(1) unless vector(1)"))
@@ -211,13 +228,23 @@ async def run_alert_path(rec: Recorder, prom: Any, rules: Path) -> None:
         lambda: [b for _, b in rec.calls["symphony"] if b["status"] == "resolved"],
         "the resolved notification",
     )
-    alert = resolved[0]["alerts"][0]
-    assert alert["status"] == "resolved"
-    assert alert["endsAt"] != ZERO_TIME
+    for alert in resolved[0]["alerts"]:
+        assert alert["status"] == "resolved"
+        assert alert["endsAt"] != ZERO_TIME
+    assert "page" in {a["labels"]["severity"] for a in resolved[0]["alerts"]}
     await apoll(
         lambda: any(b["event_action"] == "resolve" for _, b in rec.calls["pagerduty"]),
         "PagerDuty resolve",
     )
+
+
+def inhibited_ticket(am_base: str) -> dict[str, Any] | None:
+    """The ticket alert as Alertmanager's API shows it, once a page inhibits it."""
+    alerts = httpx.get(f"{am_base}/api/v2/alerts", timeout=5).json()
+    for alert in alerts:
+        if alert["labels"].get("severity") == "ticket" and alert["status"]["inhibitedBy"]:
+            return dict(alert)
+    return None
 
 
 def check_webhook(headers: dict[str, str], body: dict[str, Any], status: str) -> None:
@@ -229,14 +256,19 @@ def check_webhook(headers: dict[str, str], body: dict[str, Any], status: str) ->
     assert isinstance(body["groupKey"], str)
     assert body["groupKey"]
     assert body["truncatedAlerts"] == 0
-    assert body["groupLabels"] == {"alertname": "SymphonyE2EPage", "model": "openai/chatgpt-plus"}
+    assert body["groupLabels"] == {
+        "alertname": "SymphonyE2EBurn",
+        "slo": "e2e-latency",
+        "model": "openai/chatgpt-plus",
+    }
     assert body["commonLabels"]["severity"] == "page"
     assert body["commonAnnotations"]["summary"] == "e2e: Symphony pages"
     assert body["externalURL"].startswith("http")
     [alert] = body["alerts"]
     assert alert["status"] == "firing"
-    assert alert["labels"]["alertname"] == "SymphonyE2EPage"
-    assert alert["annotations"]["runbook_url"] == "docs/runbook.md#symphonydown"
+    assert alert["labels"]["alertname"] == "SymphonyE2EBurn"
+    assert alert["labels"]["severity"] == "page"  # the ticket is inhibited
+    assert alert["annotations"]["runbook_url"] == "docs/runbook.md#slo-error-budget-burn"
     assert alert["startsAt"].endswith("Z") or "+" in alert["startsAt"]
     assert alert["endsAt"] == ZERO_TIME
     assert "/graph?g0.expr=" in alert["generatorURL"]
@@ -247,13 +279,13 @@ def check_slack(body: dict[str, Any]) -> None:
     """The seed's title/text template, rendered by Alertmanager itself."""
     assert body["channel"] == "#symphony-alerts"
     [attachment] = body["attachments"]
-    assert attachment["title"] == "[Symphony] SymphonyE2EPage page"
+    assert attachment["title"] == "[SLO] SymphonyE2EBurn page"
     text = attachment["text"]
     assert "*Firing:* e2e: Symphony pages" in text
     assert "*Model:* openai/chatgpt-plus" in text
     assert "*p95:* 0.95" in text
     assert "*Audit:* aud_e2e" in text
-    assert "*Runbook:* docs/runbook.md#symphonydown" in text
+    assert "*Runbook:* docs/runbook.md#slo-error-budget-burn" in text
 
 
 def check_pagerduty(body: dict[str, Any], action: str) -> None:
