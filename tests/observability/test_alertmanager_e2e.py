@@ -1,6 +1,7 @@
 """One alert all the way: Prometheus fires it, the real Alertmanager (the committed
 alertmanager.yml, its templates and file secrets) notifies Slack, PagerDuty and the Symphony
-webhook, here local receivers that record what arrives; then it resolves.
+webhook, here local receivers that record what arrives; the same SLO's ticket is inhibited
+while the page fires; then both resolve.
 
 TODO(lead): point the `symphony` receiver at a running Symphony's
 POST /integrations/alertmanager (issue 13) instead of the local recorder, and assert that an
