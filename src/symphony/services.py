@@ -155,6 +155,9 @@ def build_services(
     )
     keys = KeyStore.open(settings.data_dir, clock)
     killswitch = KillSwitch.open(settings.data_dir, clock)
+    metrics.watch_store("ledger", usage_store.writer)
+    metrics.watch_store("audit", audit)
+    metrics.watch_kills(lambda: [kill.scope for kill in killswitch.active()])
     facts = PolicyFacts(policy, audit, bus, metrics, credentials, privacy)
     governance = Governance.open(
         settings.data_dir,

@@ -116,6 +116,11 @@ class AuditLog:
     def path(self) -> Path:
         return Path(self._log.where)
 
+    @property
+    def failed_commits(self) -> int:
+        """Appends the store failed to commit (exported as a metric)."""
+        return self._log.failed_commits
+
     def head(self) -> tuple[int, str]:
         """Return the chain head (seq, hash) after our last append; (0, "0"*64) when empty."""
         return self._head

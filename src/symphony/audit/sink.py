@@ -22,6 +22,11 @@ class AuditSink(Protocol):
         """Where the records live (the database file for SQLite)."""
         ...
 
+    @property
+    def failed_commits(self) -> int:
+        """Appends the store failed to commit since opening (exported as a metric)."""
+        ...
+
     def new_id(self) -> str:
         """Pre-allocate a record id to pass to `append(id=...)`."""
         ...

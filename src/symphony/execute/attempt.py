@@ -97,6 +97,8 @@ class Try:
             return
         wait = retry_wait(err, retry_after, self.number, self.req.retry)
         if wait is not None:
+            metrics = self.accountant.metrics
+            metrics.child(metrics.retries, spec.name, err.kind).inc()
             await asyncio.sleep(wait)
             self.retry = True
 

@@ -217,12 +217,15 @@ class PlanningService:
         self.metrics.child(self.metrics.power_window, model).set(
             1.0 if state.power_window_open else 0.0
         )
+        if state.resets_at is not None:
+            self.metrics.child(self.metrics.window_reset, model).set(state.resets_at.timestamp())
 
     def refresh_gauges(self) -> None:
         snapshot = self.policy.snapshot
         now = self.clock.now()
         for spec in snapshot.models:
             self._gauge(spec.name, self.windows.state(snapshot, spec.name, now))
+        self.metrics.policy_reload_ok.set(0.0 if self.policy.last_error else 1.0)
 
     def burndown(self) -> dict[str, Any]:
         snapshot = self.policy.snapshot

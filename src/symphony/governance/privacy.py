@@ -112,6 +112,10 @@ class RedactingAuditLog:
     def path(self) -> Path:
         return self.inner.path
 
+    @property
+    def failed_commits(self) -> int:
+        return self.inner.failed_commits
+
     def new_id(self) -> str:
         return self.inner.new_id()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
 
 from prometheus_client import (
     CollectorRegistry,
@@ -14,6 +15,8 @@ from prometheus_client import (
 )
 from prometheus_client import platform_collector as _platform
 from prometheus_client import process_collector as _process
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from symphony.metrics.slo import SloMetrics
 
@@ -36,6 +39,17 @@ LATENCY_BUCKETS = (
     60.0,
     120.0,
 )
+# The kill switch's scopes (governance/killswitch.py KILL_SCOPES; metrics sits below it).
+KILL_SCOPES = ("all", "tenant", "provider", "model")
+
+
+class WriteCounts(Protocol):
+    """What `watch_store` reads: a store writer's count of failed transactions."""
+
+    @property
+    def failed_commits(self) -> int: ...
+
+
 PLAN_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
 
 
@@ -138,8 +152,29 @@ class Metrics:
             "Open SSE subscriptions",
             registry=r,
         )
+        self.policy_reload_ok = Gauge(
+            "symphony_policy_last_reload_successful",
+            "1 when the last policy reload was applied or unchanged, 0 while the file on disk"
+            " is rejected (the last good policy stays active)",
+            registry=r,
+        )
+        self.window_reset = Gauge(
+            "symphony_window_reset_timestamp_seconds",
+            "Unix time at which the model's binding window next resets",
+            ["model"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "symphony_upstream_retries_total",
+            "Retries of the same model after a retryable upstream error, by error kind",
+            ["model", "reason"],
+            registry=r,
+        )
+        self.policy_reload_ok.set(1)
         for result in ("ok", "rejected"):
             self.policy_reload.labels(result)
+        self._scrape = _ScrapeCollector()
+        r.register(self._scrape)
         self.slo = SloMetrics(r)  # executes by outcome, SLO events, incidents
 
     def child(self, metric: Any, *labels: str) -> Any:
@@ -152,8 +187,51 @@ class Metrics:
             found = self._children[key] = metric.labels(*labels)
         return found
 
+    def watch_store(self, store: str, writer: WriteCounts) -> None:
+        """Export `writer.failed_commits` as symphony_store_write_errors_total{store}."""
+        self._scrape.stores[store] = writer
+
+    def watch_kills(self, active_scopes: Callable[[], Iterable[str]]) -> None:
+        """Export the active kills (one scope per kill) as symphony_killswitch_active_kills."""
+        self._scrape.kills = active_scopes
+
     def set_policy_version(self, version: str) -> None:
         self.policy_info.info({"version": version})
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _ScrapeCollector(Collector):
+    """Values read at scrape time from the services that own them (nothing on the hot path)."""
+
+    def __init__(self) -> None:
+        self.stores: dict[str, WriteCounts] = {}
+        self.kills: Callable[[], Iterable[str]] | None = None
+
+    def describe(self) -> Iterable[Metric]:
+        return list(self._families({}, None))
+
+    def collect(self) -> Iterable[Metric]:
+        failures = {name: writer.failed_commits for name, writer in self.stores.items()}
+        scopes = list(self.kills()) if self.kills is not None else None
+        return list(self._families(failures, scopes))
+
+    def _families(self, failures: dict[str, int], scopes: list[str] | None) -> Iterator[Metric]:
+        errors = CounterMetricFamily(
+            "symphony_store_write_errors",
+            "Failed write transactions (group commits) by store (ledger|audit)",
+            labels=["store"],
+        )
+        for name, count in sorted(failures.items()):
+            errors.add_metric([name], float(count))
+        yield errors
+        kills = GaugeMetricFamily(
+            "symphony_killswitch_active_kills",
+            "Active kill switch entries by scope (all|tenant|provider|model); 0 when none",
+            labels=["scope"],
+        )
+        if scopes is not None:
+            for scope in KILL_SCOPES:
+                kills.add_metric([scope], float(scopes.count(scope)))
+        yield kills

@@ -98,6 +98,11 @@ class AppendLog(Protocol):
         """Where the rows live (a path, a URL without secrets), for messages."""
         ...
 
+    @property
+    def failed_commits(self) -> int:
+        """Appends that failed to commit since opening (exported as a metric)."""
+        ...
+
     async def append(self, build: Build) -> list[Row]:
         """Append the rows `build(head)` returns; return them once durable."""
         ...

@@ -30,6 +30,10 @@ class MemoryLog:
     def where(self) -> str:
         return self._where
 
+    @property
+    def failed_commits(self) -> int:
+        return 0  # memory has no commit to fail
+
     async def append(self, build: Build) -> list[Row]:
         return self.append_sync(build)
 

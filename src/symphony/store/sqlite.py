@@ -110,6 +110,7 @@ class SqliteWriter:
         # Writer-thread state of the open transaction (see `at_commit`, `transaction`).
         self._tx = 0
         self._at_commit: dict[object, Callable[[sqlite3.Connection], object]] = {}
+        self.failed_commits = 0  # transactions rolled back (exported as a metric)
         self._thread = threading.Thread(target=self._run, name=f"sqlite-{path.name}", daemon=True)
         self._thread.start()
 
@@ -227,6 +228,7 @@ class SqliteWriter:
             return None
         except Exception as exc:  # the writer thread must never die: callers would hang
             self._tx += 1  # what was cached under the failed transaction is void
+            self.failed_commits += 1
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")

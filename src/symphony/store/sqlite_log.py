@@ -81,6 +81,10 @@ class SqliteLog:
         return str(self._store.path)
 
     @property
+    def failed_commits(self) -> int:
+        return self.writer.failed_commits
+
+    @property
     def writer(self) -> SqliteWriter:
         """The group-commit writer (StoreError when opened read-only)."""
         if not isinstance(self._store, SqliteWriter):
