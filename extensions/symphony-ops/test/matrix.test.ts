@@ -60,7 +60,7 @@ describe("Model Matrix tree model", () => {
     const node = m.nodes(T0)[0];
     assert.equal(node?.icon, "circle-slash");
     assert.equal(node?.context, "symphony.model.closed");
-    assert.match(node?.description ?? "", /closed$/);
+    assert.match(node?.description ?? "", /^closed · every 1m · 50\/50 left/);
   });
 
   it("explains windows without a cap or a reset", () => {
@@ -77,7 +77,7 @@ describe("Model Matrix tree model", () => {
     m.setItems([item("a/b")], T0);
     const effect = m.applyEvent({ id: "7", type: "window.update", data: { model: "a/b", window: { ...item("a/b").window, remaining: 3, remaining_fraction: 0.06, eta_seconds: 10 } } }, T0);
     assert.equal(effect, "changed");
-    assert.match(m.nodes(T0)[0]?.description ?? "", /3\/50 left · resets in 10s · low$/);
+    assert.equal(m.nodes(T0)[0]?.description, "low · every 1m · 3/50 left · resets in 10s");
     assert.equal(m.applyEvent({ id: "8", type: "window.update", data: { model: "a/b", remaining: 2 } }, T0), "refetch");
     assert.equal(m.applyEvent({ id: "9", type: "control.kill", data: { scope: "all" } }, T0), "refetch");
     assert.equal(m.applyEvent({ id: "10", type: "reset", data: {} }, T0), "refetch");

@@ -242,7 +242,8 @@ function rowNode(row: Row, nowMs: number): MatrixNode {
   return {
     id,
     label: item.model,
-    description: `${left}${reset}${power}${state === "open" ? "" : ` · ${state}`}`,
+    // A state other than open comes first: it is what matters, and the tail may be cut off.
+    description: `${state === "open" ? "" : `${state} · `}${left}${reset}${power}`,
     tooltip,
     icon,
     ...(color ? { color } : {}),
