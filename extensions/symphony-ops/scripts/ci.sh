@@ -11,7 +11,7 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 if [ -z "${SYMPHONY_BIN:-}" ] && [ ! -x ../../.venv/bin/symphony ]; then
   echo "== symphony venv (../../scripts/setup)"; ../../scripts/setup
 fi
-echo "== npm ci";       npm ci --no-audit --no-fund
+echo "== npm ci";       npm ci --prefer-offline --no-audit --no-fund
 echo "== build";        npm run build
 echo "== test";         npm test
 echo "== package";      npm run package

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import { SymphonyClient } from "./core/api";
 import { clearApiKey, executeRoute, explainBody, explainRoute, fileIncident, openAudit, setApiKey } from "./core/commands";
 import { Live } from "./core/live";
+import type { MatrixNode } from "./core/matrix";
 import type { Deps } from "./core/ports";
 import { killScope, liftKill, reloadPolicy, runDrill, showBurndown, showHealth } from "./core/runbook";
 import { VsUi, editorText, outputOf, readSettings, secretsOf } from "./vscode/adapters";
@@ -34,16 +35,19 @@ export function activate(context: vscode.ExtensionContext): Activated {
   status.name = "Symphony";
 
   let tree: MatrixTreeProvider | null = null;
+  let view: vscode.TreeView<MatrixNode> | null = null;
   const live = new Live({
     client,
     settings: readSettings,
     onChange: () => {
       tree?.refresh();
       updateStatusBar(status, live);
+      if (view) view.message = live.lastError ?? undefined;
     },
   });
   tree = new MatrixTreeProvider(live);
-  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  tree.setVisible(view.visible ?? true);
   view.onDidChangeVisibility((e) => tree?.setVisible(e.visible));
 
   const copilotDeps = { client, settings: readSettings, secrets, editor: editorText, version };

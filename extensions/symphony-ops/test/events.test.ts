@@ -79,7 +79,7 @@ describe("event stream: reconnects with Last-Event-ID (scripted server)", () => 
       else res.write('id: 5\nevent: policy.update\ndata: {"type":"policy.update"}\n\n');
     });
     const events: SymphonyEvent[] = [];
-    stream = new EventStream({ client: clientFor(fake.baseUrl), onEvent: (e) => events.push(e), initialDelayMs: 20, idleTimeoutMs: 300 });
+    stream = new EventStream({ client: clientFor(fake.baseUrl), onEvent: (e) => events.push(e), initialDelayMs: 20, idleTimeoutMs: 1000 });
     stream.start();
     await until(() => events.length === 2, 5000, "an event on the second connection");
     assert.equal(fake.requests[1]?.headers["last-event-id"], "4");

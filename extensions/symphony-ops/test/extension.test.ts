@@ -176,6 +176,7 @@ describe("the extension in a mocked VS Code", function () {
     mock.configChanged.fire({ affectsConfiguration: (s: string) => s === "symphony" });
     const status = mock.statusItems[0] as { text: string };
     await until(() => status.text === "$(debug-disconnect) Symphony: down", 10_000, "down");
+    assert.match(mock.treeViews[0]?.view.message ?? "", /^Symphony is not reachable at http:\/\/127\.0\.0\.1:\d+/);
   });
 
   it("without a key against an authenticating service, the status bar asks for one", async () => {

@@ -44,6 +44,7 @@ export class Live {
   private boundaryTimer: NodeJS.Timeout | null = null;
   private lastPlanAt = 0;
   private running = false;
+  private killsForbidden = false;
   private pending: Promise<unknown>[] = [];
 
   constructor(private readonly options: LiveOptions) {
@@ -80,6 +81,7 @@ export class Live {
   /** Reconnect and reload everything (after the key or base URL changed). */
   restart(): void {
     if (!this.running) return;
+    this.killsForbidden = false;
     this.stream.restart();
     this.track(this.refresh());
     this.track(this.planTop());
@@ -109,10 +111,15 @@ export class Live {
     } catch (err) {
       this.fail(err);
     }
-    try {
-      this.kills = await this.options.client.kills({ timeoutMs: 15_000 });
-    } catch {
-      this.kills = null; // a client key may not read /control: the matrix's `killed` says enough
+    if (!this.killsForbidden) {
+      try {
+        this.kills = await this.options.client.kills({ timeoutMs: 15_000 });
+      } catch (err) {
+        // A client key may not read /control: the matrix's `killed` says enough. Do not ask
+        // again (each refusal is an error on the service) until the key changes.
+        this.kills = null;
+        if (err instanceof SymphonyError && err.kind === "forbidden") this.killsForbidden = true;
+      }
     }
     this.scheduleBoundary();
     this.options.onChange();

@@ -142,7 +142,7 @@ export const mock = {
   executed: [] as { command: string; args: unknown[] }[],
   outputs: new Map<string, string>(),
   statusItems: [] as any[],
-  treeViews: [] as { id: string; provider: any; visibility: EventEmitter<{ visible: boolean }> }[],
+  treeViews: [] as { id: string; provider: any; visibility: EventEmitter<{ visible: boolean }>; view: { message?: string; visible: boolean } }[],
   panels: [] as any[],
   documents: [] as { content: string; language: string }[],
   opened: [] as string[],
@@ -237,8 +237,9 @@ export const window = {
   },
   createTreeView: (id: string, options: { treeDataProvider: any }) => {
     const visibility = new EventEmitter<{ visible: boolean }>();
-    mock.treeViews.push({ id, provider: options.treeDataProvider, visibility });
-    return { onDidChangeVisibility: visibility.event, dispose: () => undefined };
+    const view = { message: undefined as string | undefined, visible: true, onDidChangeVisibility: visibility.event, dispose: () => undefined };
+    mock.treeViews.push({ id, provider: options.treeDataProvider, visibility, view });
+    return view;
   },
   createWebviewPanel: (viewType: string, title: string, _column: unknown, options: any) => {
     const received = new EventEmitter<any>();
