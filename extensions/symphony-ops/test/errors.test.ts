@@ -65,6 +65,13 @@ describe("error messages", () => {
     assert.match(e.message, /not reachable at http:\/\/127\.0\.0\.1:8787 \(ECONNREFUSED\).*symphony\.baseUrl/);
   });
 
+  it("a failure that is not the network is not called `unreachable`", () => {
+    const e = errorFromFailure(new RangeError("bad state"), ctx, 1000, false);
+    assert.equal(e.kind, "protocol");
+    assert.match(e.message, /POST \/route\/execute at http:\/\/127\.0\.0\.1:8787 failed: bad state/);
+    assert.equal(errorFromFailure(Object.assign(new TypeError("terminated"), { cause: { code: "UND_ERR_SOCKET" } }), ctx, 1, false).kind, "unreachable");
+  });
+
   it("a timeout and a user cancel are told apart", () => {
     const timeout = Object.assign(new Error("t"), { name: "TimeoutError" });
     assert.equal(errorFromFailure(timeout, ctx, 5000, false).kind, "timeout");

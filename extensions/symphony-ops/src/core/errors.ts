@@ -225,7 +225,10 @@ export function errorFromFailure(
     );
   }
   const code = causeCode(err);
-  if (code === null || UNREACHABLE_CODES.has(code) || name === "TypeError") {
+  const text = err instanceof Error ? err.message : String(err);
+  // fetch() reports network failures as TypeError("fetch failed"/"terminated") with a cause.
+  const network = name === "TypeError" && /fetch failed|terminated|network|socket/i.test(text);
+  if ((code !== null && UNREACHABLE_CODES.has(code)) || network) {
     return new SymphonyError(
       "unreachable",
       `Symphony is not reachable at ${ctx.baseUrl}${code ? ` (${code})` : ""}. ` +
@@ -233,7 +236,7 @@ export function errorFromFailure(
       ctx,
     );
   }
-  return new SymphonyError("unreachable", `Request to ${ctx.baseUrl} failed (${code}).`, ctx);
+  return new SymphonyError("protocol", `${where(ctx)} at ${ctx.baseUrl} failed: ${text}${code ? ` (${code})` : ""}`, ctx);
 }
 
 /** A user-facing sentence for anything thrown by the extension's calls. */

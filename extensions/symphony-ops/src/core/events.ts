@@ -135,11 +135,15 @@ export class EventStream {
           touch();
           for (const message of parser.feed(decoder.decode(value, { stream: true }))) {
             if (message.hasId) this.lastEventId = message.lastEventId;
-            this.options.onEvent({
-              id: message.hasId ? message.lastEventId : null,
-              type: message.event,
-              data: parseData(message.data),
-            });
+            try {
+              this.options.onEvent({
+                id: message.hasId ? message.lastEventId : null,
+                type: message.event,
+                data: parseData(message.data),
+              });
+            } catch {
+              // A listener's failure must not drop the connection (it would reconnect forever).
+            }
           }
           if (parser.retryMs !== null) this.serverRetryMs = parser.retryMs;
         }
