@@ -179,6 +179,22 @@ describe("the extension in a mocked VS Code", function () {
     assert.match(mock.treeViews[0]?.view.message ?? "", /^Symphony is not reachable at http:\/\/127\.0\.0\.1:\d+/);
   });
 
+  it("after deactivation nothing keeps ticking, even if a late load finishes", async () => {
+    start();
+    await until(() => ext.live.matrix.hasCountdown(), 20_000, "rows with a countdown");
+    ext.tree.refresh();
+    assert.notEqual((ext.tree as unknown as { ticker: unknown }).ticker, null, "ticks while active");
+    for (const s of ctx.subscriptions) s.dispose();
+    await ext.live.stop();
+    ext.tree.refresh(); // a late refresh after dispose
+    assert.equal((ext.tree as unknown as { ticker: unknown }).ticker, null);
+    let notified = 0;
+    const late = ext.live as unknown as { options: { onChange: () => void } };
+    late.options.onChange = () => (notified += 1);
+    await ext.live.refresh();
+    assert.equal(notified, 0, "a stopped Live tells no one");
+  });
+
   it("without a key against an authenticating service, the status bar asks for one", async () => {
     start(null);
     const status = mock.statusItems[0] as { text: string; command: string };

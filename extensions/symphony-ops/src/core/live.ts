@@ -122,7 +122,7 @@ export class Live {
       }
     }
     this.scheduleBoundary();
-    this.options.onChange();
+    this.changed();
   }
 
   /** Plan the default task to know the top model (an audited route.plan on the service). */
@@ -141,7 +141,7 @@ export class Live {
         this.fail(err);
       }
     }
-    this.options.onChange();
+    this.changed();
   }
 
   private fail(err: unknown): void {
@@ -162,14 +162,14 @@ export class Live {
     } else if (state.state === "connecting" && this.connection === "live") {
       this.connection = "reconnecting";
     }
-    this.options.onChange();
+    this.changed();
   }
 
   private onEvent(event: SymphonyEvent): void {
     this.recent.push(event);
     if (this.recent.length > 50) this.recent.shift();
     const effect = this.matrix.applyEvent(event, this.now());
-    if (effect === "changed") this.options.onChange();
+    if (effect === "changed") this.changed();
     if (effect === "refetch") this.scheduleRefresh();
     if (REPLAN_NOW.has(event.type)) this.schedulePlan(0);
     else if (REPLAN_LATER.has(event.type)) {
@@ -210,6 +210,11 @@ export class Live {
       this.boundaryTimer = null;
       this.track(this.refresh());
     }, wait);
+  }
+
+  /** Tell the views; nothing after stop() (a late load must not wake disposed views). */
+  private changed(): void {
+    if (this.running) this.options.onChange();
   }
 
   status(): StatusInput {

@@ -9,6 +9,7 @@ export class MatrixTreeProvider implements vscode.TreeDataProvider<MatrixNode>, 
   private readonly changed = new vscode.EventEmitter<MatrixNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private ticker: NodeJS.Timeout | null = null;
+  private disposed = false;
   visible = true;
 
   constructor(private readonly live: Live) {}
@@ -25,7 +26,8 @@ export class MatrixTreeProvider implements vscode.TreeDataProvider<MatrixNode>, 
   }
 
   private updateTicker(): void {
-    const want = this.visible && this.live.matrix.hasCountdown();
+    // After dispose a late refresh must not start a new interval (it would outlive the extension).
+    const want = !this.disposed && this.visible && this.live.matrix.hasCountdown();
     if (want && !this.ticker) this.ticker = setInterval(() => this.changed.fire(undefined), 1000);
     if (!want && this.ticker) {
       clearInterval(this.ticker);
@@ -54,7 +56,9 @@ export class MatrixTreeProvider implements vscode.TreeDataProvider<MatrixNode>, 
   }
 
   dispose(): void {
+    this.disposed = true;
     if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
     this.changed.dispose();
   }
 }
