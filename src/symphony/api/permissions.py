@@ -25,6 +25,8 @@ ROUTE_PERMISSIONS: dict[str, Permission | str] = {
     "POST /route/execute": "route.execute",
     "POST /v1/chat/completions": "v1",
     "GET /v1/models": "v1",
+    # The MCP server (a mount: every method). Each tool checks its REST twin's permission.
+    "* /mcp": "mcp",
     "GET /models": "models.read",
     "GET /models/{name:path}": "models.read",
     "POST /windows/{name:path}/observe": "windows.observe",

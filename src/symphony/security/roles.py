@@ -1,6 +1,7 @@
 """Roles form one ordered hierarchy: each role can do everything the roles below it can.
 
-- client:   plan, execute, the OpenAI-compatible /v1, models, status
+- client:   plan, execute, the OpenAI-compatible /v1, models, status, the MCP server
+            (each MCP tool then needs its REST twin's permission)
 - operator: client + policy reload, window observations, kill switch, integrations, audit read
 - approver: operator + approving policy proposals
 - admin:    everything, including API keys
@@ -22,6 +23,7 @@ Permission = Literal[
     "route.plan",
     "route.execute",
     "v1",
+    "mcp",
     "models.read",
     "status.read",
     "policy.reload",
@@ -40,6 +42,7 @@ PERMISSION_ROLE: Mapping[Permission, Role] = MappingProxyType(
         "route.plan": "client",
         "route.execute": "client",
         "v1": "client",
+        "mcp": "client",
         "models.read": "client",
         "status.read": "client",
         "policy.reload": "operator",
