@@ -112,9 +112,19 @@ class CallerMiddleware:
             result = await call_next(ctx)
         finally:
             CALLER.reset(token)
-        if ctx.method == "tools/list" and isinstance(result, ListToolsResult):
-            permissions = self.permissions
-            tools = [t for t in result.tools if caller.may(permissions.get(t.name, "keys.manage"))]
-            if len(tools) != len(result.tools):
-                result = result.model_copy(update={"tools": tools})
+        if ctx.method == "tools/list":
+            result = self.visible(caller, result)
+        return result
+
+    def visible(self, caller: Caller, result: HandlerResult) -> HandlerResult:
+        """A tools/list result without the tools `caller` may not call."""
+
+        def allowed(name: object) -> bool:
+            return caller.may(self.permissions.get(str(name), "keys.manage"))
+
+        if isinstance(result, ListToolsResult):  # in-process: the model
+            return result.model_copy(update={"tools": [t for t in result.tools if allowed(t.name)]})
+        if isinstance(result, dict) and isinstance(result.get("tools"), list):  # the wire dict
+            tools = [t for t in result["tools"] if isinstance(t, dict) and allowed(t.get("name"))]
+            return {**result, "tools": tools}
         return result
