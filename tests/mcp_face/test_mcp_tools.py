@@ -195,6 +195,10 @@ async def test_incidents_tool_reads_the_service_through_its_protocol(services: S
     assert not result.is_error
     assert [i["id"] for i in result.structured_content["items"]] == ["inc_0", "inc_2"]
     assert reader.asked == ["open"]
+    # Services may hold a bundle of incident services with the service as `.incidents`.
+    bundle = SimpleNamespace(incidents=SimpleNamespace(incidents=reader))
+    resolved = await invoke(INCIDENTS_TOOL, bundle, TRUSTED, {"status": "resolved"})  # type: ignore[arg-type]
+    assert [i["id"] for i in resolved.structured_content["items"]] == ["inc_1"]
     without = await invoke(INCIDENTS_TOOL, SimpleNamespace(), TRUSTED, {})  # type: ignore[arg-type]
     assert without.is_error
     assert "incidents are not enabled" in without.content[0].text

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +29,14 @@ from symphony.flows.health import health_report
 from symphony.incidents.model import Incident
 from symphony.mcp.caller import Caller
 from symphony.mcp.tooling import ToolSpec
+from symphony.security.roles import PERMISSION_ROLE, Permission
 from symphony.services import Services
+
+# GET /incidents needs `incidents.read` where the incident routes define it; before they do,
+# the audit trail's `audit.read` (operator) guards the tool.
+INCIDENTS_PERMISSION = cast(
+    Permission, "incidents.read" if "incidents.read" in PERMISSION_ROLE else "audit.read"
+)
 
 
 class NoArgs(BaseModel):
@@ -59,7 +66,6 @@ class IncidentArgs(BaseModel):
     limit: int = Field(20, ge=1, le=200, description="At most this many, newest first")
 
 
-@runtime_checkable
 class IncidentReader(Protocol):
     """What the incidents tool needs of the incident service."""
 
@@ -117,10 +123,12 @@ async def audit_record(services: Services, caller: Caller, args: AuditArgs) -> d
 
 def incident_reader(services: Services) -> IncidentReader:
     """The incident service, or a NotFoundError saying this process has none."""
-    reader = getattr(services, "incidents", None)
-    if not isinstance(reader, IncidentReader):
-        raise NotFoundError("incidents are not enabled on this Symphony")
-    return reader
+    found: object = getattr(services, "incidents", None)
+    # `Services.incidents` may be the service itself or a bundle holding it (`.incidents`).
+    for candidate in (found, getattr(found, "incidents", None)):
+        if candidate is not None and callable(getattr(candidate, "incidents", None)):
+            return cast(IncidentReader, candidate)
+    raise NotFoundError("incidents are not enabled on this Symphony")
 
 
 async def incidents(services: Services, caller: Caller, args: IncidentArgs) -> dict[str, Any]:
@@ -209,9 +217,9 @@ INCIDENTS_TOOL: ToolSpec[Any] = ToolSpec(
     name="incidents",
     title="Incidents",
     description="Incidents (open ones by default), newest first, with severity, SLO, ticket "
-    "links and timeline. Needs an operator key.",
+    "links and timeline.",
     args=IncidentArgs,
-    permission="audit.read",
+    permission=INCIDENTS_PERMISSION,
     run=incidents,
 )
 

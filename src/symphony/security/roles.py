@@ -1,7 +1,6 @@
 """Roles form one ordered hierarchy: each role can do everything the roles below it can.
 
-- client:   plan, execute, the OpenAI-compatible /v1, models, status, the MCP server
-            (each MCP tool then needs its REST twin's permission)
+- client:   plan, execute, the OpenAI-compatible /v1, models, status
 - operator: client + policy reload, window observations, kill switch, integrations, audit read
 - approver: operator + approving policy proposals
 - admin:    everything, including API keys
@@ -42,7 +41,7 @@ PERMISSION_ROLE: Mapping[Permission, Role] = MappingProxyType(
         "route.plan": "client",
         "route.execute": "client",
         "v1": "client",
-        "mcp": "client",
+        "mcp": "client",  # connect to /mcp/; each MCP tool needs its REST twin's permission
         "models.read": "client",
         "status.read": "client",
         "policy.reload": "operator",
