@@ -25,8 +25,6 @@ ROUTE_PERMISSIONS: dict[str, Permission | str] = {
     "POST /route/execute": "route.execute",
     "POST /v1/chat/completions": "v1",
     "GET /v1/models": "v1",
-    # The MCP server (a mount: every method). Each tool checks its REST twin's permission.
-    "* /mcp": "mcp",
     "GET /models": "models.read",
     "GET /models/{name:path}": "models.read",
     "POST /windows/{name:path}/observe": "windows.observe",
@@ -44,6 +42,8 @@ ROUTE_PERMISSIONS: dict[str, Permission | str] = {
     "POST /control/unkill": "control.kill",
     "GET /audit": "audit.read",
     "GET /audit/{audit_id}": "audit.read",
+    # The MCP server (a mount: every method). Each tool checks its REST twin's permission.
+    "* /mcp": "mcp",
     "GET /openapi.json": PUBLIC,
     "GET /docs": PUBLIC,
     "GET /docs/oauth2-redirect": PUBLIC,
