@@ -26,14 +26,15 @@ def test_the_mount_needs_a_client_key(tmp_path: Path) -> None:
         assert (guard.need, guard.permission) == ("client", "mcp")
 
 
-async def test_served_in_process_with_the_app_lifespan(tmp_path: Path) -> None:
+async def test_served_in_process_with_the_app_lifespan_each_time_it_runs(tmp_path: Path) -> None:
     app = create_app(demo_settings(tmp_path), environ={})
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-            r = await http.post("/mcp/", json=BODY, headers={"accept": ACCEPT})
-    assert r.status_code == 200, r.text
-    assert r.json()["result"]["serverInfo"]["name"] == "symphony"
+    for _ in range(2):  # the SDK's session manager runs once: the second lifespan gets a new one
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+                r = await http.post("/mcp/", json=BODY, headers={"accept": ACCEPT})
+        assert r.status_code == 200, r.text
+        assert r.json()["result"]["serverInfo"]["name"] == "symphony"
 
 
 async def test_turned_off_it_is_not_there(tmp_path: Path) -> None:

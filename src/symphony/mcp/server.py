@@ -1,11 +1,13 @@
 """The MCP server of one Symphony process, and its ASGI app for `/mcp/`.
 
 `McpFace` builds an `MCPServer` (mcp 2.x) with Symphony's tools and resources over the
-process's `Services`. `asgi()` is the Streamable HTTP app the composition root mounts at
+process's `Services`. `asgi()` serves the Streamable HTTP app the composition root mounts at
 `/mcp`: stateless (no session lives in process memory, so any replica answers any
 request) and answering plain JSON. The app's lifespan must run `running()` around
 serving: the SDK's session manager owns the task group every request runs in (without
-it a request fails with "Task group is not initialized").
+it a request fails with "Task group is not initialized"). A session manager runs only
+once, so each lifespan after the first gets a fresh app (tests and servers that restart
+an app's lifespan).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from symphony import __version__
 from symphony.mcp.caller import CallerMiddleware
@@ -98,18 +101,25 @@ class McpFace:
                     )
                 ],
             )
-        self._app: Starlette | None = None
+        self._http = self._build()
+        self._runs = 0
 
-    def asgi(self) -> Starlette:
-        """The Streamable HTTP app to mount at `/mcp` (built once)."""
-        if self._app is None:
-            self._app = self.server.streamable_http_app(
-                streamable_http_path="/",
-                stateless_http=True,
-                json_response=True,
-                transport_security=transport_security(self.settings),
-            )
-        return self._app
+    def _build(self) -> Starlette:
+        """A Streamable HTTP app with a session manager of its own (each runs once)."""
+        return self.server.streamable_http_app(
+            streamable_http_path="/",
+            stateless_http=True,
+            json_response=True,
+            transport_security=transport_security(self.settings),
+        )
+
+    def asgi(self) -> ASGIApp:
+        """The ASGI app to mount at `/mcp` (it serves the current Streamable HTTP app)."""
+        return self.serve
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request with the Streamable HTTP app of the running lifespan."""
+        await self._http(scope, receive, send)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -118,7 +128,9 @@ class McpFace:
         It runs in a task of its own: an anyio task group must be left by the task that
         entered it, and a lifespan may be entered and left by different tasks (test
         fixtures, embedding servers)."""
-        self.asgi()  # creates the session manager
+        if self._runs:  # a session manager runs once: a later lifespan gets a new app
+            self._http = self._build()
+        self._runs += 1
         manager = self.server.session_manager
         started, stop = asyncio.Event(), asyncio.Event()
 
