@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app_support import running_app
 from contract_check import VIOLATIONS, contract_checked
-from symphony.app import create_app
 from symphony.clock import FixedClock
 from symphony.settings import Settings
 
@@ -79,10 +79,5 @@ class AppHarness:
 
 @pytest.fixture
 async def harness(settings: Settings, clock: FixedClock) -> AsyncIterator[AppHarness]:
-    app = create_app(settings, clock=clock, environ={})
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=contract_checked(app))
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://symphony.test"
-        ) as client:
-            yield AppHarness(app, client)
+    async with running_app(settings, clock=clock) as (app, client):
+        yield AppHarness(app, client)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import yaml
 
-from symphony.app import create_app
+from app_support import running_app
 from symphony.clock import FixedClock
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
@@ -85,13 +85,8 @@ async def secured(
     """Start the app (lifespan included) with auth on; keys exist before it starts."""
     settings = auth_settings(settings, **changes)
     made = secrets or create_keys(settings.data_dir, clock)
-    app = create_app(settings, clock=clock, environ=environ or {})
-    if prepare is not None:
-        prepare(app)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://symphony.test") as c:
-            yield Secured(app, c, made[0], made[1])
+    async with running_app(settings, clock=clock, environ=environ, prepare=prepare) as (app, c):
+        yield Secured(app, c, made[0], made[1])
 
 
 def edit_yaml(path: Path, change: Callable[[dict[str, Any]], None]) -> None:

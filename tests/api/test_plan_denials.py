@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from symphony.app import create_app
+from app_support import running_app
 from symphony.clock import FixedClock
 from symphony.policy.model import ModelSpec
 from symphony.routing.candidate import DENY_CODES
@@ -39,11 +39,8 @@ KEYS = dict.fromkeys(
 async def running(
     settings: Settings, clock: FixedClock, environ: dict[str, str]
 ) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
-    app = create_app(settings, clock=clock, environ=environ)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://symphony.test") as c:
-            yield app.state.symphony, c
+    async with running_app(settings, clock=clock, environ=environ) as (app, client):
+        yield app.state.symphony, client
 
 
 def edit_policy(policy_dir: Path, change: Callable[[dict[str, Any]], None]) -> None:

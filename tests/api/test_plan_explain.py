@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from symphony.app import create_app
+from app_support import running_app
 from symphony.clock import FixedClock
 from symphony.services import Services
 from symphony.settings import Settings
@@ -51,11 +51,8 @@ FACTORS = {"latency", "cost", "window", "headroom", "locality", "preference"}
 async def running(
     settings: Settings, clock: FixedClock, environ: dict[str, str]
 ) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
-    app = create_app(settings, clock=clock, environ=environ)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://symphony.test") as c:
-            yield app.state.symphony, c
+    async with running_app(settings, clock=clock, environ=environ) as (app, client):
+        yield app.state.symphony, client
 
 
 async def claude_in_reserve(state: Services) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from symphony.app import create_app
+from app_support import running_app
 from symphony.clock import FixedClock
 from symphony.settings import Settings
 
@@ -147,25 +147,22 @@ async def until(
 async def test_watcher_applies_an_edited_file(
     settings: Settings, clock: FixedClock, policy_dir: Path
 ) -> None:
-    app = create_app(settings.replace(watch_policy=True), clock=clock, environ={})
     path = policy_file(policy_dir)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            old = (await client.get("/policy")).json()["version"]
-            set_loa_max(policy_dir, 1)
-            status = await until(client, lambda s: s["version"] != old, path)
-            assert status["version"] != old, "the watcher did not pick up the edit"
-            plan = (await client.post("/route/plan", json={"task": "chat"})).json()
-            assert plan["policy"]["loa_max"] == 1
-            bus = app.state.symphony.bus
-            updates = [e.data() for e in bus.buffer if e.type == "policy.update"]
-            assert updates[-1]["trigger"] == "watch"
+    async with running_app(settings.replace(watch_policy=True), clock=clock) as (app, client):
+        old = (await client.get("/policy")).json()["version"]
+        set_loa_max(policy_dir, 1)
+        status = await until(client, lambda s: s["version"] != old, path)
+        assert status["version"] != old, "the watcher did not pick up the edit"
+        plan = (await client.post("/route/plan", json={"task": "chat"})).json()
+        assert plan["policy"]["loa_max"] == 1
+        bus = app.state.symphony.bus
+        updates = [e.data() for e in bus.buffer if e.type == "policy.update"]
+        assert updates[-1]["trigger"] == "watch"
 
-            # A broken edit is rejected by the watcher too; the good version stays.
-            good = status["version"]
-            line = break_policy(policy_dir)
-            status = await until(client, lambda s: s["last_error"] is not None, path)
-            assert status["last_error"], "the watcher did not report the bad edit"
-            assert any(f"router.policy.yml:{line}:" in e for e in status["last_error"])
-            assert status["version"] == good
+        # A broken edit is rejected by the watcher too; the good version stays.
+        good = status["version"]
+        line = break_policy(policy_dir)
+        status = await until(client, lambda s: s["last_error"] is not None, path)
+        assert status["last_error"], "the watcher did not report the bad edit"
+        assert any(f"router.policy.yml:{line}:" in e for e in status["last_error"])
+        assert status["version"] == good

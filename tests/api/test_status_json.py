@@ -9,11 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
-from symphony.app import create_app
+from app_support import running_app
 from symphony.clock import FixedClock
 from symphony.settings import Settings
 from symphony.windows.usage import UsageEvent
@@ -63,20 +62,18 @@ async def test_health_answers_while_upstreams_hang_or_are_dead(
         elif "endpoint" in model:
             del model["endpoint"]  # keep this test off the internet
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    app = create_app(settings.replace(health_probe_timeout_s=0.3), clock=clock, environ={})
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            first = await client.get("/status/health.json")
-            assert first.status_code == 200
-            assert set(first.json()["services"]) == {"ollama", "litellm"}
-            # Wait (bounded) for the background probe to report both as down.
-            deadline = time.monotonic() + 10
-            while True:
-                services = (await client.get("/status/health.json")).json()["services"]
-                if all(s["checked_at"] for s in services.values()) or time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.05)
+    fast_probes = settings.replace(health_probe_timeout_s=0.3)
+    async with running_app(fast_probes, clock=clock) as (_app, client):
+        first = await client.get("/status/health.json")
+        assert first.status_code == 200
+        assert set(first.json()["services"]) == {"ollama", "litellm"}
+        # Wait (bounded) for the background probe to report both as down.
+        deadline = time.monotonic() + 10
+        while True:
+            services = (await client.get("/status/health.json")).json()["services"]
+            if all(s["checked_at"] for s in services.values()) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
     assert services["ollama"]["ok"] is False
     assert services["ollama"]["error"]  # timed out
     assert services["litellm"]["ok"] is False

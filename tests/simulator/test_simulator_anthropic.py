@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from symphony.clock import FixedClock
-from symphony.simulator import RunningSimulator, load_simulator_config, start_simulator
 
 HEADERS = {"x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"}
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[RunningSimulator]:
-    config = load_simulator_config(None).model_copy(update={"fast": True})
-    running = await start_simulator(config, clock=FixedClock(START))
-    yield running
-    await running.stop()
+def sim_clock() -> FixedClock:
+    return FixedClock(START)
 
 
 @pytest.fixture
-async def client(sim: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"{sim.base_url}/anthropic", timeout=5) as http:
-        yield http
+def sim_path() -> str:
+    return "/anthropic"
 
 
 def message(**extra: object) -> dict[str, object]:

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from symphony.simulator import RunningSimulator, load_simulator_config, start_simulator
-
 ANTHROPIC = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[RunningSimulator]:
-    config = load_simulator_config(None).model_copy(update={"fast": True})
-    running = await start_simulator(config)
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def client(sim: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.base_url, timeout=5) as http:
-        yield http
 
 
 def chat(model: str = "gpt-4o-mini", **extra: Any) -> dict[str, Any]:

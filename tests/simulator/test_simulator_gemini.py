@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-
-from symphony.simulator import RunningSimulator, load_simulator_config, start_simulator
 
 KEY = {"x-goog-api-key": "AIza-test"}
 BODY = {
@@ -19,17 +16,8 @@ ANSWER = "Simulated gemini-2.5-flash answer: What is the tallest mountain"
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[RunningSimulator]:
-    config = load_simulator_config(None).model_copy(update={"fast": True})
-    running = await start_simulator(config)
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def client(sim: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"{sim.base_url}/gemini/v1beta", timeout=5) as http:
-        yield http
+def sim_path() -> str:
+    return "/gemini/v1beta"
 
 
 async def test_generate_content_shape(client: httpx.AsyncClient) -> None:

@@ -54,12 +54,6 @@ async def sim(clock: FixedClock) -> AsyncIterator[RunningSimulator]:
     await running.stop()
 
 
-@pytest.fixture
-async def client(sim: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.base_url, timeout=5) as http:
-        yield http
-
-
 async def openai(client: httpx.AsyncClient, model: str) -> httpx.Response:
     body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
     return await client.post("/openai/v1/chat/completions", json=body)

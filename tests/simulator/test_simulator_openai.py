@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from symphony.clock import FixedClock
-from symphony.simulator import RunningSimulator, load_simulator_config, start_simulator
+from symphony.simulator import RunningSimulator
 
 USER = "Please summarise the quarterly numbers for the northern region right now thanks"
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[RunningSimulator]:
-    config = load_simulator_config(None).model_copy(update={"fast": True})
-    running = await start_simulator(config, clock=FixedClock(datetime(2026, 3, 1, tzinfo=UTC)))
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def client(sim: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.base_url, timeout=5) as http:
-        yield http
+def sim_clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 1, tzinfo=UTC))
 
 
 def chat(model: str = "gpt-4o-mini", **extra: object) -> dict[str, object]:

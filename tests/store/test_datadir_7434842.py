@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 
-from symphony.app import create_app
+from app_support import running_app
 from symphony.audit import AuditLog, verify_chain
 from symphony.cli import main
 from symphony.clock import FixedClock
@@ -194,21 +194,18 @@ async def test_the_app_serves_the_old_directory(old: Path) -> None:
         health_probe_timeout_s=0.2,
     )
     clock = FixedClock(WRITTEN + timedelta(minutes=1))
-    app = create_app(settings, clock=clock, environ={})
     secrets = MANIFEST["secrets"]
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://old.test") as c:
+    async with running_app(settings, clock=clock) as (_app, c):
 
-            async def get(path: str, who: str) -> httpx.Response:
-                return await c.get(path, headers={"Authorization": f"Bearer {secrets[who]}"})
+        async def get(path: str, who: str) -> httpx.Response:
+            return await c.get(path, headers={"Authorization": f"Bearer {secrets[who]}"})
 
-            kills = (await get("/control", "operator")).json()["active"]
-            assert kills == MANIFEST["kills"]
-            assert (await get("/control", "old-ci")).status_code == 401
-            window = (await get(f"/models/{CLAUDE}", "operator")).json()["window"]
-            assert (window["source"], window["resets_at"]) == ("learned", "2026-11-22T20:00:00Z")
-            pending = (await get("/policy/proposals?status=pending", "operator")).json()
-            assert [p["id"] for p in pending["items"]] == [MANIFEST["proposals"]["pending"]]
-            audit = (await get("/audit?limit=1000", "admin")).json()["items"]
-            assert len(audit) >= len(MANIFEST["audit_types"])
+        kills = (await get("/control", "operator")).json()["active"]
+        assert kills == MANIFEST["kills"]
+        assert (await get("/control", "old-ci")).status_code == 401
+        window = (await get(f"/models/{CLAUDE}", "operator")).json()["window"]
+        assert (window["source"], window["resets_at"]) == ("learned", "2026-11-22T20:00:00Z")
+        pending = (await get("/policy/proposals?status=pending", "operator")).json()
+        assert [p["id"] for p in pending["items"]] == [MANIFEST["proposals"]["pending"]]
+        audit = (await get("/audit?limit=1000", "admin")).json()["items"]
+        assert len(audit) >= len(MANIFEST["audit_types"])
