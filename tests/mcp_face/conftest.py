@@ -1,8 +1,8 @@
-"""MCP fixtures: a demo Symphony (simulated upstreams) and its MCP face.
+"""MCP fixtures over the shared harness (tests/app_support.py).
 
-`demo_app` is the real app with its lifespan running (auth off); tests connect to an
-`McpFace` over its Services in-process (`mcp.Client(face.server)`). `live` serves the app
-with authentication ON under uvicorn on a free loopback port, with keys of each role.
+`demo` is the real demo app with its lifespan running (auth off); tests connect to an
+`McpFace` over its Services in-process (`mcp.Client(face.server)`). `live` serves the demo
+app with authentication ON under uvicorn on a free loopback port, with keys of each role.
 MCP clients are entered inside each test: an anyio task group must be left by the task
 that entered it, and pytest-asyncio may tear a fixture down in another task.
 """
@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
-from mcp_support import Live, demo_settings, serve
+from mcp_support import Live, create_keys
 
-from symphony.app import create_app
+from app_support import Demo, demo_settings, running_demo, serve_live
 from symphony.mcp.server import McpFace
 from symphony.services import Services
 
@@ -28,15 +27,14 @@ def sim_fast(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def demo_app(tmp_path: Path) -> AsyncIterator[FastAPI]:
-    app = create_app(demo_settings(tmp_path), environ={})
-    async with app.router.lifespan_context(app):
-        yield app
+async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
+    async with running_demo(demo_settings(tmp_path)) as running:
+        yield running
 
 
 @pytest.fixture
-def services(demo_app: FastAPI) -> Services:
-    found: Services = demo_app.state.symphony
+def services(demo: Demo) -> Services:
+    found: Services = demo.state
     return found
 
 
@@ -48,5 +46,7 @@ def face(services: Services) -> McpFace:
 
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    async with serve(demo_settings(tmp_path, auth_enabled=True)) as running:
-        yield running
+    settings = demo_settings(tmp_path).replace(auth_enabled=True)
+    secrets = create_keys(settings.data_dir)
+    async with serve_live(settings) as server:
+        yield Live(server, secrets)

@@ -1,12 +1,11 @@
-"""Helpers of the MCP tests: demo settings, keys, the live server, one raw JSON-RPC call.
+"""Helpers of the MCP tests: keys of each role, the live server with them, one raw JSON-RPC call.
 
-Imported by tests/mcp/conftest.py and the test modules (not a test module itself).
+The app itself comes from tests/app_support.py (`demo_settings`, `running_demo`,
+`serve_live`). Imported by tests/mcp_face/conftest.py and its test modules.
 """
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,20 +14,14 @@ from typing import Any
 
 import httpx
 import httpx2
-import uvicorn
-from fastapi import FastAPI
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from contract_check import contract_checked
-from symphony.app import create_app
+from app_support import LiveServer
 from symphony.clock import SystemClock
 from symphony.security.keys import KeyStore
 from symphony.services import Services
-from symphony.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO_POLICY = ROOT / "config" / "demo.policy.yml"
 # name -> (role, tenants)
 KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "client": ("client", ()),
@@ -39,28 +32,8 @@ KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
 ACCEPT = "application/json, text/event-stream"
 
 
-def demo_settings(tmp: Path, **changes: Any) -> Settings:
-    """Demo-mode settings whose policy copy and data live under `tmp`."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    policy = tmp / "demo.policy.yml"
-    if not policy.exists():
-        shutil.copy(DEMO_POLICY, policy)
-    defaults: dict[str, Any] = {
-        "demo": True,
-        "policy_file": policy,
-        "windows_file": None,
-        "data_dir": tmp / "data",
-        "simulator_port": 0,
-        "auth_enabled": False,
-        "watch_policy": False,
-        "health_probe_interval_s": 3600,
-        "health_probe_timeout_s": 0.5,
-    }
-    return Settings().replace(**{**defaults, **changes})
-
-
 def create_keys(data_dir: Path) -> dict[str, str]:
-    """Create every key in KEYS; return name -> secret."""
+    """Create every key in KEYS (before the app starts); return name -> secret."""
     store = KeyStore.open(data_dir, SystemClock())
     try:
         return {
@@ -75,17 +48,20 @@ def create_keys(data_dir: Path) -> dict[str, str]:
 class Live:
     """The demo app under uvicorn with auth on; `secrets` holds a key per KEYS entry."""
 
-    app: FastAPI
-    url: str
+    server: LiveServer
     secrets: dict[str, str]
 
     @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
     def mcp_url(self) -> str:
-        return f"{self.url}/mcp/"
+        return f"{self.server.url}/mcp/"
 
     @property
     def state(self) -> Services:
-        found: Services = self.app.state.symphony
+        found: Services = self.server.state
         return found
 
     def headers(self, key: str | None) -> dict[str, str]:
@@ -99,36 +75,6 @@ class Live:
             Client(streamable_http_client(self.mcp_url, http_client=http)) as client,
         ):
             yield client
-
-
-@asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[Live]:
-    """Keys first, then the app under uvicorn on a free loopback port (port 0)."""
-    secrets = create_keys(settings.data_dir)
-    app = create_app(settings, environ={})
-    config = uvicorn.Config(
-        contract_checked(app, raise_violations=False),  # a violation fails at teardown
-        host="127.0.0.1",
-        port=0,
-        lifespan="on",
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + 60
-        while not server.started and not task.done():
-            assert loop.time() < end, "uvicorn did not start"
-            await asyncio.sleep(0.02)
-        if task.done():
-            task.result()
-            raise AssertionError("uvicorn stopped before it started")
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield Live(app, f"http://127.0.0.1:{port}", secrets)
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
 
 
 async def rpc(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from mcp_support import ACCEPT, demo_settings
+from mcp_support import ACCEPT
 
+from app_support import demo_settings
 from symphony.api.permissions import RouteTable, app_routes
 from symphony.app import create_app
 
@@ -19,7 +20,7 @@ BODY = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": INIT}
 
 
 def test_the_mount_needs_a_client_key(tmp_path: Path) -> None:
-    settings = demo_settings(tmp_path, auth_enabled=True)
+    settings = demo_settings(tmp_path).replace(auth_enabled=True)
     table = RouteTable(app_routes(create_app(settings)), settings.public_paths)
     for method in ("POST", "GET", "DELETE"):
         guard = table.lookup(method, "/mcp/")
@@ -38,7 +39,7 @@ async def test_served_in_process_with_the_app_lifespan_each_time_it_runs(tmp_pat
 
 
 async def test_turned_off_it_is_not_there(tmp_path: Path) -> None:
-    app = create_app(demo_settings(tmp_path, mcp_enabled=False), environ={})
+    app = create_app(demo_settings(tmp_path).replace(mcp_enabled=False), environ={})
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:

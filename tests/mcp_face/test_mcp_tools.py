@@ -9,9 +9,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
 from mcp import Client
 
+from app_support import Demo
 from symphony.api.execute import ExecuteIn
 from symphony.api.permissions import ROUTE_PERMISSIONS
 from symphony.api.schemas import PlanIn
@@ -154,11 +154,9 @@ async def test_models_health_and_audit_record(face: McpFace, services: Services)
     assert (error["code"], error["status"]) == ("not_found", 404)
 
 
-async def test_rest_and_mcp_give_the_same_matrix_and_health(face: McpFace, demo_app: Any) -> None:
-    transport = httpx.ASGITransport(app=demo_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-        rest_models = (await http.get("/models")).json()
-        rest_health = (await http.get("/status/health.json")).json()
+async def test_rest_and_mcp_give_the_same_matrix_and_health(face: McpFace, demo: Demo) -> None:
+    rest_models = (await demo.client.get("/models")).json()
+    rest_health = (await demo.client.get("/status/health.json")).json()
     mcp_models = (await call(face, "models", {})).structured_content
     mcp_health = (await call(face, "health", {})).structured_content
     assert [r["model"] for r in mcp_models["items"]] == [r["model"] for r in rest_models["items"]]
