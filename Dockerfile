@@ -34,6 +34,8 @@ RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
 
 WORKDIR /app
 COPY config ./config
+# docs/runbook.md is served as an MCP resource (symphony://runbook).
+COPY docs/runbook.md ./docs/runbook.md
 RUN mkdir -p /data && chown symphony:symphony /data
 
 USER symphony:symphony

@@ -34,6 +34,10 @@ ERROR_SCHEMAS = {"symphony": "ErrorBody", "openai": "OpenAIErrorBody"}
 UNMATCHED_STATUSES = frozenset({204, 401, 403, 404, 405, 413, 429})
 # The document itself and its viewers: not operations of the API.
 SKIPPED = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# Mounted apps that speak another protocol (MCP: JSON-RPC over Streamable HTTP, docs/mcp.md).
+# Their own answers are that protocol's; what Symphony's middlewares answer for them (401,
+# 403, 413, 429: JSON without "jsonrpc") must still be Symphony's error body.
+MOUNTED_PROTOCOLS = ("/mcp",)
 VIOLATIONS: list[str] = []  # recorded when a violation cannot be raised to the caller
 
 
@@ -117,6 +121,10 @@ def check_response(
 ) -> list[str]:
     """Every way this response breaks its declared contract (empty when it conforms)."""
     if path in SKIPPED:
+        return []
+    if any(path == p or path.startswith(p + "/") for p in MOUNTED_PROTOCOLS):
+        if status >= 400 and media == "application/json" and b'"jsonrpc"' not in body:
+            return _error_body(contract, f"{method} {path} -> {status}", path, media, body)
         return []
     template, op = contract.operation(method, path)
     where = f"{method} {template or path} -> {status}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,6 +31,7 @@ from symphony.api.openapi import install_openapi
 from symphony.api.security import SecurityMiddleware, SecurityRuntime
 from symphony.clock import Clock, SystemClock
 from symphony.console.router import router as console_router
+from symphony.mcp.server import McpFace
 from symphony.services import Services, build_services
 from symphony.settings import Settings
 
@@ -51,6 +52,8 @@ def create_app(
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     security = SecurityRuntime(settings)
+    # The MCP face reads the Services the lifespan builds (app.state.symphony) per call.
+    mcp = McpFace(lambda: app.state.symphony, settings) if settings.mcp_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,8 +75,12 @@ def create_app(
         tasks: list[asyncio.Task[Any]] = [
             asyncio.create_task(loop, name=name) for name, loop in services.background(stop).items()
         ]
+        mcp_running: AbstractAsyncContextManager[None] = (
+            mcp.running() if mcp is not None else nullcontext()
+        )
         try:
-            yield
+            async with mcp_running:  # the MCP session manager's task group
+                yield
         finally:
             stop.set()
             services.bus.close()
@@ -119,6 +126,8 @@ def create_app(
     for module in (control_api, audit_api, governance_api):  # security and governance
         app.include_router(module.router)
     app.include_router(console_router)  # the operator page; its API calls carry the key
+    if mcp is not None:  # MCP (Streamable HTTP, stateless) behind the same key checks
+        app.mount("/mcp", mcp.asgi())
     app.add_middleware(HotPathMiddleware)  # innermost: /v1/chat/completions skips the router
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit_bytes)
     app.add_middleware(SecurityMiddleware, runtime=security)  # outermost: auth before body

@@ -36,6 +36,8 @@ DEFAULTS = {
     "health_probe_timeout_s": 1.5,
     "watch_policy": True,
     "event_buffer_size": 2048,
+    "mcp_enabled": True,
+    "mcp_allowed_hosts": (),
 }
 
 
@@ -78,6 +80,8 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "SYMPHONY_HEALTH_PROBE_TIMEOUT_S": "2.5",
         "SYMPHONY_WATCH_POLICY": "false",
         "SYMPHONY_EVENT_BUFFER_SIZE": "64",
+        "SYMPHONY_MCP_ENABLED": "false",
+        "SYMPHONY_MCP_ALLOWED_HOSTS": "symphony.example.com, 10.0.0.5:*",
     }
     assert set(environ) == {variable for _n, variable, _i in Settings.env_fields()}
     settings = Settings.from_env(environ)
@@ -106,6 +110,8 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "health_probe_timeout_s": 2.5,
         "watch_policy": False,
         "event_buffer_size": 64,
+        "mcp_enabled": False,
+        "mcp_allowed_hosts": ("symphony.example.com", "10.0.0.5:*"),
     }
 
 

@@ -149,16 +149,19 @@ describe("API client against a real `symphony serve --demo` (auth on)", function
     }
   });
 
-  it("the MCP probe reaches /mcp/ or says the service does not offer it yet", async () => {
-    const openapi = (await (await fetch(`${server.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    try {
-      const probe = await admin.probeMcp();
-      assert.equal(probe.url, `${server.baseUrl}/mcp/`);
-      assert.ok(probe.protocolVersion);
-    } catch (err) {
-      assert.ok(err instanceof SymphonyError);
-      assert.equal(err.kind, "missing_endpoint", `${err.message} (openapi has /mcp: ${"/mcp" in openapi.paths})`);
+  it("the MCP probe: initialize and tools/list on the real /mcp/, tools filtered by the key's role", async () => {
+    const probe = await admin.probeMcp();
+    assert.equal(probe.url, `${server.baseUrl}/mcp/`);
+    assert.equal(probe.protocolVersion, "2025-06-18");
+    assert.equal(probe.serverName, "symphony");
+    for (const tool of ["plan", "execute", "models", "health", "burndown", "audit_record"]) {
+      assert.ok(probe.tools?.includes(tool), `admin sees ${tool}: ${probe.tools}`);
     }
+    const asClient = await clientFor(server.baseUrl, server.clientKey).probeMcp();
+    assert.ok(asClient.tools?.includes("plan"));
+    assert.ok(!asClient.tools?.includes("audit_record"), "operator tools are not offered to a client key");
+    const noKey = await rejects(clientFor(server.baseUrl).probeMcp());
+    assert.equal(noKey.kind, "no_key");
   });
 });
 

@@ -110,7 +110,7 @@ describe("runbook commands against the real service", function () {
     assert.match(deps.text.value, /^Health at /);
     assert.match(deps.text.value, /UPSTREAM +OK +LATENCY/);
     assert.match(deps.text.value, /API key: accepted/);
-    assert.match(deps.text.value, /MCP: http:\/\/127\.0\.0\.1:\d+\/mcp\/ (answers|is not offered by this service yet)/);
+    assert.match(deps.text.value, /MCP: http:\/\/127\.0\.0\.1:\d+\/mcp\/ answers \(symphony \S+, protocol 2025-06-18, \d+ tools\)\./);
     assert.match(deps.ui.last().text, /^Symphony (healthy|degraded): /);
     const noKey = makeDeps(server.baseUrl, undefined);
     await showHealth(noKey);

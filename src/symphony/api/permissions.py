@@ -21,6 +21,8 @@ from symphony.security.roles import PERMISSION_ROLE, Permission, Role
 
 PUBLIC = "public"
 ROUTE_PERMISSIONS: dict[str, Permission | str] = {
+    # The MCP server (a mount: every method). Each tool checks its REST twin's permission.
+    "* /mcp": "mcp",
     "POST /route/plan": "route.plan",
     "POST /route/execute": "route.execute",
     "POST /v1/chat/completions": "v1",

@@ -10,25 +10,9 @@ from symphony.api.contracts.errors import STORE_DOWN, problems
 from symphony.api.contracts.policy import REJECTED, RELOADED, PolicyStatus, ReloadOutcome
 from symphony.api.deps import PolicyDep, PolicyFlowDep
 from symphony.api.errors import json_response
-from symphony.policy.store import PolicyStore
+from symphony.flows.policy import policy_status
 
 router = APIRouter(tags=["policy"])
-
-
-def policy_status(store: PolicyStore) -> dict[str, object]:
-    snap = store.snapshot
-    return {
-        "version": snap.version,
-        "declared_version": snap.declared_version,
-        "loaded_at": None
-        if store.loaded_at is None
-        else store.loaded_at.isoformat().replace("+00:00", "Z"),
-        "files": list(snap.files),
-        "models": len(snap.models),
-        "tenants": sorted(snap.tenants),
-        "last_error": None if store.last_error is None else list(store.last_error),
-        "last_error_at": None if store.last_error_at is None else store.last_error_at.isoformat(),
-    }
 
 
 @router.get(

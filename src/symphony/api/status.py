@@ -11,7 +11,7 @@ from symphony.api.contracts.base import ok
 from symphony.api.contracts.status import Burndown, Health
 from symphony.api.deps import ClockDep, HealthDep, PlanningDep, PolicyDep, UsageStoreDep
 from symphony.api.errors import json_response
-from symphony.providers.health import upstreams
+from symphony.flows.health import health_report
 
 router = APIRouter(tags=["status"])
 
@@ -61,32 +61,7 @@ BURNDOWN_EXAMPLE: dict[str, Any] = {
 async def health(
     policy: PolicyDep, health: HealthDep, usage_store: UsageStoreDep, clock: ClockDep
 ) -> Response:
-    # Every configured upstream has a key from the first request on; the background probe
-    # fills in the results (a dead upstream never delays this answer).
-    services = (
-        {
-            key: health.get(key)
-            or {
-                "ok": False,
-                "latency_ms": None,
-                "checked_at": None,
-                "error": "not probed yet",
-                "base_url": spec.endpoint.base_url if spec.endpoint else None,
-            }
-            for key, spec in upstreams(policy.snapshot).items()
-        }
-        if policy.loaded
-        else dict(health)
-    )
-    return json_response(
-        {
-            "services": services,
-            "policy_loaded": policy.loaded,
-            "policy_version": policy.snapshot.version if policy.loaded else None,
-            "store": {"ok": usage_store.ping()},
-            "generated_at": clock.now().isoformat().replace("+00:00", "Z"),
-        }
-    )
+    return json_response(health_report(policy, health, usage_store.ping(), clock.now()))
 
 
 @router.get(

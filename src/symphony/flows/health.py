@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from symphony.clock import Clock
 from symphony.policy.store import PolicyStore
 from symphony.providers.credentials import Credentials
-from symphony.providers.health import probe_all
+from symphony.providers.health import probe_all, upstreams
 
 log = logging.getLogger("symphony")
 
@@ -50,3 +52,33 @@ class HealthProbes:
                 log.exception("health probe failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval_s)
+
+
+def health_report(
+    policy: PolicyStore, results: Mapping[str, dict[str, Any]], store_ok: bool, now: datetime
+) -> dict[str, Any]:
+    """The health document every face serves (`/status/health.json`, the MCP `health` tool)."""
+    # Every configured upstream has a key from the first request on; the background probe
+    # fills in the results (a dead upstream never delays this answer).
+    services = (
+        {
+            key: results.get(key)
+            or {
+                "ok": False,
+                "latency_ms": None,
+                "checked_at": None,
+                "error": "not probed yet",
+                "base_url": spec.endpoint.base_url if spec.endpoint else None,
+            }
+            for key, spec in upstreams(policy.snapshot).items()
+        }
+        if policy.loaded
+        else dict(results)
+    )
+    return {
+        "services": services,
+        "policy_loaded": policy.loaded,
+        "policy_version": policy.snapshot.version if policy.loaded else None,
+        "store": {"ok": store_ok},
+        "generated_at": now.isoformat().replace("+00:00", "Z"),
+    }

@@ -104,3 +104,20 @@ class PolicyFlow:
         elif not result.errors:
             self.governance.files_match_active()
         return result
+
+
+def policy_status(store: PolicyStore) -> dict[str, object]:
+    """The loaded policy's version, files and last reload error (GET /policy, MCP)."""
+    snap = store.snapshot
+    return {
+        "version": snap.version,
+        "declared_version": snap.declared_version,
+        "loaded_at": None
+        if store.loaded_at is None
+        else store.loaded_at.isoformat().replace("+00:00", "Z"),
+        "files": list(snap.files),
+        "models": len(snap.models),
+        "tenants": sorted(snap.tenants),
+        "last_error": None if store.last_error is None else list(store.last_error),
+        "last_error_at": None if store.last_error_at is None else store.last_error_at.isoformat(),
+    }

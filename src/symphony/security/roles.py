@@ -22,6 +22,7 @@ Permission = Literal[
     "route.plan",
     "route.execute",
     "v1",
+    "mcp",
     "models.read",
     "status.read",
     "policy.reload",
@@ -40,6 +41,7 @@ PERMISSION_ROLE: Mapping[Permission, Role] = MappingProxyType(
         "route.plan": "client",
         "route.execute": "client",
         "v1": "client",
+        "mcp": "client",  # connect to /mcp/; each MCP tool needs its REST twin's permission
         "models.read": "client",
         "status.read": "client",
         "policy.reload": "operator",

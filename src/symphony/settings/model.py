@@ -19,6 +19,7 @@ __all__ = [
     "DemoSettings",
     "Durability",
     "GovernanceMode",
+    "McpSettings",
     "RuntimeSettings",
     "SecuritySettings",
     "ServiceSettings",
@@ -150,11 +151,34 @@ class SecuritySettings(EnvSettings):
     )
 
 
+class McpSettings(EnvSettings):
+    env_section: ClassVar[str] = "MCP server (/mcp/)"
+
+    mcp_enabled: bool = Field(
+        True, description="Serve the MCP server (Streamable HTTP, stateless) at /mcp/: true|false."
+    )
+    mcp_allowed_hosts: CommaList = Field(
+        (),
+        description="Host header values /mcp/ answers (DNS-rebinding protection), e.g."
+        " symphony.example.com,10.0.0.5:*; empty: loopback names when SYMPHONY_HOST is"
+        " loopback, else no Host check (API keys still apply).",
+    )
+
+
 # Bases in reverse: pydantic lists the last base's fields first (repr follows sections()).
-class Settings(SecuritySettings, DemoSettings, RuntimeSettings, StateSettings, ServiceSettings):
+class Settings(
+    McpSettings, SecuritySettings, DemoSettings, RuntimeSettings, StateSettings, ServiceSettings
+):
     """Every setting of the service, flat (`settings.data_dir`); read with `from_env()`."""
 
     @classmethod
     def sections(cls) -> tuple[type[EnvSettings], ...]:
         """The small models this one joins, in .env.example order."""
-        return (ServiceSettings, StateSettings, RuntimeSettings, DemoSettings, SecuritySettings)
+        return (
+            ServiceSettings,
+            StateSettings,
+            RuntimeSettings,
+            DemoSettings,
+            SecuritySettings,
+            McpSettings,
+        )
