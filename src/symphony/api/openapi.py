@@ -25,7 +25,7 @@ from symphony.api import contracts
 from symphony.api.contracts.base import JSON, REF_PREFIX, Wire, ref
 from symphony.api.contracts.errors import ErrorBody, OpenAIErrorBody
 from symphony.api.errors import dialect_of
-from symphony.api.openai_compat import ChatCompletionIn
+from symphony.api.openai_in import ChatCompletionIn
 from symphony.api.permissions import guard_for
 from symphony.security.roles import ROLES, Role
 

@@ -78,15 +78,19 @@ class Executor:
         if endpoint is None:  # the planner denies these (no_endpoint); never a bare 500
             raise NoEligibleModelError(f"model {spec.name} has no endpoint: it cannot execute")
         controls = work.plan.controls
+        # No invented limit: the client's, else the model's policy default, else none.
         return ChatRequest(
             model=endpoint.model,
             messages=req.messages,
-            max_tokens=req.sampling.max_tokens or controls.tokens_max,
+            max_tokens=req.sampling.max_tokens or controls.tokens_max or spec.max_tokens,
             temperature=req.sampling.temperature
             if req.sampling.temperature is not None
             else controls.temperature,
             top_p=req.sampling.top_p,
             timeout_s=req.timeout_s,
+            options=req.options,
+            max_tokens_param=spec.max_tokens_param,
+            output_limit=spec.max_output_tokens,
         )
 
     @staticmethod
