@@ -16,8 +16,9 @@ from starlette.requests import Request
 
 from symphony.api.errors import Problem
 from symphony.errors import NoEligibleModelError, SymphonyError
+from symphony.policy.model import ModelSpec, PolicySnapshot
 
-__all__ = ["Hints", "hints", "v1_problem"]
+__all__ = ["Hints", "hints", "resolve_model", "v1_problem"]
 
 _LIMIT = re.compile(r"~(\d+) prompt tokens exceed the limit (\d+)")
 MAX_REASONS = 6
@@ -43,6 +44,20 @@ def hints(request: Request, metadata: dict[str, Any] | None) -> Hints:
     if not str(loa_text).isdigit() or len(str(loa_text)) > 3:
         raise ValueError(f"x-symphony-loa must be an integer, got '{str(loa_text)[:20]}'")
     return Hints(str(task) if task else None, int(loa_text), str(tenant))
+
+
+def resolve_model(snapshot: PolicySnapshot, name: str, kind: str) -> ModelSpec | None:
+    """The policy model `name` names: its policy name, else the one executable model of
+    `kind` whose upstream id it is (Claude Code sends `claude-sonnet-4`, not a policy name)."""
+    spec = snapshot.model(name)
+    if spec is not None:
+        return spec if spec.kind == kind else None
+    found = [
+        m
+        for m in snapshot.models
+        if m.kind == kind and m.endpoint is not None and m.endpoint.model == name
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _candidates(exc: NoEligibleModelError) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from symphony.providers.chat import ChatOptions
 
 __all__ = [
     "ANTHROPIC_FIELDS",
+    "EMBEDDING_FIELDS",
     "IMAGE_CHARS",
     "OPENAI_FIELDS",
     "Requirements",
@@ -59,6 +60,7 @@ OPENAI_FIELDS: Final = frozenset(
         "reasoning_effort",
     }
 )
+EMBEDDING_FIELDS: Final = frozenset({"model", "input", "dimensions", "encoding_format", "user"})
 ANTHROPIC_FIELDS: Final = frozenset(
     {
         "model",
@@ -97,6 +99,7 @@ REFUSED: Final[dict[str, dict[str, str]]] = {
         "reasoning_effort": "no mapping to Gemini's thinking budget is made",
         "parallel_tool_calls": "Gemini cannot be told to call one tool at a time",
         "image_url": "Gemini takes images inline: send a data: URL",
+        "input_tokens": "Gemini embeds text, not token ids",
     },
     "openai": {
         "top_k": "Chat Completions has no top_k",
@@ -179,7 +182,10 @@ def refusals(protocol: str, wire: str | None, fields: Iterable[str]) -> list[tup
 
 
 _TRANSLATED: Final = frozenset(
-    {name for table in REFUSED.values() for name in table} | OPENAI_FIELDS | ANTHROPIC_FIELDS
+    {name for table in REFUSED.values() for name in table}
+    | OPENAI_FIELDS
+    | ANTHROPIC_FIELDS
+    | EMBEDDING_FIELDS
 )
 
 

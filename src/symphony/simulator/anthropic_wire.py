@@ -106,6 +106,10 @@ class AnthropicWire:
     def invalid(self, message: str) -> web.Response:
         return error(400, "invalid_request_error", message)
 
+    def no_credit(self) -> web.Response:
+        message = "Your credit balance is too low to access the Anthropic API."
+        return error(400, "invalid_request_error", message)
+
     @staticmethod
     def _stop(c: Completion) -> str:
         if c.tool_calls:

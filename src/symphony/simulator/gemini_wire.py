@@ -140,6 +140,10 @@ class GeminiWire:
     def invalid(self, message: str) -> web.Response:
         return bad_request(message)
 
+    def no_credit(self) -> web.Response:
+        message = "You exceeded your current quota, please check your plan and billing details."
+        return json_response(429, error(429, "RESOURCE_EXHAUSTED", message))
+
     @staticmethod
     def _usage(reply: Reply) -> dict[str, int]:
         c = reply.completion

@@ -98,6 +98,15 @@ class OpenAIWire:
     def invalid(self, message: str) -> web.Response:
         return bad_request(message)
 
+    def no_credit(self) -> web.Response:
+        message = (
+            "You exceeded your current quota, please check your plan and billing details."
+            " For more information on this error, read the docs:"
+            " https://platform.openai.com/docs/guides/error-codes/api-errors."
+        )
+        body = error_body(message, "insufficient_quota", "insufficient_quota")
+        return json_response(429, body)
+
     @staticmethod
     def _finish(c: Completion) -> str:
         if c.tool_calls:

@@ -153,6 +153,8 @@ async def early_fault(
         retry = fault.retry_after_s if fault.retry_after_s is not None else DEFAULT_FAULT_RETRY_S
         info = LimitInfo("requests", ms.spec.cap, ms.spec.window_s, retry)
         return _rate_limited(wire, ms, state.now(), info, fault=True)
+    if kind == "insufficient_quota":
+        return wire.no_credit()
     if kind == "error_500":
         return wire.server_error(500)
     if kind == "error_503":

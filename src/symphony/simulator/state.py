@@ -23,6 +23,7 @@ FaultKind = Literal[
     "reset_mid_stream",
     "slow_drip",
     "malformed_json",
+    "insufficient_quota",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 CAPTURE_LIMIT = 200

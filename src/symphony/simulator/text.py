@@ -91,7 +91,8 @@ def _reply_text(template: str | None, model: str, last_user: str, extras: Any, c
         from symphony.simulator.behave import sample
 
         shape = extras.json if isinstance(extras.json, dict) else None
-        value = sample(shape, text) if shape is not None else {"answer": text}
+        words = " ".join(last_user.split()[:ECHO_WORDS])
+        value = sample(shape, words) if shape is not None else {"answer": text}
         text = json.dumps(value)
     return text
 

@@ -120,3 +120,25 @@ CHUNKS = sse_content(
     ),
     terminator="[DONE]",
 )
+
+
+class Embedding(Wire):
+    object: Literal["embedding"]
+    index: int
+    embedding: list[float] | str = Field(
+        description="floats, or with encoding_format=base64 little-endian float32 in base64"
+    )
+
+
+class EmbeddingUsage(Wire):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(Wire):
+    """OpenAI's embeddings response (`model` is the policy model that answered)."""
+
+    object: Literal["list"]
+    data: list[Embedding]
+    model: str
+    usage: EmbeddingUsage
