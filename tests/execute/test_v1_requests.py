@@ -15,6 +15,8 @@ import httpx
 import openai
 import pytest
 
+from contract_check import contract_checked
+
 if TYPE_CHECKING:
     from conftest import Demo, LiveServer
 
@@ -38,7 +40,7 @@ IMAGE = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXE
 
 @pytest.fixture
 async def sdk(demo: Demo) -> AsyncIterator[openai.AsyncOpenAI]:
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=demo.app))
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=contract_checked(demo.app)))
     client = openai.AsyncOpenAI(
         base_url="http://symphony.test/v1", api_key="unused", http_client=http, max_retries=0
     )
@@ -105,7 +107,8 @@ async def test_no_max_tokens_is_invented_and_the_policy_flag_renames_it(
 ) -> None:
     await sdk.chat.completions.create(model="openai/chatgpt-plus", messages=ASK)  # type: ignore[arg-type]
     [plain] = await upstream_bodies(demo.sim, "gpt-4o-mini")
-    assert "max_tokens" not in plain and "max_completion_tokens" not in plain
+    assert "max_tokens" not in plain
+    assert "max_completion_tokens" not in plain
 
     # openai/gpt-4o declares `max_tokens_param: max_completion_tokens` in the demo policy.
     await sdk.chat.completions.create(model="openai/gpt-4o", messages=ASK, max_tokens=50)  # type: ignore[arg-type]
@@ -158,7 +161,8 @@ async def test_a_tool_call_round_trip(
     )
     assert final.choices[0].finish_reason == "stop"
     assert "18 degrees and sunny" in (final.choices[0].message.content or "")
-    assert final.usage is not None and final.usage.completion_tokens > 0
+    assert final.usage is not None
+    assert final.usage.completion_tokens > 0
     audit = await demo.state.audit.get(first.id.removeprefix("chatcmpl-"))
     assert audit is not None
     assert audit.payload["tool_calls"] == 1
@@ -231,12 +235,15 @@ async def test_streamed_tool_call_deltas_and_the_usage_chunk(
         )
         chunks = [c async for c in stream]
         pieces = [t for c in chunks if c.choices for t in (c.choices[0].delta.tool_calls or [])]
-        assert pieces[0].id and pieces[0].function and pieces[0].function.name == "get_weather"
+        assert pieces[0].id
+        assert pieces[0].function
+        assert pieces[0].function.name == "get_weather"
         arguments = "".join(p.function.arguments or "" for p in pieces if p.function)
         assert json.loads(arguments)["unit"] == "c", model
         finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
         assert finishes[-1] == "tool_calls", model
-        assert chunks[-1].choices == [] and chunks[-1].usage is not None
+        assert chunks[-1].choices == []
+        assert chunks[-1].usage is not None
         assert chunks[-1].usage.completion_tokens > 0
 
 
@@ -297,7 +304,8 @@ async def test_an_image_goes_to_a_vision_model(sdk: openai.AsyncOpenAI, demo: De
     )
     assert "(I see 1 image)" in (done.choices[0].message.content or "")
     model = demo.state.policy.snapshot.model(done.model)
-    assert model is not None and model.capabilities is not None
+    assert model is not None
+    assert model.capabilities is not None
     assert "vision" in model.capabilities
     assert done.model != "local/ollama"  # declares no vision
 
@@ -345,7 +353,8 @@ async def test_a_field_a_protocol_cannot_honour_is_a_400_naming_it(
         extra_headers={"x-symphony-task": "qa"},  # type: ignore[arg-type]
     )
     spec = demo.state.policy.snapshot.model(done.model)
-    assert spec is not None and spec.endpoint is not None
+    assert spec is not None
+    assert spec.endpoint is not None
     assert spec.endpoint.protocol != "anthropic"
 
 

@@ -24,6 +24,8 @@ DenyCode = Literal[
     "no_endpoint",
     "killed",
     "budget_exhausted",
+    "capability_missing",
+    "field_unsupported",
 ]
 WindowSource = Literal["configured", "heuristic", "learned", "headers"]
 ModelClass = Literal["local", "hosted"]
