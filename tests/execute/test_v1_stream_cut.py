@@ -91,16 +91,18 @@ async def test_a_kill_mid_stream_ends_with_an_error_event(live_server: LiveServe
     )
     raw = ""
     killed = False
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
-        async with client.stream("POST", "/v1/chat/completions", json=BODY) as r:
-            assert r.status_code == 200
-            async for piece in r.aiter_text():
-                raw += piece
-                if '"content":" one"' in raw and not killed:
-                    killed = True
-                    kill = {"scope": "model", "target": MODEL, "reason": "incident 7"}
-                    done = await client.post("/control/kill", json=kill)
-                    assert done.status_code == 200, done.text
+    async with (
+        httpx.AsyncClient(base_url=live_server.url, timeout=30) as client,
+        client.stream("POST", "/v1/chat/completions", json=BODY) as r,
+    ):
+        assert r.status_code == 200
+        async for piece in r.aiter_text():
+            raw += piece
+            if '"content":" one"' in raw and not killed:
+                killed = True
+                kill = {"scope": "model", "target": MODEL, "reason": "incident 7"}
+                done = await client.post("/control/kill", json=kill)
+                assert done.status_code == 200, done.text
     events = frames(raw)
     assert "[DONE]" not in events
     error = events[-1]["error"]
