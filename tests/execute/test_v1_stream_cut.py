@@ -71,15 +71,19 @@ async def test_the_sdk_raises_on_a_cut_stream(live_server: LiveServer) -> None:
         http_client=httpx.AsyncClient(timeout=30),
     )
     received: list[str] = []
-    async with client:
+
+    async def read_all() -> None:
         stream = await client.chat.completions.create(
             model=MODEL,
             messages=BODY["messages"],
             stream=True,  # type: ignore[arg-type]
         )
+        async for chunk in stream:
+            received.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+
+    async with client:
         with pytest.raises(openai.APIError) as caught:
-            async for chunk in stream:
-                received.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+            await read_all()
     assert "".join(received)
     assert "cut off" in caught.value.message
 
