@@ -19,10 +19,10 @@ from symphony.api.contracts.base import content, request_body
 from symphony.api.contracts.errors import STORE_DOWN, openai_problems
 from symphony.api.contracts.openai import EmbeddingList
 from symphony.api.deps import services_of
-from symphony.api.errors import error_response, field_path
+from symphony.api.errors import error_response
 from symphony.api.openai_compat import openai_error
 from symphony.api.security import actor_of, require_tenant
-from symphony.api.v1_common import hints, resolve_model, v1_problem
+from symphony.api.v1_common import hints, param_of, resolve_model, v1_problem
 from symphony.errors import SymphonyError
 from symphony.execute.embedding import EmbedCall
 from symphony.execute.request import ExecuteRequest
@@ -103,7 +103,7 @@ async def embeddings(request: Request) -> Response:
         return openai_error(400, f"request body is not valid JSON: {exc}", "invalid_json")
     except ValidationError as exc:
         problem = exc.errors()[0]
-        where = field_path(problem["loc"])
+        where = param_of(problem["loc"])
         return openai_error(400, f"{where}: {problem['msg']}", "invalid_request", where)
     except ValueError as exc:
         return openai_error(400, str(exc), "invalid_header", "x-symphony-loa")

@@ -18,7 +18,25 @@ from symphony.api.errors import Problem
 from symphony.errors import NoEligibleModelError, SymphonyError
 from symphony.policy.model import ModelSpec, PolicySnapshot
 
-__all__ = ["Hints", "hints", "resolve_model", "v1_problem"]
+__all__ = ["Hints", "hints", "param_of", "resolve_model", "v1_problem"]
+
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
+def param_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    """A validation error's field path without pydantic's union-member tags
+    (`input.constrained-str` is `input`, `messages[0].content.list[...][1]` is
+    `messages[0].content[1]`)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif "[" in part or "-" in part or part in _TYPE_TAGS:
+            continue
+        else:
+            out += f".{part}" if out else part
+    return out
+
 
 _LIMIT = re.compile(r"~(\d+) prompt tokens exceed the limit (\d+)")
 MAX_REASONS = 6
