@@ -98,13 +98,13 @@ async def test_anthropic_request_and_streamed_tool_use() -> None:
         ),
     )
     start = {"type": "message_start", "message": {"usage": {"input_tokens": 9, "output_tokens": 1}}}
+    USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}  # noqa: N806
     body = sse(
         start,
         {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Ok"}},
         {"type": "content_block_stop", "index": 0},
-        {"type": "content_block_start", "index": 1,
-         "content_block": {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}},
+        {"type": "content_block_start", "index": 1, "content_block": USE},
         {"type": "content_block_delta", "index": 1,
          "delta": {"type": "input_json_delta", "partial_json": '{"city":'}},
         {"type": "content_block_delta", "index": 1,
@@ -170,10 +170,10 @@ async def test_gemini_request_and_function_call_answer() -> None:
             seed=4,
         ),
     )
+    CALL = {"name": "get_weather", "args": {"city": "X"}}  # noqa: N806
     answer = {
         "candidates": [
-            {"index": 0, "finishReason": "STOP",
-             "content": {"parts": [{"functionCall": {"name": "get_weather", "args": {"city": "X"}}}]}},
+            {"index": 0, "finishReason": "STOP", "content": {"parts": [{"functionCall": CALL}]}},
             {"index": 1, "finishReason": "STOP", "content": {"parts": [{"text": "other"}]}},
         ],
         "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 7},
