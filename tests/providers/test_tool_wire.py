@@ -98,7 +98,7 @@ async def test_anthropic_request_and_streamed_tool_use() -> None:
         ),
     )
     start = {"type": "message_start", "message": {"usage": {"input_tokens": 9, "output_tokens": 1}}}
-    USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}  # noqa: N806
+    USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}
     body = sse(
         start,
         {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
@@ -170,7 +170,7 @@ async def test_gemini_request_and_function_call_answer() -> None:
             seed=4,
         ),
     )
-    CALL = {"name": "get_weather", "args": {"city": "X"}}  # noqa: N806
+    CALL = {"name": "get_weather", "args": {"city": "X"}}
     answer = {
         "candidates": [
             {"index": 0, "finishReason": "STOP", "content": {"parts": [{"functionCall": CALL}]}},
