@@ -204,14 +204,16 @@ async def test_errors_are_anthropic_shaped(claude: anthropic.AsyncAnthropic) -> 
         await claude.messages.create(model="auto", max_tokens=0, messages=ASK)  # type: ignore[arg-type]
     assert invalid.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
     assert "max_tokens" in invalid.value.message
-    with pytest.raises(anthropic.BadRequestError) as refused:
-        await claude.messages.create(
-            model="openai/gpt-4o",
-            max_tokens=5,
-            messages=ASK,  # type: ignore[arg-type]
-            extra_body={"thinking": {"type": "enabled", "budget_tokens": 1024}},
-        )
-    assert "thinking" in refused.value.message
+    for model in ("openai/gpt-4o", "anthropic/claude-pro"):
+        with pytest.raises(anthropic.BadRequestError) as refused:
+            await claude.messages.create(
+                model=model,
+                max_tokens=2000,
+                messages=ASK,  # type: ignore[arg-type]
+                thinking={"type": "enabled", "budget_tokens": 1024},
+            )
+        assert "thinking" in refused.value.message
+        assert "not relay thinking blocks" in refused.value.message
 
 
 async def test_anthropic_version_is_required(demo: Demo) -> None:

@@ -156,6 +156,9 @@ def _choice(choice: ToolChoiceIn | None) -> tuple[ToolChoice | None, bool | None
 def read_messages(raw: dict[str, Any], body: MessagesIn, headers: dict[str, str]) -> ReadMessages:
     """Read a validated body; `raw` is the JSON as sent (kept for Anthropic upstreams)."""
     unknown: dict[str, None] = {k: None for k in raw if k not in ANTHROPIC_FIELDS}
+    thinking = raw.get("thinking")
+    if isinstance(thinking, dict) and thinking.get("type") == "disabled":
+        unknown.pop("thinking", None)  # asks for nothing that could be lost
     messages: list[ChatMessage] = []
     system = _text(body.system) if body.system is not None else ""
     if system:

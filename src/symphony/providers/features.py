@@ -105,6 +105,11 @@ REFUSED: Final[dict[str, dict[str, str]]] = {
         "top_k": "Chat Completions has no top_k",
     },
 }
+# Refused for every upstream, the client's own protocol included: Symphony would lose part of
+# the answer (Anthropic's thinking blocks and their signatures are not relayed back yet).
+ALWAYS_REFUSED: Final[dict[str, str]] = {
+    "thinking": "Symphony does not relay thinking blocks back yet",
+}
 # An image costs about this many characters' worth of prompt tokens in estimates (OpenAI
 # bills 85 to ~1,100 tokens per image by size; Anthropic about width*height/750).
 IMAGE_CHARS: Final = 4 * 1000
@@ -168,11 +173,13 @@ def refusals(protocol: str, wire: str | None, fields: Iterable[str]) -> list[tup
     `wire` is the client's protocol: an upstream of the same protocol gets the client's own
     body, so it honours everything. Fields no table knows are the client's unknown fields.
     """
+    out = [(name, ALWAYS_REFUSED[name]) for name in fields if name in ALWAYS_REFUSED]
     if protocol == wire:
-        return []
+        return out
     table = REFUSED.get(protocol, {})
-    out = []
     for name in fields:
+        if name in ALWAYS_REFUSED:
+            continue
         reason = table.get(name)
         if reason is None and name not in _TRANSLATED:
             reason = f"not a {wire or 'chat'} field Symphony translates to {protocol}"
