@@ -86,7 +86,9 @@ class Native:
     """The client's request exactly as sent, in its own protocol (`openai`, `anthropic`).
 
     `body` has Symphony's own routing keys removed; `headers` are the protocol headers worth
-    forwarding to an upstream of the same protocol (e.g. `anthropic-beta`).
+    forwarding to an upstream of the same protocol (e.g. `anthropic-beta`). A layer that
+    changes the request's messages or options must drop `native` (else the upstream would
+    get the client's original body, not the change).
     """
 
     protocol: str
