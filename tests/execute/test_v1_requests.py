@@ -303,20 +303,28 @@ async def test_an_image_goes_to_a_vision_model(sdk: openai.AsyncOpenAI, demo: De
         messages=[{"role": "user", "content": content}],  # type: ignore[list-item]
     )
     assert "(I see 1 image)" in (done.choices[0].message.content or "")
-    model = demo.state.policy.snapshot.model(done.model)
-    assert model is not None
-    assert model.capabilities is not None
-    assert "vision" in model.capabilities
-    assert done.model != "local/ollama"  # declares no vision
+    chosen = demo.state.policy.snapshot.model(done.model)
+    assert chosen is not None
+    assert chosen.capabilities is not None
+    assert "vision" in chosen.capabilities  # local/ollama (no vision) was not a candidate
 
-    [body] = (
-        await upstream_bodies(demo.sim, "gemini-2.5-flash")
-        if done.model == ("google/gemini-pro")
-        else [None]
-    )
-    if body is not None:
-        part = body["contents"][0]["parts"][1]
-        assert part == {"inlineData": {"mimeType": "image/png", "data": PIXEL}}
+    for model in ("openai/gpt-4o", "anthropic/claude-pro", "google/gemini-pro"):
+        pinned = await sdk.chat.completions.create(
+            model=model,
+            messages=[{"role": "user", "content": content}],  # type: ignore[list-item]
+        )
+        assert "(I see 1 image)" in (pinned.choices[0].message.content or ""), model
+    openai_body = (await upstream_bodies(demo.sim, "gpt-4o"))[-1]
+    assert openai_body["messages"][0]["content"] == content
+    claude = (await upstream_bodies(demo.sim, "claude-sonnet-4"))[-1]
+    assert claude["messages"][0]["content"][1] == {
+        "type": "image",
+        "source": {"type": "base64", "media_type": "image/png", "data": PIXEL},
+    }
+    gemini = (await upstream_bodies(demo.sim, "gemini-2.5-flash"))[-1]
+    assert gemini["contents"][0]["parts"][1] == {
+        "inlineData": {"mimeType": "image/png", "data": PIXEL}
+    }
 
 
 async def test_an_image_to_a_model_without_vision_is_denied(sdk: openai.AsyncOpenAI) -> None:
