@@ -29,7 +29,11 @@ from starlette.types import Message, Receive, Scope, Send
 
 from symphony.api.errors import dialect_of
 
-ERROR_SCHEMAS = {"symphony": "ErrorBody", "openai": "OpenAIErrorBody"}
+ERROR_SCHEMAS = {
+    "symphony": "ErrorBody",
+    "openai": "OpenAIErrorBody",
+    "anthropic": "AnthropicErrorBody",
+}
 # What may answer a request no operation matches (unknown path, other method, preflight).
 UNMATCHED_STATUSES = frozenset({204, 401, 403, 404, 405, 413, 429})
 # The document itself and its viewers: not operations of the API.

@@ -13,8 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import ORJSONResponse
 
 from symphony import __version__
+from symphony.api import anthropic_compat as anthropic_api
 from symphony.api import audit as audit_api
 from symphony.api import control as control_api
+from symphony.api import embeddings as embeddings_api
 from symphony.api import events as events_api
 from symphony.api import execute as execute_api
 from symphony.api import governance as governance_api
@@ -116,6 +118,8 @@ def create_app(
         plan_api,
         execute_api,
         openai_api,
+        anthropic_api,
+        embeddings_api,
         models_api,
         status_api,
         events_api,

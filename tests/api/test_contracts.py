@@ -12,7 +12,13 @@ from contract_check import Contract, check_response, contract_for
 from symphony.api.hotpath import HOT_PATH
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
-ERROR_BODIES = {"ErrorBody", "OpenAIErrorBody", "NoEligibleModelBody", "UpstreamFailedBody"}
+ERROR_BODIES = {
+    "ErrorBody",
+    "OpenAIErrorBody",
+    "AnthropicErrorBody",
+    "NoEligibleModelBody",
+    "UpstreamFailedBody",
+}
 
 
 def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -175,6 +175,17 @@ SCENARIOS: dict[str, Scenario] = {
         environ=KEYS,
         prepare=_spend_daily_budget,
     ),
+    "capability_missing": Scenario(
+        {**QA, "requires": ["tools", "vision"]},
+        "local/ollama",
+        "capability_missing: vision (the model declares tools, json_object, json_schema)",
+    ),
+    "field_unsupported": Scenario(
+        {**QA, "fields": ["seed", "top_k"]},
+        "anthropic/claude-pro",
+        "seed: the Messages API has no seed (anthropic protocol)",
+        environ=KEYS,
+    ),
 }
 
 

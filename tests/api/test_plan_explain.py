@@ -137,7 +137,10 @@ async def test_why_lines_read_like_sentences(settings: Settings, clock: FixedClo
     claude = cands["anthropic/claude-pro"]["why"]
     assert "preferred #2 by rule 'qa-hosted-first'" in claude
     assert "p95 ≈ 1400 ms (class default)" in claude
-    assert any(line.startswith("est. cost $0.0077 for ~") for line in claude)
+    assert any(line.startswith("est. cost $0.06") for line in claude)  # 4096 out at $15/M
+    assert (
+        "cost worst case: 4096 output tokens (the model's max_tokens default in policy)" in claude
+    )
     assert any(line.startswith("100% of 5h session left") for line in claude)
     ollama = cands["local/ollama"]["why"]
     assert "fallback #2 in rule 'qa-hosted-first'" in ollama
@@ -214,7 +217,7 @@ async def test_default_controls_come_from_the_matching_rule(harness: Any) -> Non
         "stream": True,
         "max_cost_usd": 0.5,
         "context_budget_tokens": 32000,
-        "tokens_max": 512,
+        "tokens_max": None,
         "temperature": None,
         "tools_allowed": [],
         "provider_hints": [],

@@ -178,6 +178,26 @@ async def test_v1_errors_keep_openai_shape(app: Secured) -> None:
     assert error["param"] is None
 
 
+async def test_v1_messages_takes_x_api_key_and_answers_anthropic_errors(app: Secured) -> None:
+    body = {"model": "acme/none", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+    version = {"anthropic-version": "2023-06-01"}
+    r = await app.call("POST", "/v1/messages", json=body, headers=version)
+    assert r.status_code == 401
+    assert r.json()["type"] == "error"
+    assert r.json()["error"]["type"] == "authentication_error"
+    # The key in x-api-key (what the Anthropic SDKs send): authenticated, then the route's 404.
+    headers = {**version, "x-api-key": app.secrets["client"]}
+    r = await app.call("POST", "/v1/messages", json=body, headers=headers)
+    assert r.status_code == 404
+    assert r.json() == {
+        "type": "error",
+        "error": {
+            "type": "not_found_error",
+            "message": "model: acme/none (not a chat model in Symphony's policy)",
+        },
+    }
+
+
 async def test_unmapped_route_needs_admin(settings: Settings, clock: FixedClock) -> None:
     def add_route(app: FastAPI) -> None:
         async def secret_page() -> PlainTextResponse:

@@ -109,3 +109,35 @@ def test_the_renderer_speaks_both_dialects() -> None:
 )
 def test_the_dialect_follows_the_path(path: str, dialect: str) -> None:
     assert dialect_of(path) == dialect
+
+
+@pytest.mark.parametrize("path", ["/v1/embeddings", "/v1/models/acme/none"])
+async def test_new_v1_routes_answer_openai_errors(harness: Any, path: str) -> None:
+    if path == "/v1/embeddings":
+        r = await harness.client.post(path, json={"model": "auto", "input": []})
+        error = openai_error(r, 400, "invalid_request_error", "invalid_request")
+        assert error["param"] == "input"
+        r = await harness.client.post(
+            path, content=b"x" * BIG, headers={"content-type": "application/json"}
+        )
+        openai_error(r, 413, "invalid_request_error", "payload_too_large")
+    else:
+        r = await harness.client.get(path)
+        error = openai_error(r, 404, "invalid_request_error", "model_not_found")
+        assert "acme/none" in error["message"]
+
+
+async def test_v1_messages_answers_anthropic_errors_whoever_answers(harness: Any) -> None:
+    r = await harness.client.post(
+        "/v1/messages", content=b"x" * BIG, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert r.json() == {
+        "type": "error",
+        "error": {"type": "request_too_large", "message": "request body exceeds 2097152 bytes"},
+    }
+    r = await harness.client.post("/v1/messages/count_tokens", json={})
+    assert r.status_code == 404
+    assert r.json()["error"]["type"] == "not_found_error"
+    assert dialect_of("/v1/messages") == "anthropic"
+    assert dialect_of("/v1/messagesx") == "openai"

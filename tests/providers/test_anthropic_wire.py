@@ -85,7 +85,7 @@ async def test_complete_sends_messages_request_with_system_on_top(
     assert "authorization" not in sent.headers
     assert orjson.loads(sent.content) == {
         "model": "claude-sonnet-4-20250514",
-        "max_tokens": 1024,  # required by the API; defaulted when the caller gave none
+        "max_tokens": 4096,  # required by the API; defaulted when nothing gives a limit
         "system": "You are terse.\n\nAnswer in English.",
         "messages": [
             {"role": "user", "content": "Hello"},

@@ -41,6 +41,10 @@ def test_defaults_cover_symphony_default_providers(monkeypatch: pytest.MonkeyPat
         "venice-uncensored",
         "llama3.1:8b",
         "litellm-default",
+        "gpt-4o",
+        "text-embedding-3-small",
+        "nomic-embed-text",
+        "gemini-embedding-001",
     }
     assert config.fast is False
     sonar = config.models["sonar"]

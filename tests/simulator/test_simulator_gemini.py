@@ -103,6 +103,9 @@ async def test_models_list_and_missing_contents(client: httpx.AsyncClient) -> No
         "/models/gemini-2.5-flash:generateContent", json={"contents": []}, headers=KEY
     )
 
-    assert [m["name"] for m in listing.json()["models"]] == ["models/gemini-2.5-flash"]
+    methods = {m["name"]: m["supportedGenerationMethods"] for m in listing.json()["models"]}
+    assert set(methods) == {"models/gemini-2.5-flash", "models/gemini-embedding-001"}
+    assert "generateContent" in methods["models/gemini-2.5-flash"]
+    assert "embedContent" in methods["models/gemini-embedding-001"]
     assert empty.status_code == 400
     assert empty.json()["error"]["status"] == "INVALID_ARGUMENT"

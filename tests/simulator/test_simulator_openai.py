@@ -159,7 +159,7 @@ async def test_ollama_surface_and_health_probes(client: httpx.AsyncClient) -> No
     assert resp.status_code == 200
     assert resp.json()["choices"][0]["message"]["content"].startswith("Simulated llama3.1:8b")
     assert tags.status_code == 200
-    assert [m["name"] for m in tags.json()["models"]] == ["llama3.1:8b"]
+    assert sorted(m["name"] for m in tags.json()["models"]) == ["llama3.1:8b", "nomic-embed-text"]
     assert models.status_code == 200
     ids = {m["id"] for m in openai_models.json()["data"]}
     assert {"gpt-4o-mini", "grok-4", "sonar", "deepseek-chat", "litellm-default"} <= ids

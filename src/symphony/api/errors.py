@@ -25,8 +25,19 @@ from symphony.errors import NoEligibleModelError, RateLimitedError, SymphonyErro
 
 log = logging.getLogger("symphony.api")
 
-Dialect = Literal["symphony", "openai"]
+Dialect = Literal["symphony", "openai", "anthropic"]
 OPENAI_PREFIX = "/v1"
+ANTHROPIC_PATH = "/v1/messages"  # Anthropic's Messages API: its own error shape
+ANTHROPIC_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+    529: "overloaded_error",
+}
 OPENAI_TYPES: dict[int, OpenAIErrorType] = {
     401: "authentication_error",
     403: "permission_error",
@@ -67,10 +78,20 @@ class Problem:
 
 
 def dialect_of(path: str) -> Dialect:
-    """OpenAI's dialect for `/v1` and everything under it, Symphony's elsewhere."""
+    """Anthropic's for `/v1/messages`, OpenAI's for the rest of `/v1`, Symphony's elsewhere."""
     if path.startswith(OPENAI_PREFIX) and (len(path) == 3 or path[3] == "/"):
+        if path.startswith(ANTHROPIC_PATH) and (len(path) == 12 or path[12] == "/"):
+            return "anthropic"
         return "openai"
     return "symphony"
+
+
+def anthropic_type(status: int) -> str:
+    """Anthropic's error `type` for an HTTP status."""
+    found = ANTHROPIC_TYPES.get(status)
+    if found is not None:
+        return found
+    return "api_error" if status >= 500 else "invalid_request_error"
 
 
 def openai_type(status: int) -> OpenAIErrorType:
@@ -83,6 +104,9 @@ def openai_type(status: int) -> OpenAIErrorType:
 
 def error_body(problem: Problem, dialect: Dialect) -> dict[str, Any]:
     """The error body for `problem` in `dialect`."""
+    if dialect == "anthropic":
+        said = {"type": anthropic_type(problem.status), "message": problem.message}
+        return {"type": "error", "error": said}
     if dialect == "openai":
         param = problem.param
         if param is None and problem.fields:

@@ -34,7 +34,7 @@ from symphony.execute.request import (
     RetryPolicy,
     Sampling,
 )
-from symphony.execute.result import ModelStarted, TextDelta
+from symphony.execute.result import Finished, ModelStarted, TextDelta
 from symphony.policy.model import OverridesSchema
 from symphony.providers.base import ChatMessage
 from symphony.routing.request import PlanRequest
@@ -245,7 +245,7 @@ async def route_execute(body: ExecuteIn, request: Request) -> Response:
                     )
                 elif isinstance(item, ModelStarted):
                     yield ServerSentEvent(data=orjson.dumps(item.to_dict()).decode(), event="model")
-                else:
+                elif isinstance(item, Finished):
                     yield ServerSentEvent(
                         data=orjson.dumps(item.result.to_dict()).decode(), event="result"
                     )

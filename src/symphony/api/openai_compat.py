@@ -8,15 +8,17 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from starlette.responses import Response, StreamingResponse
 
-from symphony.api.contracts.base import content, ref, request_body
+from symphony.api.contracts.base import content, ok, ref, request_body
 from symphony.api.contracts.errors import STORE_DOWN, openai_problems
-from symphony.api.contracts.openai import CHUNKS, ChatCompletion, ModelList
+from symphony.api.contracts.openai import CHUNKS, ChatCompletion, ModelCard, ModelList
 from symphony.api.deps import PolicyDep, services_of
-from symphony.api.errors import Problem, error_body, error_response, field_path
+from symphony.api.errors import Problem, error_body, error_response
+from symphony.api.openai_in import ChatCompletionIn, read_chat
 from symphony.api.security import actor_of, require_tenant
+from symphony.api.v1_common import hints, param_of, v1_problem
 from symphony.errors import SymphonyError
 from symphony.execute.request import ExecuteRequest, Sampling
 from symphony.execute.result import (
@@ -26,38 +28,18 @@ from symphony.execute.result import (
     Finished,
     ModelStarted,
     TextDelta,
+    ToolDelta,
 )
 from symphony.kit.ids import new_id
-from symphony.providers.base import ChatMessage
+from symphony.policy.model import ModelSpec
+from symphony.providers.base import Usage
+from symphony.providers.chat import Choice
+from symphony.providers.features import prompt_chars, requirements
 from symphony.routing.request import Overrides, PlanRequest
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
-
-
-class ChatMessageIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    role: str
-    content: str | list[dict[str, Any]] | None = None
-
-    def text(self) -> str:
-        if isinstance(self.content, list):
-            return "".join(
-                str(part.get("text", "")) for part in self.content if isinstance(part, dict)
-            )
-        return self.content or ""
-
-
-class ChatCompletionIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    model: str = Field(..., min_length=1, max_length=200)
-    messages: list[ChatMessageIn] = Field(..., min_length=1, max_length=500)
-    stream: bool = False
-    stream_options: dict[str, Any] | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
-    metadata: dict[str, str] | None = None
+FINISH = frozenset({"stop", "length", "content_filter", "tool_calls"})
+CUT = frozenset({"upstream_error", "killed"})  # the answer was cut off after text was sent
 
 
 def openai_error(
@@ -72,19 +54,37 @@ def openai_error(
     return error_response(problem, router.prefix)
 
 
-def _hints(request: Request, body: ChatCompletionIn) -> tuple[str | None, int, str]:
-    meta = body.metadata or {}
-    task = request.headers.get("x-symphony-task") or meta.get("task")
-    loa_text = request.headers.get("x-symphony-loa") or meta.get("loa") or "1"
-    tenant = request.headers.get("x-symphony-tenant") or meta.get("tenant") or "default"
-    if not loa_text.isdigit():
-        raise ValueError(f"x-symphony-loa must be an integer, got '{loa_text}'")
-    return task, int(loa_text), tenant
+def _usage(usage: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+    }
+
+
+def _finish(audit: ExecuteAudit, reason: str | None) -> str:
+    if audit.stopped_reason == "cost_cap" or audit.stopped_reason in CUT:
+        return "length"  # cut short: the answer is not whole
+    return reason if reason in FINISH else "stop"
+
+
+def _message(choice: Choice) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": choice.text if choice.text or not choice.tool_calls else None,
+    }
+    if choice.refusal is not None:
+        message["refusal"] = choice.refusal
+    if choice.tool_calls:
+        message["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in choice.tool_calls
+        ]
+    return message
 
 
 def _completion(result: ExecuteResult, created: int) -> dict[str, Any]:
     audit = result.audit
-    usage = audit.usage
     return {
         "id": f"chatcmpl-{result.audit_id}",
         "object": "chat.completion",
@@ -93,25 +93,21 @@ def _completion(result: ExecuteResult, created: int) -> dict[str, Any]:
         "system_fingerprint": audit.policy_version,
         "choices": [
             {
-                "index": 0,
-                "message": {"role": "assistant", "content": result.answer},
-                "logprobs": None,
-                "finish_reason": _finish(audit),
+                "index": c.index,
+                "message": _message(c),
+                "logprobs": c.logprobs,
+                "finish_reason": _finish(audit, c.finish_reason),
             }
+            for c in result.choices
         ],
-        "usage": {
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.prompt_tokens + usage.completion_tokens,
-        },
+        "usage": _usage(audit.usage),
     }
 
 
-def _finish(audit: ExecuteAudit) -> str:
-    if audit.stopped_reason == "cost_cap":
-        return "length"
-    reason = audit.finish_reason
-    return reason if reason in ("stop", "length", "content_filter", "tool_calls") else "stop"
+def _bad_request(exc: ValidationError) -> Response:
+    problem = exc.errors()[0]
+    where = param_of(problem["loc"])
+    return openai_error(400, f"{where}: {problem['msg']}", "invalid_request", where)
 
 
 @router.post(
@@ -145,10 +141,12 @@ def _finish(audit: ExecuteAudit) -> str:
         },
         **openai_problems(
             {
-                400: "Invalid request: malformed JSON, a field (named in `param`) or a header",
+                400: "Invalid request: malformed JSON, a field (named in `param`) or a header;"
+                " `context_length_exceeded` when the prompt is too long for every candidate;"
+                " `unsupported_parameter` when no candidate's protocol can honour a field",
                 403: "The key may not act for this tenant (or its role does not allow this)",
                 404: "Unknown model (use 'auto' or one of /v1/models) or tenant",
-                409: "No eligible model: every candidate was denied",
+                409: "No eligible model: every candidate was denied (the reasons are listed)",
                 502: "Every candidate failed",
                 503: STORE_DOWN,
             }
@@ -160,52 +158,51 @@ async def chat_completions(request: Request) -> Response:
     services = services_of(request)
     try:
         raw = orjson.loads(await request.body())
+        if not isinstance(raw, dict):
+            return openai_error(400, "request body must be a JSON object", "invalid_request")
         body = ChatCompletionIn.model_validate(raw)
-        task, loa, tenant = _hints(request, body)
+        hint = hints(request, body.metadata)
     except orjson.JSONDecodeError as exc:
         return openai_error(400, f"request body is not valid JSON: {exc}", "invalid_json")
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = field_path(problem["loc"])
-        return openai_error(400, f"{where}: {problem['msg']}", "invalid_request", where)
+        return _bad_request(exc)
     except ValueError as exc:
         return openai_error(400, str(exc), "invalid_header", "x-symphony-loa")
     try:
-        require_tenant(request, tenant)
+        require_tenant(request, hint.tenant)
     except SymphonyError as exc:
         return openai_error(exc.status, exc.message, exc.code, "x-symphony-tenant")
     snapshot = services.policy.snapshot
     pinned = None if body.model == "auto" else body.model
-    if pinned is not None and snapshot.model(pinned) is None:
-        return openai_error(
-            404,
-            f"The model '{pinned}' does not exist in Symphony's policy"
-            " (use 'auto' or one of /v1/models)",
-            "model_not_found",
-            "model",
-        )
-    messages = tuple(
-        ChatMessage(m.role if m.role in ("system", "user", "assistant") else "user", m.text())
-        for m in body.messages
-    )
+    if pinned is not None:
+        refused = _pinned_problem(snapshot.model(pinned), pinned, "chat")
+        if refused is not None:
+            return refused
+    chat = read_chat(raw, body)
+    needs = requirements(chat.messages, chat.options, chat.unknown)
     audit_id = new_id("aud")
     req = ExecuteRequest(
         plan=PlanRequest(
-            task=task or "chat",
-            loa=loa,
-            tenant=tenant,
+            task=hint.task or "chat",
+            loa=hint.loa,
+            tenant=hint.tenant,
             overrides=Overrides(),
-            prompt_chars=sum(len(m.content) for m in messages),
+            prompt_chars=prompt_chars(chat.messages, chat.options),
             pinned_model=pinned,
-            enforce_task=task is not None or pinned is None,
+            enforce_task=hint.task is not None or pinned is None,
+            requires=needs.capabilities,
+            fields=needs.fields,
+            wire="openai",
         ),
-        messages=messages,
+        messages=chat.messages,
         stream=body.stream,
         sampling=Sampling(
             body.temperature, body.top_p, body.max_completion_tokens or body.max_tokens
         ),
         actor=actor_of(request),
         audit_id=audit_id,
+        options=chat.options,
+        tags=chat.metadata,
     )
     executor = services.executor
     created = int(time.time())
@@ -225,11 +222,10 @@ async def chat_completions(request: Request) -> Response:
         events = executor.stream(req)
         first = await anext(events, None)
     except SymphonyError as exc:
-        return openai_error(
-            exc.status, exc.message, exc.code, headers={"x-symphony-audit-id": audit_id}
-        )
-    include_usage = bool((body.stream_options or {}).get("include_usage"))
-    model, attempts = _started(first, pinned)
+        problem = v1_problem(exc, {"x-symphony-audit-id": audit_id})
+        return error_response(problem, router.prefix)
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    model, attempts = started(first, pinned)
     return StreamingResponse(
         _chunks(events, first, audit_id, model, created, include_usage),
         media_type="text/event-stream",
@@ -242,7 +238,28 @@ async def chat_completions(request: Request) -> Response:
     )
 
 
-def _started(first: ExecuteEvent | None, pinned: str | None) -> tuple[str, int]:
+def _pinned_problem(spec: ModelSpec | None, pinned: str, kind: str) -> Response | None:
+    """404 for a model the policy does not have, 400 for one of the other kind."""
+    if spec is None:
+        return openai_error(
+            404,
+            f"The model '{pinned}' does not exist in Symphony's policy"
+            " (use 'auto' or one of /v1/models)",
+            "model_not_found",
+            "model",
+        )
+    if spec.kind != kind:
+        other = "/v1/embeddings" if spec.kind == "embedding" else "/v1/chat/completions"
+        return openai_error(
+            400,
+            f"The model '{pinned}' is a {spec.kind} model: use {other}",
+            "model_not_supported",
+            "model",
+        )
+    return None
+
+
+def started(first: ExecuteEvent | None, pinned: str | None) -> tuple[str, int]:
     """The answering model and the attempts it took, known before the first byte is sent."""
     if isinstance(first, ModelStarted):
         return first.model, first.attempts
@@ -250,6 +267,28 @@ def _started(first: ExecuteEvent | None, pinned: str | None) -> tuple[str, int]:
         audit = first.result.audit
         return audit.model or pinned or "auto", len(audit.attempts)
     return pinned or "auto", 0
+
+
+def cut_problem(result: ExecuteResult) -> Problem | None:
+    """The error event for a stream cut off after text was sent (upstream reset, kill)."""
+    audit = result.audit
+    if audit.stopped_reason not in CUT:
+        return None
+    last = audit.attempts[-1] if audit.attempts else None
+    if audit.stopped_reason == "killed":
+        return Problem(
+            503,
+            "killed",
+            f"the answer was cut off: the kill switch stopped {audit.model} mid-stream"
+            f" (audit {result.audit_id})",
+        )
+    why = last.reason if last is not None else "the upstream failed"
+    return Problem(
+        502,
+        "stream_interrupted",
+        f"the answer was cut off: {audit.model} failed mid-stream ({why[:300]});"
+        f" the text so far was sent (audit {result.audit_id})",
+    )
 
 
 async def _chunks(
@@ -261,53 +300,80 @@ async def _chunks(
     include_usage: bool,
 ) -> AsyncIterator[bytes]:
     cid = f"chatcmpl-{audit_id}"
+    opened: set[int] = set()
 
     def chunk(
         delta: dict[str, Any],
         finish: str | None = None,
         usage: dict[str, Any] | None = None,
-        choices: bool = True,
+        index: int | None = 0,
+        logprobs: Any = None,
     ) -> bytes:
         payload: dict[str, Any] = {
             "id": cid,
             "object": "chat.completion.chunk",
             "created": created,
             "model": model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
-            if choices
+            "choices": [
+                {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+            ]
+            if index is not None
             else [],
         }
         if include_usage:
             payload["usage"] = usage
         return b"data: " + orjson.dumps(payload) + b"\n\n"
 
+    def role(index: int) -> bytes | None:
+        if index in opened:
+            return None
+        opened.add(index)
+        return chunk({"role": "assistant", "content": ""}, index=index)
+
     try:
-        yield chunk({"role": "assistant", "content": ""})
+        yield role(0) or b""
         item = first
         while item is not None:
             if isinstance(item, TextDelta):
-                yield chunk({"content": item.text})
+                head = role(item.choice)
+                if head is not None:
+                    yield head
+                yield chunk({"content": item.text}, index=item.choice, logprobs=item.logprobs)
+            elif isinstance(item, ToolDelta):
+                head = role(item.choice)
+                if head is not None:
+                    yield head
+                yield chunk({"tool_calls": [_tool_piece(item)]}, index=item.choice)
             elif isinstance(item, Finished):
-                audit = item.result.audit
-                yield chunk({}, _finish(audit))
+                result = item.result
+                audit = result.audit
+                for c in result.choices:
+                    yield chunk({}, _finish(audit, c.finish_reason), index=c.index)
                 if include_usage:
-                    u = audit.usage
-                    yield chunk(
-                        {},
-                        usage={
-                            "prompt_tokens": u.prompt_tokens,
-                            "completion_tokens": u.completion_tokens,
-                            "total_tokens": u.prompt_tokens + u.completion_tokens,
-                        },
-                        choices=False,
-                    )
+                    yield chunk({}, usage=_usage(audit.usage), index=None)
+                cut = cut_problem(result)
+                if cut is not None:  # no [DONE]: the answer is not whole
+                    yield b"data: " + orjson.dumps(error_body(cut, "openai")) + b"\n\n"
+                    return
             item = await anext(events, None)
         yield b"data: [DONE]\n\n"
     except SymphonyError as exc:
-        body = error_body(Problem(exc.status, exc.code, exc.message), "openai")
+        body = error_body(v1_problem(exc), "openai")
         yield b"data: " + orjson.dumps(body) + b"\n\n"
     finally:
         await events.aclose()
+
+
+def _tool_piece(item: ToolDelta) -> dict[str, Any]:
+    piece: dict[str, Any] = {"index": item.call}
+    if item.id is not None:
+        piece["id"] = item.id
+        piece["type"] = "function"
+    function: dict[str, str] = {"arguments": item.arguments}
+    if item.name is not None:
+        function["name"] = item.name
+    piece["function"] = function
+    return piece
 
 
 @router.get(
@@ -337,10 +403,35 @@ async def _chunks(
     },
 )
 async def list_models(policy: PolicyDep) -> Response:
-    data = [{"id": "auto", "object": "model", "created": 0, "owned_by": "symphony"}]
-    data += [
-        {"id": m.name, "object": "model", "created": 0, "owned_by": m.provider}
-        for m in policy.snapshot.models
-        if m.executable
-    ]
+    data = [AUTO_CARD]
+    data += [_card(m) for m in policy.snapshot.models if m.executable]
     return Response(orjson.dumps({"object": "list", "data": data}), media_type="application/json")
+
+
+AUTO_CARD = {"id": "auto", "object": "model", "created": 0, "owned_by": "symphony"}
+
+
+def _card(spec: ModelSpec) -> dict[str, Any]:
+    return {"id": spec.name, "object": "model", "created": 0, "owned_by": spec.provider}
+
+
+@router.get(
+    "/models/{model_id:path}",
+    summary="One model of /v1/models (ids contain '/', e.g. openai/gpt-4o)",
+    responses={
+        **ok(
+            ModelCard,
+            {"id": "local/ollama", "object": "model", "created": 0, "owned_by": "local"},
+        ),
+        **openai_problems({404: "No such model in the policy (or it cannot execute)"}),
+    },
+)
+async def get_model(model_id: str, policy: PolicyDep) -> Response:
+    if model_id == "auto":
+        return Response(orjson.dumps(AUTO_CARD), media_type="application/json")
+    spec = policy.snapshot.model(model_id)
+    if spec is None or not spec.executable:
+        return openai_error(
+            404, f"The model '{model_id}' does not exist", "model_not_found", "model"
+        )
+    return Response(orjson.dumps(_card(spec)), media_type="application/json")

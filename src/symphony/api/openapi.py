@@ -22,15 +22,18 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from symphony.api import contracts
+from symphony.api.anthropic_in import MessagesIn
+from symphony.api.contracts.anthropic import AnthropicErrorBody
 from symphony.api.contracts.base import JSON, REF_PREFIX, Wire, ref
 from symphony.api.contracts.errors import ErrorBody, OpenAIErrorBody
+from symphony.api.embeddings import EmbeddingsIn
 from symphony.api.errors import dialect_of
-from symphony.api.openai_compat import ChatCompletionIn
+from symphony.api.openai_in import ChatCompletionIn
 from symphony.api.permissions import guard_for
 from symphony.security.roles import ROLES, Role
 
 # Request models the document names by reference (`openapi_extra`), beside FastAPI's own.
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (ChatCompletionIn,)
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (ChatCompletionIn, MessagesIn, EmbeddingsIn)
 SECURITY_SCHEMES = {
     "bearer": {
         "type": "http",
@@ -112,7 +115,12 @@ def _restore_examples(op: dict[str, Any], declared: dict[int | str, Any]) -> Non
 
 
 def _complete_operation(op: dict[str, Any], path: str, *, need: Role | None) -> None:
-    error_model = OpenAIErrorBody if dialect_of(path) == "openai" else ErrorBody
+    models: dict[str, type[Wire]] = {
+        "openai": OpenAIErrorBody,
+        "anthropic": AnthropicErrorBody,
+        "symphony": ErrorBody,
+    }
+    error_model = models[dialect_of(path)]
     responses: dict[str, Any] = op.setdefault("responses", {})
 
     def add(status: int, description: str, headers: dict[str, Any] | None = None) -> None:

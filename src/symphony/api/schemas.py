@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from symphony.errors import ValidationFailed
-from symphony.policy.model import OverridesSchema
+from symphony.policy.model import Capability, OverridesSchema
 from symphony.routing.request import Overrides, PlanRequest
 
 
@@ -48,6 +48,18 @@ class PlanIn(BaseModel):
     loa: int = Field(1, ge=0, le=10)
     tenant: str = Field("default", min_length=1, max_length=64)
     overrides: OverridesIn | None = None
+    requires: list[Capability] | None = Field(
+        None,
+        max_length=8,
+        description="capabilities the work needs: models that declare others are denied"
+        " (capability_missing)",
+    )
+    fields: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        None,
+        max_length=32,
+        description="request fields the work will send (e.g. seed, logit_bias): models whose"
+        " protocol cannot honour one are denied (field_unsupported)",
+    )
 
     def to_request(
         self, schema: OverridesSchema, *, prompt_chars: int | None = None, pinned: str | None = None
@@ -61,6 +73,8 @@ class PlanIn(BaseModel):
             overrides=to_overrides(self.overrides, schema),
             prompt_chars=prompt_chars,
             pinned_model=pinned,
+            requires=tuple(self.requires or ()),
+            fields=tuple(self.fields or ()),
         )
 
 

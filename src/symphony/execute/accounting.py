@@ -143,7 +143,7 @@ class Accountant:
             retry_after = retry_after if retry_after is not None else obs.retry_after_s
             if obs.binding() is not None:
                 await self.windows.observe_headers(spec.name, obs, now)
-        if err.kind in ("rate_limited", "unavailable", "timeout"):
+        if err.kind in ("rate_limited", "unavailable", "timeout", "quota_exhausted"):
             learned = await self.windows.cooldown(spec.name, now, retry_after)
             until = learned.cooldown_until
             cooldown_until = None if until is None else until.isoformat()

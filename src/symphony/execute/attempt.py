@@ -20,6 +20,7 @@ from symphony.execute.outcome import Outcome
 from symphony.execute.request import Attempt, ExecuteRequest, RetryPolicy
 from symphony.policy.model import ModelSpec
 from symphony.providers.base import ChatRequest, Provider, Usage
+from symphony.providers.chat import Choice
 from symphony.providers.errors import RETRYABLE_KINDS, ProviderError
 from symphony.routing.candidate import Candidate
 
@@ -31,7 +32,7 @@ def retry_wait(
 ) -> float | None:
     """Seconds to wait before retrying the same model after attempt `number` (0-based),
     or None to move on to the next candidate."""
-    if err.kind not in RETRYABLE_KINDS or number + 1 >= retry.max_attempts:
+    if not err.retryable or err.kind not in RETRYABLE_KINDS or number + 1 >= retry.max_attempts:
         return None
     if err.kind == "rate_limited":
         if retry_after is None or retry_after > retry.max_retry_after_s:
@@ -78,9 +79,12 @@ class Try:
         )
         self.outcome.add_cost(cost, usage)
 
-    async def failed(self, err: ProviderError, used: Usage | None, sent: str = "") -> None:
-        """Record a failed call and what it used; `sent` is text the client already has
-        (then the work ends with it instead of retrying)."""
+    async def failed(
+        self, err: ProviderError, used: Usage | None, sent: str = "", *, began: bool = False
+    ) -> None:
+        """Record a failed call and what it used; `sent` is text the client already has,
+        `began` that it has something (a tool call); then the work ends with it instead of
+        retrying."""
         latency = self.elapsed_ms()
         spec = self.spec
         self.outcome.attempts.append(
@@ -91,7 +95,7 @@ class Try:
         retry_after = await self.accountant.on_error(
             spec, err, self.clock.now(), self.outcome.tenant
         )
-        if sent:  # text already reached the client: end with what it has
+        if sent or began:  # output already reached the client: end with what it has
             self.outcome.finish(self.candidate, sent, None, stopped_reason="upstream_error")
             self.done = True
             return
@@ -111,6 +115,7 @@ class Try:
         finish: str | None,
         stopped: str | None = None,
         headers: Mapping[str, str] | None = None,
+        choices: tuple[Choice, ...] = (),
     ) -> None:
         """Record a call that answered (`stopped`: we cut it short, e.g. cost_cap, killed),
         charge its usage, learn its rate-limit `headers`, and end the work with `text`."""
@@ -127,7 +132,7 @@ class Try:
         if headers is not None:
             await self.accountant.learn_headers(spec, headers, now)
         await self.accountant.on_success(spec, latency)
-        self.outcome.finish(self.candidate, text, finish, stopped_reason=stopped)
+        self.outcome.finish(self.candidate, text, finish, stopped_reason=stopped, choices=choices)
         self.done = True
 
 
@@ -144,4 +149,5 @@ async def complete(attempt: Try, provider: Provider) -> None:
         text=completion.text,
         finish=completion.finish_reason,
         headers=completion.headers,
+        choices=completion.choices,
     )

@@ -20,6 +20,7 @@ from symphony.errors import NoEligibleModelError, UpstreamFailedError
 from symphony.events.facts import RouteExecuted, RouteFailed
 from symphony.execute.accounting import Accountant
 from symphony.execute.attempt import Try, complete
+from symphony.execute.embedding import EmbedCall, embed_attempt
 from symphony.execute.outcome import Outcome
 from symphony.execute.planning import PlannedWork, PlanningService
 from symphony.execute.request import ExecuteRequest
@@ -28,6 +29,7 @@ from symphony.execute.streaming import StreamAttempt
 from symphony.kit.ids import new_id
 from symphony.policy.model import ModelSpec
 from symphony.providers.base import ChatRequest
+from symphony.providers.embed import Embeddings
 from symphony.providers.pool import ProviderPool
 from symphony.routing.candidate import Candidate
 
@@ -78,15 +80,19 @@ class Executor:
         if endpoint is None:  # the planner denies these (no_endpoint); never a bare 500
             raise NoEligibleModelError(f"model {spec.name} has no endpoint: it cannot execute")
         controls = work.plan.controls
+        # No invented limit: the client's, else the model's policy default, else none.
         return ChatRequest(
             model=endpoint.model,
             messages=req.messages,
-            max_tokens=req.sampling.max_tokens or controls.tokens_max,
+            max_tokens=req.sampling.max_tokens or controls.tokens_max or spec.max_tokens,
             temperature=req.sampling.temperature
             if req.sampling.temperature is not None
             else controls.temperature,
             top_p=req.sampling.top_p,
             timeout_s=req.timeout_s,
+            options=req.options,
+            max_tokens_param=spec.max_tokens_param,
+            output_limit=spec.max_output_tokens,
         )
 
     @staticmethod
@@ -124,6 +130,21 @@ class Executor:
         if not outcome.done:
             await self._fail(outcome, req, started)
         return await self._conclude(outcome, req, started)
+
+    async def embed(self, req: ExecuteRequest, call: EmbedCall) -> tuple[ExecuteResult, Embeddings]:
+        """Embed `call.inputs` with the planned embedding models (the same loop as `run`)."""
+        started = time.perf_counter()
+        outcome = self._start(req)
+        got: Embeddings | None = None
+        for attempt in self._tries(req, outcome):
+            spec = attempt.spec
+            found = await embed_attempt(
+                attempt, self.pool.for_model(spec), call.request_for(spec, req.timeout_s)
+            )
+            got = found or got
+        if not outcome.done or got is None:
+            await self._fail(outcome, req, started)
+        return await self._conclude(outcome, req, started), got
 
     async def stream(self, req: ExecuteRequest) -> AsyncGenerator[ExecuteEvent, None]:
         """Yield `ModelStarted` when a model starts answering, `TextDelta` pieces, then one

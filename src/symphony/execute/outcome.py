@@ -9,6 +9,7 @@ from symphony.execute.planning import PlannedWork
 from symphony.execute.request import Attempt, ExecuteRequest, Sampling
 from symphony.execute.result import AppliedControls, ExecuteAudit, ExecuteResult, ModelChoice
 from symphony.providers.base import Usage
+from symphony.providers.chat import Choice
 from symphony.routing.candidate import Candidate
 
 __all__ = ["Outcome"]
@@ -30,6 +31,7 @@ class Outcome:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     done: bool = False
+    choices: tuple[Choice, ...] = ()
 
     def add_cost(self, cost: float, usage: Usage) -> None:
         """Add one attempt's cost and usage."""
@@ -43,12 +45,14 @@ class Outcome:
         answer: str,
         finish_reason: str | None,
         stopped_reason: str | None = None,
+        choices: tuple[Choice, ...] = (),
     ) -> None:
-        """Record the answer and the model that gave it."""
+        """Record the answer (every choice, tool calls included) and the model that gave it."""
         self.candidate = candidate
         self.answer = answer
         self.finish_reason = finish_reason
         self.stopped_reason = stopped_reason
+        self.choices = choices or (Choice(0, answer, finish_reason),)
         self.done = True
 
     @property
@@ -110,6 +114,7 @@ class Outcome:
             audit_id=self.audit_id,
             latency_ms=latency,
             answer=self.answer,
+            choices=self.choices,
             logs=self.logs(redact),
             decision=choice,
             controls=AppliedControls(
@@ -136,5 +141,15 @@ class Outcome:
                 stopped_reason=self.stopped_reason,
                 model=choice.model,
                 finish_reason=self.finish_reason,
+                tool_calls=sum(len(c.tool_calls) for c in self.choices),
+                tags=_tags(req),
             ),
         )
+
+
+def _tags(req: ExecuteRequest) -> dict[str, str] | None:
+    """What the client said about the call for its own tracking: metadata and end user."""
+    tags = dict(req.tags or {})
+    if req.options.user is not None:
+        tags["user"] = req.options.user
+    return tags or None

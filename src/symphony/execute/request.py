@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from symphony.providers.base import ChatMessage
+from symphony.providers.base import NO_OPTIONS, ChatMessage
+from symphony.providers.chat import ChatOptions
 from symphony.routing.request import PlanRequest
 
 DEFAULT_TIMEOUT_S = 60.0  # per attempt: a whole completion, or each silence in a stream
@@ -42,6 +44,8 @@ class ExecuteRequest:
     timeout_s: float = DEFAULT_TIMEOUT_S
     actor: str | None = None
     audit_id: str | None = None  # pre-allocated so streaming responses can name it up front
+    options: ChatOptions = NO_OPTIONS  # tools, response format, n…: carried to the upstream
+    tags: Mapping[str, str] | None = None  # the client's metadata, kept on the audit record
 
 
 @dataclass(slots=True)

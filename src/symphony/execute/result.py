@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from symphony.execute.request import Attempt, CostGuard, RetryPolicy, Sampling
 from symphony.providers.base import Usage
+from symphony.providers.chat import Choice
 from symphony.routing.request import Controls
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ModelChoice",
     "ModelStarted",
     "TextDelta",
+    "ToolDelta",
 ]
 
 
@@ -86,10 +88,17 @@ class ExecuteAudit:
     stopped_reason: str | None  # cost_cap | killed | upstream_error, None when it ran out
     model: str | None
     finish_reason: str | None
+    tool_calls: int = 0  # tool calls in the answer
+    tags: dict[str, str] | None = None  # the client's metadata and end user (`/v1`)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise as the result's `audit` (and the `route.execute` record's payload)."""
-        return {
+        extra: dict[str, Any] = {}
+        if self.tool_calls:
+            extra["tool_calls"] = self.tool_calls
+        if self.tags:
+            extra["tags"] = self.tags
+        return extra | {
             "audit_id": self.audit_id,
             "plan_id": self.plan_id,
             "policy_version": self.policy_version,
@@ -119,6 +128,7 @@ class ExecuteResult:
     audit: ExecuteAudit
     citations: tuple[dict[str, Any], ...] = ()
     tickets: tuple[dict[str, Any], ...] = ()
+    choices: tuple[Choice, ...] = ()  # every choice with its tool calls (`/v1`)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise as `/route/execute`'s JSON body (the output contract)."""
@@ -151,9 +161,21 @@ class ModelStarted(NamedTuple):
 
 
 class TextDelta(NamedTuple):
-    """A piece of the answer."""
+    """A piece of the answer (of choice `choice`, with its logprobs if asked for)."""
 
     text: str
+    choice: int = 0
+    logprobs: Any = None
+
+
+class ToolDelta(NamedTuple):
+    """A piece of tool call number `call`: `id` and `name` first, then `arguments`."""
+
+    choice: int
+    call: int
+    id: str | None
+    name: str | None
+    arguments: str
 
 
 class Finished(NamedTuple):
@@ -162,4 +184,4 @@ class Finished(NamedTuple):
     result: ExecuteResult
 
 
-ExecuteEvent = ModelStarted | TextDelta | Finished
+ExecuteEvent = ModelStarted | TextDelta | ToolDelta | Finished

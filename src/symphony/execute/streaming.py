@@ -10,7 +10,7 @@ from typing import cast
 
 from symphony.execute.attempt import Try
 from symphony.execute.planning import KillCheck
-from symphony.execute.result import ExecuteEvent, ModelStarted, TextDelta
+from symphony.execute.result import ExecuteEvent, ModelStarted, TextDelta, ToolDelta
 from symphony.kit.tokens import estimate_prompt_tokens, estimate_tokens
 from symphony.metrics.registry import Metrics
 from symphony.providers.base import (
@@ -19,8 +19,10 @@ from symphony.providers.base import (
     StreamEnd,
     StreamEvent,
     StreamStart,
+    StreamToolCall,
     Usage,
 )
+from symphony.providers.chat import Choice
 from symphony.providers.errors import ProviderError
 
 __all__ = ["StreamAttempt"]
@@ -49,8 +51,10 @@ class StreamAttempt:
         )
         self.pieces: list[str] = []
         self.chars = 0
+        self.began = False  # something (text or a tool call) reached our consumer
         self.usage: Usage | None = None  # as reported by the upstream at the end
         self.finish: str | None = None
+        self.choices: tuple[Choice, ...] = ()
         self.stopped: str | None = None  # killed | cost_cap: we cut the stream short
 
     def used(self) -> Usage:
@@ -78,16 +82,30 @@ class StreamAttempt:
                         self.stopped = "killed"
                         break
                     text = event.text
-                    if not pieces:
+                    if not self.began:
+                        self.began = True
                         yield self._started()
-                    pieces.append(text)
+                    if event.choice == 0:
+                        pieces.append(text)
                     self.chars += len(text)
-                    yield TextDelta(text)
+                    yield TextDelta(text, event.choice, event.logprobs)
                     if self.usd_cap is not None and self._over_cap():
                         self.stopped = "cost_cap"
                         break
+                elif isinstance(event, StreamToolCall):
+                    if killed(spec, tenant):
+                        self.stopped = "killed"
+                        break
+                    if not self.began:
+                        self.began = True
+                        yield self._started()
+                    self.chars += len(event.arguments) + len(event.name or "")
+                    yield ToolDelta(
+                        event.choice, event.index, event.id, event.name, event.arguments
+                    )
                 elif isinstance(event, StreamEnd):
                     self.usage, self.finish = event.usage, event.finish_reason
+                    self.choices = event.choices
                 elif isinstance(event, StreamStart):
                     await attempt.accountant.learn_headers(
                         attempt.spec, event.headers, attempt.clock.now()
@@ -95,8 +113,8 @@ class StreamAttempt:
             finished = True
         except ProviderError as err:
             failed = True
-            used = err.partial_usage or (self.used() if self.pieces else None)
-            await attempt.failed(err, used, "".join(self.pieces))
+            used = err.partial_usage or (self.used() if self.began else None)
+            await attempt.failed(err, used, "".join(self.pieces), began=self.began)
             return
         finally:
             # Cancelled again at once when the client left (anyio cancels every await).
@@ -110,6 +128,7 @@ class StreamAttempt:
             text="".join(self.pieces),
             finish=self.finish,
             stopped=self.stopped,
+            choices=self.choices if self.stopped is None else (),
         )
 
     def _started(self) -> ModelStarted:

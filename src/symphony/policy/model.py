@@ -28,6 +28,7 @@ __all__ = [
     "Budgets",
     "BurnWindow",
     "CapSource",
+    "Capability",
     "Defaults",
     "DriftAction",
     "DynamicQuota",
@@ -35,7 +36,9 @@ __all__ = [
     "FixedEveryQuota",
     "FixedQuota",
     "HeaderDrivenQuota",
+    "MaxTokensParam",
     "ModelClass",
+    "ModelKind",
     "ModelSchedule",
     "ModelSpec",
     "OverridesSchema",
@@ -58,6 +61,10 @@ __all__ = [
 
 ModelClass = Literal["local", "hosted"]
 Protocol = Literal["openai", "anthropic", "gemini"]
+ModelKind = Literal["chat", "embedding"]
+# What a request may need of a model beyond text chat (policy `capabilities: [...]`).
+Capability = Literal["tools", "vision", "audio", "json_object", "json_schema"]
+MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,12 @@ class ModelSpec:
     context_window: int | None = None
     reserve_fraction: float | None = None
     latency_hint_ms: float | None = None
+    kind: ModelKind = "chat"
+    # None: not declared, so not restricted (the upstream decides); see docs/policy.md.
+    capabilities: tuple[Capability, ...] | None = None
+    max_tokens: int | None = None  # sent when the client sends no limit
+    max_output_tokens: int | None = None  # the model's output limit: the cost worst case
+    max_tokens_param: MaxTokensParam | None = None  # the field an OpenAI upstream wants
 
     @property
     def executable(self) -> bool:

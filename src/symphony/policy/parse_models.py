@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from symphony.policy.durations import parse_clock, parse_duration
 from symphony.policy.fields import Fields
 from symphony.policy.model import (
+    Capability,
     DynamicQuota,
     Endpoint,
     FixedEveryQuota,
     FixedQuota,
     HeaderDrivenQuota,
+    MaxTokensParam,
     ModelClass,
+    ModelKind,
     ModelSpec,
     Price,
     Protocol,
@@ -39,7 +42,15 @@ MODEL_KEYS = (
     "context_window",
     "reserve_fraction",
     "latency_hint_ms",
+    "kind",
+    "capabilities",
+    "max_tokens",
+    "max_output_tokens",
+    "max_tokens_param",
 )
+CAPABILITIES: tuple[Capability, ...] = get_args(Capability)
+KINDS: tuple[ModelKind, ...] = get_args(ModelKind)
+TOKEN_PARAMS: tuple[MaxTokensParam, ...] = get_args(MaxTokensParam)
 QUOTA_KEYS = {
     "rolling": ("type", "window", "anchor", "align", "unit", "cap", "weekly_cap"),
     "fixed": ("type", "period", "tz", "at", "units", "cap"),
@@ -178,19 +189,56 @@ def parse_model(problems: Problems, raw: object, path: Path) -> ModelSpec | None
     price = parse_price(problems, f.raw("price"), f.at("price"))
     if price is None and model_class == "local":
         price = Price(0.0, 0.0)
+    endpoint = parse_endpoint(problems, f.raw("endpoint"), f.at("endpoint"))
+    kind = f.choice("kind", KINDS, "chat")
+    if kind == "embedding" and endpoint is not None and endpoint.protocol == "anthropic":
+        problems.add(f.at("kind"), "the anthropic protocol has no embeddings endpoint")
+    capabilities = _capabilities(problems, f)
+    max_tokens = f.integer("max_tokens", None, minimum=1)
+    max_output = f.integer("max_output_tokens", None, minimum=1)
+    if max_tokens is not None and max_output is not None and max_tokens > max_output:
+        problems.add(
+            f.at("max_tokens"), f"{max_tokens} is above the model's max_output_tokens {max_output}"
+        )
+    param: MaxTokensParam | None = (
+        f.choice("max_tokens_param", TOKEN_PARAMS, "max_tokens")
+        if f.has("max_tokens_param")
+        else None
+    )
     return ModelSpec(
         name=name,
         provider=provider,
         model_class=model_class,
         quota=parse_quota(problems, f.raw("quota"), f.at("quota")),
-        endpoint=parse_endpoint(problems, f.raw("endpoint"), f.at("endpoint")),
+        endpoint=endpoint,
         allow_tasks=f.strings("allow_tasks"),
         loa_max=f.integer("loa_max", 2) or 0,
         price=price,
         context_window=f.integer("context_window", None, minimum=1),
         reserve_fraction=f.number("reserve_fraction", None, maximum=1.0),
         latency_hint_ms=f.number("latency_hint_ms", None),
+        kind=kind,
+        capabilities=capabilities,
+        max_tokens=max_tokens,
+        max_output_tokens=max_output,
+        max_tokens_param=param,
     )
+
+
+def _capabilities(problems: Problems, f: Fields) -> tuple[Capability, ...] | None:
+    if not f.has("capabilities"):
+        return None
+    names = f.strings("capabilities")
+    found: list[Capability] = []
+    for i, name in enumerate(names):
+        if name in CAPABILITIES:
+            found.append(name)
+        else:
+            problems.add(
+                (*f.at("capabilities"), str(i)),
+                f"unknown capability '{name}' (expected one of: {', '.join(CAPABILITIES)})",
+            )
+    return tuple(found)
 
 
 def implied_model(name: str) -> ModelSpec:

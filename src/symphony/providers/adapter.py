@@ -25,6 +25,8 @@ from symphony.providers.base import (
     Usage,
     estimate_usage,
 )
+from symphony.providers.chat import Choice
+from symphony.providers.embed import Embeddings, EmbedRequest
 from symphony.providers.errors import (
     ErrorKind,
     ProviderError,
@@ -66,14 +68,24 @@ class InBandError(Exception):
 
 
 class StreamParser(Protocol):
-    """Per-stream state machine fed decoded SSE events."""
+    """Per-stream state machine fed decoded SSE events.
+
+    ``feed`` returns the first choice's text (the hot path); anything else an event carries
+    (tool-call pieces, other choices' text) goes to ``pending``, which the adapter drains
+    after each event. ``choices`` builds the final choices once the stream has ended.
+    """
 
     finish_reason: str | None
     usage: Usage | None
     done: bool  # an explicit end-of-stream marker was seen
+    pending: list[StreamEvent]
 
     def feed(self, event: SseEvent) -> str | None:
         """Return generated text carried by ``event``; raise InBandError/MalformedResponse."""
+        ...
+
+    def choices(self, text: str) -> tuple[Choice, ...]:
+        """Every choice of the finished stream; ``text`` is the first choice's text."""
         ...
 
 
@@ -97,6 +109,13 @@ def error_object(payload: Any) -> dict[str, Any]:
         if isinstance(payload.get(key), str):
             return {"message": payload[key]}
     return {}
+
+
+def _all_text(choices: tuple[Choice, ...]) -> str:
+    """Every choice's text and tool-call arguments: what the completion generated."""
+    if len(choices) == 1 and not choices[0].tool_calls:
+        return choices[0].text
+    return "".join(c.text + "".join(t.name + t.arguments for t in c.tool_calls) for c in choices)
 
 
 def text_of(obj: dict[str, Any], key: str) -> str:
@@ -141,8 +160,8 @@ class HttpAdapter(ABC):
     def _payload(self, req: ChatRequest, *, stream: bool) -> dict[str, Any]: ...
 
     @abstractmethod
-    def _parse_completion(self, data: Any) -> tuple[str, Usage | None, str | None]:
-        """Return (text, usage or None, finish reason); raise MalformedResponse."""
+    def _parse_completion(self, data: Any) -> tuple[tuple[Choice, ...], Usage | None]:
+        """Return (every choice, usage or None); raise MalformedResponse."""
 
     @abstractmethod
     def _stream_parser(self) -> StreamParser: ...
@@ -176,19 +195,22 @@ class HttpAdapter(ABC):
         if not 200 <= status < 300:
             raise self._http_error(status, resp_headers, raw)
         try:
-            text, usage, finish = self._parse_completion(loads(raw.strip()))
+            choices, usage = self._parse_completion(loads(raw.strip()))
         except MalformedResponse as exc:
             raise self._malformed(str(exc), status, resp_headers, raw) from None
         except InBandError as exc:
             raise self._inband_error(exc.payload, raw, status, resp_headers) from None
+        first = choices[0]
+        text, finish = first.text, first.finish_reason
         if finish == CONTENT_FILTER:
             raise self._blocked(status, resp_headers, text, usage)
         return Completion(
             text=text,
-            usage=usage if usage is not None else estimate_usage(req.messages, text),
+            usage=usage if usage is not None else estimate_usage(req.messages, _all_text(choices)),
             finish_reason=finish,
             status=status,
             headers=resp_headers,
+            choices=choices,
         )
 
     async def stream(self, req: ChatRequest) -> AsyncIterator[StreamEvent]:
@@ -215,6 +237,10 @@ class HttpAdapter(ABC):
                     delta = self._feed(parser, event, pieces)
                     if delta:
                         yield StreamDelta(delta)
+                    if parser.pending:
+                        for item in parser.pending:
+                            yield item
+                        parser.pending.clear()
                     if parser.done:
                         break
                 else:
@@ -222,16 +248,21 @@ class HttpAdapter(ABC):
                     delta = self._feed(parser, event, pieces) if event is not None else None
                     if delta:
                         yield StreamDelta(delta)
+                    for item in parser.pending:
+                        yield item
+                    parser.pending.clear()
                     # No explicit end marker: a finish reason still means a whole answer.
                     if not (parser.done or parser.finish_reason is not None):
                         raise MalformedResponse("stream ended before completion")
                 text = "".join(pieces)
                 if parser.finish_reason == CONTENT_FILTER:
                     raise self._blocked(status, resp_headers, text, parser.usage)
+                choices = parser.choices(text)
                 yield StreamEnd(
-                    usage=parser.usage or estimate_usage(req.messages, text),
+                    usage=parser.usage or estimate_usage(req.messages, _all_text(choices)),
                     finish_reason=parser.finish_reason,
                     usage_reported=parser.usage is not None,
+                    choices=choices,
                 )
                 await self._drain(lines)
         except TransportError as exc:
@@ -246,14 +277,73 @@ class HttpAdapter(ABC):
             self._attach_partial(error, pieces, parser)
             raise
 
+    # --- embeddings ----------------------------------------------------------------------
+
+    def _embed_url(self, req: EmbedRequest) -> str:
+        raise self._fail(
+            "bad_request", f"{self._where}: the {self.protocol} protocol has no embeddings"
+        )
+
+    def _embed_payload(self, req: EmbedRequest) -> dict[str, Any]:
+        return {}
+
+    def _parse_embeddings(
+        self, data: Any, req: EmbedRequest
+    ) -> tuple[tuple[tuple[float, ...], ...], Usage | None]:
+        raise MalformedResponse("no embeddings")
+
+    async def embed(self, req: EmbedRequest) -> Embeddings:
+        """Embed every input in one call, bounded in total by ``req.timeout_s``."""
+        url = self._embed_url(req)
+        body = orjson.dumps(self._embed_payload(req))
+        headers = self._headers(stream=False)
+        try:
+            async with asyncio.timeout(req.timeout_s):
+                async with self._transport.request(
+                    "POST", url, headers=headers, body=body, timeout_s=req.timeout_s
+                ) as resp:
+                    raw = await resp.read()
+                    status, resp_headers = resp.status, resp.headers
+        except TimeoutError:
+            raise self._fail(
+                "timeout", f"{self._where} timed out after {req.timeout_s:g}s"
+            ) from None
+        except TransportError as exc:
+            raise self._transport_failure(exc, req.timeout_s) from None
+        if not 200 <= status < 300:
+            raise self._http_error(status, resp_headers, raw)
+        try:
+            vectors, usage = self._parse_embeddings(loads(raw.strip()), req)
+        except MalformedResponse as exc:
+            raise self._malformed(str(exc), status, resp_headers, raw) from None
+        except InBandError as exc:
+            raise self._inband_error(exc.payload, raw, status, resp_headers) from None
+        if len(vectors) != len(req.inputs):
+            raise self._malformed(
+                f"{len(vectors)} embeddings for {len(req.inputs)} inputs", status, resp_headers, raw
+            )
+        return Embeddings(
+            vectors=vectors,
+            usage=usage if usage is not None else req.estimate(),
+            status=status,
+            headers=resp_headers,
+        )
+
     # --- helpers -------------------------------------------------------------------------
 
     def _prepare(self, req: ChatRequest, *, stream: bool) -> tuple[str, dict[str, str], bytes]:
         return (
             self._url(req, stream=stream),
-            self._headers(stream=stream),
+            self._headers(stream=stream) | self._native_headers(req),
             orjson.dumps(self._payload(req, stream=stream)),
         )
+
+    def _native_headers(self, req: ChatRequest) -> dict[str, str]:
+        """Protocol headers the client sent, forwarded to an upstream of its protocol."""
+        native = req.options.native
+        if native is None or native.protocol != self.protocol or not native.headers:
+            return {}
+        return dict(native.headers)
 
     def _feed(self, parser: StreamParser, event: SseEvent, pieces: list[str]) -> str | None:
         try:

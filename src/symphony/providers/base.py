@@ -17,12 +17,17 @@ Contract notes for callers (the executor):
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from symphony.kit.tokens import estimate_prompt_tokens, estimate_tokens
+from symphony.providers.chat import ChatOptions, Choice, Part, ToolCall
+
+if TYPE_CHECKING:
+    from symphony.providers.embed import Embeddings, EmbedRequest
 
 __all__ = [
+    "NO_OPTIONS",
     "ChatMessage",
     "ChatRequest",
     "Completion",
@@ -31,22 +36,39 @@ __all__ = [
     "StreamEnd",
     "StreamEvent",
     "StreamStart",
+    "StreamToolCall",
     "Usage",
     "estimate_usage",
 ]
 
+NO_OPTIONS = ChatOptions()
+
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """One chat turn; ``role`` is ``system``, ``user`` or ``assistant``."""
+    """One chat turn; ``role`` is ``system``, ``user``, ``assistant`` or ``tool``.
+
+    ``content`` is the turn's text (text parts joined); ``parts`` keeps the parts when the
+    client sent a list (images, audio); ``tool_calls`` are an assistant turn's calls and
+    ``tool_call_id`` names the call a ``tool`` turn answers.
+    """
 
     role: str
     content: str
+    parts: tuple[Part, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
-    """A provider-neutral chat call against one upstream model id."""
+    """A provider-neutral chat call against one upstream model id.
+
+    ``max_tokens`` is the client's limit, else the model's policy default, else None (the
+    upstream's own default; Anthropic, which requires one, gets ``output_limit``).
+    ``max_tokens_param`` (policy) names the field an OpenAI-protocol upstream wants.
+    """
 
     model: str
     messages: tuple[ChatMessage, ...]
@@ -54,6 +76,9 @@ class ChatRequest:
     temperature: float | None = None
     top_p: float | None = None
     timeout_s: float = 60.0
+    options: ChatOptions = NO_OPTIONS
+    max_tokens_param: str | None = None
+    output_limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +91,18 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """A finished non-streaming answer, with the upstream's status and lower-cased headers."""
+    """A finished non-streaming answer, with the upstream's status and lower-cased headers.
+
+    ``text`` and ``finish_reason`` are the first choice's; ``choices`` has every choice
+    with its tool calls (empty from adapters that only produced text).
+    """
 
     text: str
     usage: Usage
     finish_reason: str | None
     status: int
     headers: Mapping[str, str]
+    choices: tuple[Choice, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +115,22 @@ class StreamStart:
 
 @dataclass(frozen=True, slots=True)
 class StreamDelta:
-    """A piece of generated text."""
+    """A piece of generated text (of choice ``choice``, with its logprobs if asked for)."""
 
     text: str
+    choice: int = 0
+    logprobs: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamToolCall:
+    """A piece of a tool call: ``id`` and ``name`` come first, ``arguments`` in pieces."""
+
+    choice: int
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +144,10 @@ class StreamEnd:
     usage: Usage
     finish_reason: str | None
     usage_reported: bool
+    choices: tuple[Choice, ...] = field(default=(), compare=False)
 
 
-StreamEvent = StreamStart | StreamDelta | StreamEnd
+StreamEvent = StreamStart | StreamDelta | StreamToolCall | StreamEnd
 
 
 class Provider(Protocol):
@@ -121,6 +165,8 @@ class Provider(Protocol):
     async def complete(self, req: ChatRequest) -> Completion: ...
 
     def stream(self, req: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+
+    async def embed(self, req: EmbedRequest) -> Embeddings: ...
 
     async def aclose(self) -> None: ...
 

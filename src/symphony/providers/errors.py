@@ -33,6 +33,7 @@ ErrorKind = Literal[
     "bad_request",
     "context_length",
     "content_policy",
+    "quota_exhausted",  # OpenAI's insufficient_quota 429: no credit, so never retried
 ]
 
 RETRYABLE_KINDS: Final[frozenset[str]] = frozenset({"rate_limited", "unavailable", "timeout"})

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Final
 from urllib.parse import quote
 
+import orjson
+
 from symphony.providers.adapter import (
     HttpAdapter,
     InBandError,
@@ -14,11 +16,20 @@ from symphony.providers.adapter import (
     loads,
     text_of,
 )
-from symphony.providers.base import ChatRequest, Usage
+from symphony.providers.base import (
+    ChatRequest,
+    StreamDelta,
+    StreamEvent,
+    StreamToolCall,
+    Usage,
+)
+from symphony.providers.chat import Choice, ToolCall
+from symphony.providers.embed import EmbedRequest
 from symphony.providers.errors import ErrorKind, kind_for_status
+from symphony.providers.gemini_body import gemini_body, gemini_schema
 from symphony.providers.sse import SseEvent
 
-__all__ = ["GeminiProvider"]
+__all__ = ["GeminiProvider", "gemini_body", "gemini_schema"]
 
 _BLOCKED: Final = frozenset(
     {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY"}
@@ -62,29 +73,57 @@ def _prompt_blocked(data: dict[str, Any]) -> bool:
     return isinstance(feedback, dict) and bool(feedback.get("blockReason"))
 
 
-def _candidate(data: dict[str, Any]) -> tuple[str, str | None] | None:
-    """Return (text, finish reason) of the first candidate, or None if there is none."""
-    candidates = data.get("candidates")
-    if not isinstance(candidates, list) or not candidates or not isinstance(candidates[0], dict):
-        return None
-    first = candidates[0]
-    content = first.get("content")
-    parts = content.get("parts") if isinstance(content, dict) else None
-    text = ""
-    if isinstance(parts, list):
-        text = "".join(
-            text_of(p, "text") for p in parts if isinstance(p, dict) and not p.get("thought")
-        )
-    return text, _finish(first.get("finishReason"))
+def _candidates(data: dict[str, Any]) -> list[tuple[int, str, list[tuple[str, str]], str | None]]:
+    """Each candidate as (index, text, [(name, JSON args)], finish reason)."""
+    found = data.get("candidates")
+    if not isinstance(found, list):
+        return []
+    out = []
+    for position, cand in enumerate(found):
+        if not isinstance(cand, dict):
+            continue
+        content = cand.get("content")
+        parts = content.get("parts") if isinstance(content, dict) else None
+        texts: list[str] = []
+        calls: list[tuple[str, str]] = []
+        if isinstance(parts, list):
+            for p in parts:
+                if not isinstance(p, dict) or p.get("thought"):
+                    continue
+                call = p.get("functionCall")
+                if isinstance(call, dict):
+                    args = call.get("args")
+                    calls.append(
+                        (
+                            text_of(call, "name"),
+                            orjson.dumps(args if args is not None else {}).decode(),
+                        )
+                    )
+                else:
+                    texts.append(text_of(p, "text"))
+        index = cand.get("index")
+        finish = _finish(cand.get("finishReason"))
+        if calls and finish == "stop":
+            finish = "tool_calls"
+        out.append((index if isinstance(index, int) else position, "".join(texts), calls, finish))
+    return out
+
+
+def _call_id(choice: int, n: int) -> str:
+    return f"call_{choice}_{n}"  # Gemini has no call ids; tool results are matched by name
 
 
 class _GeminiStream:
-    __slots__ = ("done", "finish_reason", "usage")
+    __slots__ = ("_calls", "_finish", "_texts", "done", "finish_reason", "pending", "usage")
 
     def __init__(self) -> None:
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.done = False
+        self.pending: list[StreamEvent] = []
+        self._texts: dict[int, list[str]] = {}
+        self._finish: dict[int, str] = {}
+        self._calls: dict[int, list[tuple[str, str]]] = {}
 
     def feed(self, event: SseEvent) -> str | None:
         chunk = loads(event.data)
@@ -101,13 +140,41 @@ class _GeminiStream:
             self.finish_reason = "content_filter"
             self.done = True
             return None
-        found = _candidate(chunk)
-        if found is None:
-            return None
-        text, finish = found
-        if finish is not None:
-            self.finish_reason = finish
-        return text or None
+        text: str | None = None
+        for index, piece, calls, finish in _candidates(chunk):
+            if finish is not None:
+                self._finish[index] = finish
+                if index == 0:
+                    self.finish_reason = finish
+            if piece:
+                if index == 0:
+                    text = piece if text is None else text + piece
+                else:
+                    self._texts.setdefault(index, []).append(piece)
+                    self.pending.append(StreamDelta(piece, index))
+            kept = self._calls.setdefault(index, [])
+            for name, args in calls:
+                n = len(kept)
+                kept.append((name, args))
+                self.pending.append(StreamToolCall(index, n, _call_id(index, n), name, args))
+        if self._calls.get(0) and self.finish_reason == "stop":
+            self.finish_reason = "tool_calls"
+        return text
+
+    def choices(self, text: str) -> tuple[Choice, ...]:
+        indexes = sorted({0, *self._texts, *self._finish, *self._calls})
+        return tuple(
+            Choice(
+                index=i,
+                text=text if i == 0 else "".join(self._texts.get(i, ())),
+                finish_reason=self._finish.get(i),
+                tool_calls=tuple(
+                    ToolCall(_call_id(i, n), name, args)
+                    for n, (name, args) in enumerate(self._calls.get(i, ()))
+                ),
+            )
+            for i in indexes
+        )
 
 
 class GeminiProvider(HttpAdapter):
@@ -116,7 +183,7 @@ class GeminiProvider(HttpAdapter):
     protocol = "gemini"
 
     def _url(self, req: ChatRequest, *, stream: bool) -> str:
-        model = quote(req.model.removeprefix("models/"), safe="-._~")
+        model = self._model_path(req.model)
         if stream:
             return f"{self._base_url}/models/{model}:streamGenerateContent?alt=sse"
         return f"{self._base_url}/models/{model}:generateContent"
@@ -131,43 +198,82 @@ class GeminiProvider(HttpAdapter):
         return headers
 
     def _payload(self, req: ChatRequest, *, stream: bool) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "contents": [
-                {
-                    "role": "model" if m.role == "assistant" else "user",
-                    "parts": [{"text": m.content}],
-                }
-                for m in req.messages
-                if m.role != "system"
-            ]
-        }
-        system = "\n\n".join(m.content for m in req.messages if m.role == "system")
-        if system:
-            body["systemInstruction"] = {"parts": [{"text": system}]}
-        config: dict[str, Any] = {}
-        if req.max_tokens is not None:
-            config["maxOutputTokens"] = req.max_tokens
-        if req.temperature is not None:
-            config["temperature"] = req.temperature
-        if req.top_p is not None:
-            config["topP"] = req.top_p
-        if config:
-            body["generationConfig"] = config
-        return body
+        try:
+            return gemini_body(req)
+        except ValueError as exc:  # the planner refuses these first; never sent half
+            raise self._fail(
+                "bad_request", f"{self._where} cannot take {exc} (no equivalent)"
+            ) from None
 
-    def _parse_completion(self, data: Any) -> tuple[str, Usage | None, str | None]:
+    def _parse_completion(self, data: Any) -> tuple[tuple[Choice, ...], Usage | None]:
         if not isinstance(data, dict):
             raise MalformedResponse("response is not a JSON object")
         if data.get("error"):
             raise InBandError(data)
         usage = _usage(data.get("usageMetadata"))
         if _prompt_blocked(data):
-            return "", usage, "content_filter"
-        found = _candidate(data)
-        if found is None:
+            return (Choice(0, "", "content_filter"),), usage
+        found = _candidates(data)
+        if not found:
             raise MalformedResponse("response has no candidates")
-        text, finish = found
-        return text, usage, finish
+        choices = tuple(
+            Choice(
+                index=index,
+                text=text,
+                finish_reason=finish,
+                tool_calls=tuple(
+                    ToolCall(_call_id(index, n), name, args) for n, (name, args) in enumerate(calls)
+                ),
+            )
+            for index, text, calls, finish in sorted(found, key=lambda c: c[0])
+        )
+        return choices, usage
+
+    # --- embeddings: embedContent / batchEmbedContents ----------------------------------
+
+    def _model_path(self, model: str) -> str:
+        return quote(model.removeprefix("models/"), safe="-._~")
+
+    def _embed_url(self, req: EmbedRequest) -> str:
+        method = "embedContent" if len(req.inputs) == 1 else "batchEmbedContents"
+        return f"{self._base_url}/models/{self._model_path(req.model)}:{method}"
+
+    def _embed_payload(self, req: EmbedRequest) -> dict[str, Any]:
+        def one(text: str | tuple[int, ...]) -> dict[str, Any]:
+            if not isinstance(text, str):
+                raise self._fail("bad_request", f"{self._where} cannot embed token ids")
+            item: dict[str, Any] = {"content": {"parts": [{"text": text}]}}
+            if req.dimensions is not None:
+                item["outputDimensionality"] = req.dimensions
+            return item
+
+        if len(req.inputs) == 1:
+            return one(req.inputs[0])
+        name = f"models/{req.model.removeprefix('models/')}"
+        return {"requests": [{"model": name, **one(text)} for text in req.inputs]}
+
+    def _parse_embeddings(
+        self, data: Any, req: EmbedRequest
+    ) -> tuple[tuple[tuple[float, ...], ...], Usage | None]:
+        if not isinstance(data, dict):
+            raise MalformedResponse("response is not a JSON object")
+        if data.get("error"):
+            raise InBandError(data)
+        found = data.get("embeddings")
+        if found is None and "embedding" in data:
+            found = [data["embedding"]]
+        if not isinstance(found, list):
+            raise MalformedResponse("response has no embeddings")
+        vectors = []
+        for n, item in enumerate(found):
+            values = item.get("values") if isinstance(item, dict) else None
+            if not isinstance(values, list):
+                raise MalformedResponse(f"embedding {n} has no values")
+            try:
+                vectors.append(tuple(float(v) for v in values))
+            except (TypeError, ValueError):
+                raise MalformedResponse(f"embedding {n} has a value that is not a number") from None
+        return tuple(vectors), None  # Gemini reports no usage for embeddings
 
     def _stream_parser(self) -> _GeminiStream:
         return _GeminiStream()

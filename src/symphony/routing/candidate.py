@@ -25,6 +25,8 @@ DENY_CODES = (
     "no_endpoint",
     "killed",
     "budget_exhausted",
+    "capability_missing",
+    "field_unsupported",
 )
 # Soft denials: chosen anyway when nothing else is eligible (and `why` says so).
 SOFT_CODES = frozenset({"reserve_hold"})
@@ -47,6 +49,7 @@ class Candidate:
     policy_hits: list[str] = field(default_factory=list)
     loa_ok: bool = True
     chosen_despite: str | None = None
+    completion_basis: str = ""  # where the worst-case output tokens come from, in words
 
     @property
     def why(self) -> list[str]:

@@ -21,6 +21,8 @@ DENY_WORDS = {
     "no_endpoint": "no endpoint",
     "killed": "kill switch on",
     "budget_exhausted": "tenant budget spent",
+    "capability_missing": "lacks a capability the request needs",
+    "field_unsupported": "its protocol cannot honour a field",
 }
 
 
@@ -49,6 +51,10 @@ def describe(c: Candidate, rule: RoutingRule | None, tz: str) -> list[str]:
         lines.append(
             f"est. cost ${c.est_cost_usd:.4f}"
             f" for ~{c.est_prompt_tokens + c.est_completion_tokens} tokens"
+        )
+    if c.completion_basis:
+        lines.append(
+            f"cost worst case: {c.est_completion_tokens} output tokens ({c.completion_basis})"
         )
     if w.remaining_fraction is not None:
         reset = f", resets {w.resets_at_local}" if w.resets_at_local else ""

@@ -10,6 +10,7 @@ from typing import Any
 from symphony.errors import NoEligibleModelError, UnknownTenantError
 from symphony.kit import tokens
 from symphony.policy.model import ModelSpec, PolicySnapshot, RoutingRule, Tenant
+from symphony.providers.features import refusals
 from symphony.routing.candidate import Candidate
 from symphony.routing.explain import describe
 from symphony.routing.request import Controls, PlanRequest
@@ -27,7 +28,9 @@ WEIGHTS = {
 }
 W_PREFERENCE, W_LATENCY, W_COST = WEIGHTS["preference"], WEIGHTS["latency"], WEIGHTS["cost"]
 W_LOCALITY, W_HEADROOM, W_WINDOW = WEIGHTS["locality"], WEIGHTS["headroom"], WEIGHTS["window"]
-DEFAULT_COMPLETION_TOKENS = 512
+# Output tokens assumed for the cost worst case when neither the request nor the policy
+# gives a limit (the plan says so); never sent upstream.
+ASSUMED_OUTPUT_TOKENS = 4096
 HINT_ALIASES = {
     "google": {"google", "gemini"},
     "xai": {"xai", "grok"},
@@ -101,12 +104,58 @@ def resolve_controls(
         stream=stream,
         max_cost_usd=min(caps) if caps else None,
         context_budget_tokens=min(budgets) if budgets else None,
-        tokens_max=o.tokens_max or DEFAULT_COMPLETION_TOKENS,
+        tokens_max=o.tokens_max,
         temperature=o.temperature,
         tools_allowed=o.tools_allowed or (),
         provider_hints=o.provider_hints or (),
         rule=rule.name if rule else None,
     )
+
+
+def completion_budget(
+    spec: ModelSpec, tokens_max: int | None, prompt_tokens: int
+) -> tuple[int, str]:
+    """The most output tokens a call to `spec` may produce, and where that number comes from."""
+    if spec.kind == "embedding":
+        return 0, ""
+    if tokens_max is not None:
+        return tokens_max, "the request's max_tokens"
+    if spec.max_tokens is not None:
+        return spec.max_tokens, "the model's max_tokens default in policy"
+    if spec.max_output_tokens is not None:
+        return spec.max_output_tokens, "the model's output limit, max_output_tokens"
+    if spec.context_window is not None and spec.context_window - prompt_tokens < (
+        ASSUMED_OUTPUT_TOKENS
+    ):
+        room = max(0, spec.context_window - prompt_tokens)
+        return room, "what is left of the context window"
+    return ASSUMED_OUTPUT_TOKENS, "assumed: no max_tokens or max_output_tokens in policy"
+
+
+def _needs(c: Candidate, req: PlanRequest) -> None:
+    """Deny a candidate that lacks a capability or whose protocol cannot honour a field."""
+    spec = c.spec
+    declared = spec.capabilities
+    if req.requires and declared is not None:
+        missing = [cap for cap in req.requires if cap not in declared]
+        if missing:
+            c.deny.append(
+                (
+                    "capability_missing",
+                    f"capability_missing: {', '.join(missing)}"
+                    f" (the model declares {', '.join(declared) or 'none'})",
+                )
+            )
+    if req.fields and spec.endpoint is not None:
+        refused = refusals(spec.endpoint.protocol, req.wire, req.fields)
+        if refused:
+            c.deny.append(
+                (
+                    "field_unsupported",
+                    "; ".join(f"{name}: {why}" for name, why in refused)
+                    + f" ({spec.endpoint.protocol} protocol)",
+                )
+            )
 
 
 def _hint_matches(spec: ModelSpec, hints: tuple[str, ...]) -> bool:
@@ -202,6 +251,7 @@ def _deny(
         c.deny.append(
             ("context_too_large", f"~{c.est_prompt_tokens} prompt tokens exceed the limit {limit}")
         )
+    _needs(c, req)
     daily, monthly = spend
     b = tenant.budgets
     if spec.model_class == "hosted" and (
@@ -261,8 +311,7 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
     rule = snapshot.rule_for(req.task, loa, tenant.name)
     controls = resolve_controls(req, snapshot, tenant, rule)
     prompt_tokens = estimate_prompt_tokens(req)
-    completion_tokens = controls.tokens_max
-    models = snapshot.models
+    models = tuple(m for m in snapshot.models if m.kind == req.kind)
     if req.pinned_model is not None:
         models = tuple(m for m in models if m.name == req.pinned_model)
     candidates: list[Candidate] = []
@@ -274,6 +323,7 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
             if observed is not None
             else (spec.latency_hint_ms or CLASS_DEFAULT_MS[spec.model_class])
         )
+        completion_tokens, basis = completion_budget(spec, controls.tokens_max, prompt_tokens)
         cost = spec.price.cost(prompt_tokens, completion_tokens) if spec.price else None
         c = Candidate(
             spec=spec,
@@ -283,6 +333,7 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
             est_cost_usd=cost,
             est_latency_ms=latency,
             latency_observed=observed is not None,
+            completion_basis=basis,
         )
         if tenant.allow_models and tenant.allows(spec.name):
             c.policy_hits.append(f"tenant:{tenant.name}:allow_models")

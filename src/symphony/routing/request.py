@@ -29,6 +29,10 @@ class PlanRequest:
     prompt_chars: int | None = None  # when messages are given instead of input
     pinned_model: str | None = None  # /v1 with a fixed model: plan only that one
     enforce_task: bool = True  # False when a client pinned a model without naming a task
+    kind: str = "chat"  # chat | embedding: only models of this kind are candidates
+    requires: tuple[str, ...] = ()  # capabilities the request needs (tools, vision…)
+    fields: tuple[str, ...] = ()  # fields only some wire protocols honour (seed, n…)
+    wire: str | None = None  # the client's protocol (openai, anthropic), if it sent one
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +44,7 @@ class Controls:
     stream: bool
     max_cost_usd: float | None
     context_budget_tokens: int | None
-    tokens_max: int
+    tokens_max: int | None  # the request's output limit; None: each model's own
     temperature: float | None
     tools_allowed: tuple[str, ...]
     provider_hints: tuple[str, ...]

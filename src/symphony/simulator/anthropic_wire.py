@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from symphony.simulator.text import content_text
+from symphony.simulator.behave import anthropic_extras
+from symphony.simulator.text import Completion, content_text
 from symphony.simulator.wire import (
     LimitInfo,
     Parsed,
@@ -70,6 +71,7 @@ def parse(body: Any) -> Parsed | web.Response:
         last_user=last_user,
         prompt_chars=chars,
         max_tokens=max_tokens,
+        extras=anthropic_extras(body),
     )
 
 
@@ -101,16 +103,36 @@ class AnthropicWire:
         type_, message = _SERVER_ERRORS.get(status, ("api_error", "Internal server error"))
         return error(status, type_, message)
 
+    def invalid(self, message: str) -> web.Response:
+        return error(400, "invalid_request_error", message)
+
+    def no_credit(self) -> web.Response:
+        message = "Your credit balance is too low to access the Anthropic API."
+        return error(400, "invalid_request_error", message)
+
+    @staticmethod
+    def _stop(c: Completion) -> str:
+        if c.tool_calls:
+            return "tool_use"
+        return "max_tokens" if c.truncated else "end_turn"
+
     def full(self, reply: Reply) -> bytes:
         c = reply.completion
+        content: list[dict[str, Any]] = []
+        if c.text or not c.tool_calls:
+            content.append({"type": "text", "text": c.text})
+        content.extend(
+            {"type": "tool_use", "id": t.id, "name": t.name, "input": orjson.loads(t.arguments)}
+            for t in c.tool_calls
+        )
         return orjson.dumps(
             {
                 "id": reply.id,
                 "type": "message",
                 "role": "assistant",
                 "model": reply.model,
-                "content": [{"type": "text", "text": c.text}],
-                "stop_reason": "max_tokens" if c.truncated else "end_turn",
+                "content": content,
+                "stop_reason": self._stop(c),
                 "stop_sequence": None,
                 "usage": {
                     "input_tokens": c.prompt_tokens,
@@ -136,38 +158,58 @@ class AnthropicWire:
                 "usage": {"input_tokens": c.prompt_tokens, "output_tokens": 1},
             },
         }
-        out = [
-            sse_event("message_start", start),
-            sse_event(
-                "content_block_start",
-                {
-                    "type": "content_block_start",
-                    "index": 0,
-                    "content_block": {"type": "text", "text": ""},
-                },
-            ),
-            PING,
-        ]
-        for n, piece in enumerate(c.pieces, start=1):
-            delta = {"type": "text_delta", "text": piece}
+        out = [sse_event("message_start", start)]
+        block = 0
+        if c.text or not c.tool_calls:
+            out += [
+                sse_event(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": 0,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                ),
+                PING,
+            ]
+            for n, piece in enumerate(c.pieces, start=1):
+                delta = {"type": "text_delta", "text": piece}
+                out.append(
+                    sse_event(
+                        "content_block_delta",
+                        {"type": "content_block_delta", "index": 0, "delta": delta},
+                    )
+                )
+                if n % PING_EVERY == 0:
+                    out.append(PING)
+            out.append(sse_event("content_block_stop", {"type": "content_block_stop", "index": 0}))
+            block = 1
+        for call in c.tool_calls:
+            tool = {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}
             out.append(
                 sse_event(
-                    "content_block_delta",
-                    {"type": "content_block_delta", "index": 0, "delta": delta},
+                    "content_block_start",
+                    {"type": "content_block_start", "index": block, "content_block": tool},
                 )
             )
-            if n % PING_EVERY == 0:
-                out.append(PING)
-        out.append(sse_event("content_block_stop", {"type": "content_block_stop", "index": 0}))
+            for piece in call.pieces:
+                delta = {"type": "input_json_delta", "partial_json": piece}
+                out.append(
+                    sse_event(
+                        "content_block_delta",
+                        {"type": "content_block_delta", "index": block, "delta": delta},
+                    )
+                )
+            out.append(
+                sse_event("content_block_stop", {"type": "content_block_stop", "index": block})
+            )
+            block += 1
         out.append(
             sse_event(
                 "message_delta",
                 {
                     "type": "message_delta",
-                    "delta": {
-                        "stop_reason": "max_tokens" if c.truncated else "end_turn",
-                        "stop_sequence": None,
-                    },
+                    "delta": {"stop_reason": self._stop(c), "stop_sequence": None},
                     "usage": {
                         "input_tokens": c.prompt_tokens,
                         "output_tokens": c.completion_tokens,

@@ -12,6 +12,7 @@ from symphony.simulator import anthropic_wire, gemini_wire, openai_wire
 from symphony.simulator.anthropic_wire import AnthropicWire
 from symphony.simulator.config import SimulatorConfig
 from symphony.simulator.control import add_control_routes
+from symphony.simulator.embeddings import gemini_embed, openai_embed
 from symphony.simulator.gemini_wire import GeminiWire
 from symphony.simulator.openai_wire import OpenAIWire
 from symphony.simulator.pipeline import STATE, serve
@@ -33,8 +34,14 @@ async def _body(request: web.Request) -> Any:
         return None
 
 
+async def _captured(request: web.Request) -> Any:
+    body = await _body(request)
+    request.app[STATE].capture(request.path, body, request.headers)
+    return body
+
+
 async def _chat(request: web.Request, wire: OpenAIWire) -> web.StreamResponse:
-    parsed = openai_wire.parse(await _body(request))
+    parsed = openai_wire.parse(await _captured(request))
     if isinstance(parsed, web.Response):
         return parsed
     return await serve(request, wire, parsed)
@@ -50,12 +57,22 @@ async def ollama_chat(request: web.Request) -> web.StreamResponse:
     return await _chat(request, OLLAMA)
 
 
+async def openai_embeddings(request: web.Request) -> web.StreamResponse:
+    """POST /openai/v1/embeddings."""
+    return await openai_embed(request, OPENAI)
+
+
+async def ollama_embeddings(request: web.Request) -> web.StreamResponse:
+    """POST /ollama/v1/embeddings (Ollama's OpenAI-compatible surface)."""
+    return await openai_embed(request, OLLAMA)
+
+
 async def anthropic_messages(request: web.Request) -> web.StreamResponse:
     """POST /anthropic/v1/messages."""
     denied = anthropic_wire.check_headers(request.headers)
     if denied is not None:
         return denied
-    parsed = anthropic_wire.parse(await _body(request))
+    parsed = anthropic_wire.parse(await _captured(request))
     if isinstance(parsed, web.Response):
         return parsed
     return await serve(request, ANTHROPIC, parsed)
@@ -67,10 +84,12 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
     if denied is not None:
         return denied
     model, _, method = request.match_info["target"].rpartition(":")
+    if method in {"embedContent", "batchEmbedContents"} and model:
+        return await gemini_embed(request, model, method)
     if method not in {"generateContent", "streamGenerateContent"} or not model:
         return gemini_wire.bad_request(f"Unknown method {method!r}.")
     stream = method == "streamGenerateContent"
-    parsed = gemini_wire.parse(model, await _body(request), stream)
+    parsed = gemini_wire.parse(model, await _captured(request), stream)
     if isinstance(parsed, web.Response):
         return parsed
     if stream and request.query.get("alt") != "sse":
@@ -116,7 +135,9 @@ async def ollama_tags(request: web.Request) -> web.Response:
 async def gemini_models(request: web.Request) -> web.Response:
     """GET /gemini/v1beta/models."""
     state = request.app[STATE]
-    return json_response(200, gemini_wire.models_list(list(_served(state, GEMINI.serves))))
+    names = list(_served(state, GEMINI.serves))
+    embedding = frozenset(n for n in names if state.models[n].spec.kind == "embedding")
+    return json_response(200, gemini_wire.models_list(names, embedding))
 
 
 async def health(request: web.Request) -> web.Response:
@@ -132,6 +153,8 @@ def build_simulator_app(config: SimulatorConfig, *, clock: Clock | None = None) 
     router.add_post("/openai/v1/chat/completions", openai_chat)
     router.add_get("/openai/v1/models", openai_models)
     router.add_post("/ollama/v1/chat/completions", ollama_chat)
+    router.add_post("/openai/v1/embeddings", openai_embeddings)
+    router.add_post("/ollama/v1/embeddings", ollama_embeddings)
     router.add_get("/ollama/v1/models", openai_models)
     router.add_get("/ollama/api/tags", ollama_tags)
     router.add_post("/anthropic/v1/messages", anthropic_messages)

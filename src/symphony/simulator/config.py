@@ -46,6 +46,9 @@ class SimModel(BaseModel):
     weekly_cap: int | None = Field(
         default=None, ge=0, description="anthropic_unified 7d cap; default 10 x cap"
     )
+    vision: bool = Field(default=False, description="accepts images (else a 400 like upstream)")
+    kind: Literal["chat", "embedding"] = "chat"
+    dimensions: int = Field(default=256, ge=1, le=8192, description="embedding size")
 
     @field_validator("reply")
     @classmethod
@@ -90,6 +93,44 @@ DEFAULT_CONFIG: dict[str, Any] = {
             "cap": 30000,
             "window_s": 60,
             "tokens_cap": 150_000_000,
+            "vision": True,
+        },
+        "gpt-4o": {
+            "protocol": "openai",
+            "vendor": "openai",
+            "header_style": "openai",
+            "ttft_ms": 60,
+            "tokens_per_s": 250,
+            "cap": 10000,
+            "window_s": 60,
+            "tokens_cap": 30_000_000,
+            "vision": True,
+        },
+        "text-embedding-3-small": {
+            "protocol": "openai",
+            "vendor": "openai",
+            "header_style": "openai",
+            "ttft_ms": 30,
+            "cap": 10000,
+            "window_s": 60,
+            "kind": "embedding",
+            "dimensions": 1536,
+        },
+        "nomic-embed-text": {
+            "protocol": "ollama",
+            "vendor": "ollama",
+            "ttft_ms": 30,
+            "kind": "embedding",
+            "dimensions": 768,
+        },
+        "gemini-embedding-001": {
+            "protocol": "gemini",
+            "vendor": "google",
+            "ttft_ms": 30,
+            "cap": 1000,
+            "window_s": 60,
+            "kind": "embedding",
+            "dimensions": 768,
         },
         "claude-sonnet-4": {
             "protocol": "anthropic",
@@ -100,6 +141,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
             "cap": 1000,
             "window_s": 18000,
             "tokens_cap": 10_000_000,
+            "vision": True,
         },
         "gemini-2.5-flash": {
             "protocol": "gemini",
@@ -110,6 +152,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
             "cap": 1000,
             "window_s": 60,
             "tokens_cap": 1_000_000,
+            "vision": True,
         },
         "grok-4": {
             "protocol": "openai",

@@ -109,8 +109,30 @@ async def advance(request: web.Request) -> web.Response:
     return json_response(200, {"now": state.now(), "offset_s": state.offset_s})
 
 
+async def get_requests(request: web.Request) -> web.Response:
+    """GET /_sim/requests[?model=m]: the request bodies upstream endpoints received."""
+    state = request.app[STATE]
+    model = request.query.get("model")
+    found = [
+        r
+        for r in state.captured
+        if model is None
+        or (isinstance(r["body"], dict) and r["body"].get("model") == model)
+        or r["path"].split("/")[-1].split(":")[0] == model
+    ]
+    return json_response(200, {"requests": found})
+
+
+async def clear_requests(request: web.Request) -> web.Response:
+    """DELETE /_sim/requests: forget the captured requests."""
+    request.app[STATE].captured.clear()
+    return json_response(200, {"requests": []})
+
+
 def add_control_routes(app: web.Application) -> None:
     """Mount the `/_sim` control surface."""
+    app.router.add_get("/_sim/requests", get_requests)
+    app.router.add_delete("/_sim/requests", clear_requests)
     app.router.add_post("/_sim/faults", add_fault)
     app.router.add_get("/_sim/faults", list_faults)
     app.router.add_delete("/_sim/faults", clear_faults)

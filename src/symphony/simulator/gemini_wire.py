@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from symphony.simulator.text import content_text
+from symphony.simulator.behave import gemini_extras
+from symphony.simulator.text import Completion, content_text
 from symphony.simulator.wire import LimitInfo, Parsed, Reply, as_int, json_response, sse_data
 
 RATE_DOC = "https://ai.google.dev/gemini-api/docs/rate-limits"
@@ -79,6 +80,7 @@ def parse(model: str, body: Any, stream: bool) -> Parsed | web.Response:
         last_user=last_user,
         prompt_chars=chars,
         max_tokens=max_tokens,
+        extras=gemini_extras(body),
     )
 
 
@@ -135,51 +137,70 @@ class GeminiWire:
         name, message = _SERVER_ERRORS.get(status, ("INTERNAL", "Internal error encountered."))
         return json_response(status, error(status, name, message))
 
+    def invalid(self, message: str) -> web.Response:
+        return bad_request(message)
+
+    def no_credit(self) -> web.Response:
+        message = "You exceeded your current quota, please check your plan and billing details."
+        return json_response(429, error(429, "RESOURCE_EXHAUSTED", message))
+
     @staticmethod
     def _usage(reply: Reply) -> dict[str, int]:
         c = reply.completion
         return {
             "promptTokenCount": c.prompt_tokens,
-            "candidatesTokenCount": c.completion_tokens,
-            "totalTokenCount": c.total_tokens,
+            "candidatesTokenCount": reply.completion_tokens,
+            "totalTokenCount": c.prompt_tokens + reply.completion_tokens,
         }
 
-    def _response(self, reply: Reply, text: str, finish: str | None, usage: bool) -> Any:
-        candidate: dict[str, Any] = {
-            "content": {"role": "model", "parts": [{"text": text}]},
-            "index": 0,
-        }
-        if finish is not None:
-            candidate["finishReason"] = finish
-        body: dict[str, Any] = {"candidates": [candidate]}
+    @staticmethod
+    def _finish(c: Completion) -> str:
+        return "MAX_TOKENS" if c.truncated else "STOP"
+
+    def _response(self, reply: Reply, parts: list[list[Any]], finish: bool, usage: bool) -> Any:
+        candidates = []
+        for index, (c, cparts) in enumerate(zip(reply.all, parts, strict=True)):
+            candidate: dict[str, Any] = {
+                "content": {"role": "model", "parts": cparts},
+                "index": index,
+            }
+            if finish:
+                candidate["finishReason"] = self._finish(c)
+            candidates.append(candidate)
+        body: dict[str, Any] = {"candidates": candidates}
         if usage:
             body["usageMetadata"] = self._usage(reply)
         body["modelVersion"] = reply.model
         body["responseId"] = reply.id
         return body
 
-    def _finish(self, reply: Reply) -> str:
-        return "MAX_TOKENS" if reply.completion.truncated else "STOP"
+    @staticmethod
+    def _calls(c: Completion) -> list[Any]:
+        return [
+            {"functionCall": {"name": t.name, "args": orjson.loads(t.arguments)}}
+            for t in c.tool_calls
+        ]
 
     def full(self, reply: Reply) -> bytes:
-        return orjson.dumps(
-            self._response(reply, reply.completion.text, self._finish(reply), usage=True)
-        )
+        parts = [
+            ([{"text": c.text}] if c.text or not c.tool_calls else []) + self._calls(c)
+            for c in reply.all
+        ]
+        return orjson.dumps(self._response(reply, parts, finish=True, usage=True))
 
     def events(self, reply: Reply) -> list[bytes]:
-        pieces = reply.completion.pieces or [""]
-        last = len(pieces) - 1
-        return [
-            sse_data(
-                self._response(
-                    reply,
-                    piece,
-                    self._finish(reply) if n == last else None,
-                    usage=n == last,
-                )
-            )
-            for n, piece in enumerate(pieces)
-        ]
+        """One chunk per word of the longest choice; tool calls come whole in the last."""
+        streams = [c.pieces or ([] if c.tool_calls else [""]) for c in reply.all]
+        count = max(1, *(len(p) for p in streams))
+        out = []
+        for n in range(count):
+            last = n == count - 1
+            parts = [
+                ([{"text": p[n]}] if n < len(p) else []) + (self._calls(c) if last else [])
+                for c, p in zip(reply.all, streams, strict=True)
+            ]
+            out.append(sse_data(self._response(reply, parts, finish=last, usage=last)))
+        return out
 
     def json_array(self, reply: Reply) -> bytes:
         """`streamGenerateContent` without `alt=sse`: one JSON array of responses."""
@@ -187,14 +208,16 @@ class GeminiWire:
         return b"[" + b",\n".join(chunks) + b"]"
 
 
-def models_list(names: list[str]) -> Any:
-    """`GET /v1beta/models` body."""
+def models_list(names: list[str], embedding: frozenset[str] = frozenset()) -> Any:
+    """`GET /v1beta/models` body (`embedding`: the names that only embed)."""
     return {
         "models": [
             {
                 "name": f"models/{name}",
                 "displayName": name,
-                "supportedGenerationMethods": ["generateContent", "streamGenerateContent"],
+                "supportedGenerationMethods": ["embedContent", "batchEmbedContents"]
+                if name in embedding
+                else ["generateContent", "streamGenerateContent"],
             }
             for name in names
         ]

@@ -7,8 +7,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from symphony.simulator.behave import openai_extras
 from symphony.simulator.headers import go_duration
-from symphony.simulator.text import content_text
+from symphony.simulator.text import Completion, content_text
 from symphony.simulator.wire import LimitInfo, Parsed, Reply, as_int, json_response, sse_data
 
 DONE = b"data: [DONE]\n\n"
@@ -59,6 +60,7 @@ def parse(body: Any) -> Parsed | web.Response:
         last_user=last_user,
         prompt_chars=chars,
         max_tokens=max_tokens,
+        extras=openai_extras(body),
     )
 
 
@@ -93,7 +95,49 @@ class OpenAIWire:
         message = _SERVER_ERRORS.get(status, "The server had an error.")
         return json_response(status, error_body(message, "server_error", None))
 
+    def invalid(self, message: str) -> web.Response:
+        return bad_request(message)
+
+    def no_credit(self) -> web.Response:
+        message = (
+            "You exceeded your current quota, please check your plan and billing details."
+            " For more information on this error, read the docs:"
+            " https://platform.openai.com/docs/guides/error-codes/api-errors."
+        )
+        body = error_body(message, "insufficient_quota", "insufficient_quota")
+        return json_response(429, body)
+
+    @staticmethod
+    def _finish(c: Completion) -> str:
+        if c.tool_calls:
+            return "tool_calls"
+        return "length" if c.truncated else "stop"
+
     def full(self, reply: Reply) -> bytes:
+        choices = []
+        for index, c in enumerate(reply.all):
+            message: dict[str, Any] = {
+                "role": "assistant",
+                "content": c.text if not c.tool_calls else None,
+                "refusal": None,
+            }
+            if c.tool_calls:
+                message["tool_calls"] = [
+                    {
+                        "id": t.id,
+                        "type": "function",
+                        "function": {"name": t.name, "arguments": t.arguments},
+                    }
+                    for t in c.tool_calls
+                ]
+            choices.append(
+                {
+                    "index": index,
+                    "message": message,
+                    "logprobs": None,
+                    "finish_reason": self._finish(c),
+                }
+            )
         c = reply.completion
         return orjson.dumps(
             {
@@ -102,27 +146,19 @@ class OpenAIWire:
                 "created": reply.created,
                 "model": reply.model,
                 "system_fingerprint": self.fingerprint,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": c.text, "refusal": None},
-                        "logprobs": None,
-                        "finish_reason": "length" if c.truncated else "stop",
-                    }
-                ],
+                "choices": choices,
                 "usage": {
                     "prompt_tokens": c.prompt_tokens,
-                    "completion_tokens": c.completion_tokens,
-                    "total_tokens": c.total_tokens,
+                    "completion_tokens": reply.completion_tokens,
+                    "total_tokens": c.prompt_tokens + reply.completion_tokens,
                 },
             }
         )
 
     def events(self, reply: Reply) -> list[bytes]:
-        c = reply.completion
         usage_field: dict[str, Any] = {"usage": None} if reply.include_usage else {}
 
-        def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
+        def chunk(index: int, delta: dict[str, Any], finish: str | None) -> bytes:
             return sse_data(
                 {
                     "id": reply.id,
@@ -131,16 +167,31 @@ class OpenAIWire:
                     "model": reply.model,
                     "system_fingerprint": self.fingerprint,
                     "choices": [
-                        {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                        {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
                     ],
                     **usage_field,
                 }
             )
 
-        out = [chunk({"role": "assistant", "content": "", "refusal": None}, None)]
-        out.extend(chunk({"content": piece}, None) for piece in c.pieces)
-        out.append(chunk({}, "length" if c.truncated else "stop"))
+        out = []
+        for index, c in enumerate(reply.all):
+            out.append(chunk(index, {"role": "assistant", "content": "", "refusal": None}, None))
+            out.extend(chunk(index, {"content": piece}, None) for piece in c.pieces)
+            for n, call in enumerate(c.tool_calls):
+                head = {
+                    "index": n,
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": ""},
+                }
+                out.append(chunk(index, {"tool_calls": [head]}, None))
+                out.extend(
+                    chunk(index, {"tool_calls": [{"index": n, "function": {"arguments": p}}]}, None)
+                    for p in call.pieces
+                )
+            out.append(chunk(index, {}, self._finish(c)))
         if reply.include_usage:
+            c = reply.completion
             out.append(
                 sse_data(
                     {
@@ -152,8 +203,8 @@ class OpenAIWire:
                         "choices": [],
                         "usage": {
                             "prompt_tokens": c.prompt_tokens,
-                            "completion_tokens": c.completion_tokens,
-                            "total_tokens": c.total_tokens,
+                            "completion_tokens": reply.completion_tokens,
+                            "total_tokens": c.prompt_tokens + reply.completion_tokens,
                         },
                     }
                 )

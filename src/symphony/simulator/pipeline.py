@@ -51,6 +51,10 @@ async def serve(
     ms = state.models.get(parsed.model)
     if ms is None or ms.spec.protocol not in wire.serves:
         return wire.not_found(parsed.model)
+    if ms.spec.kind != "chat":
+        return wire.invalid(f"{parsed.model} is an embedding model: it does not chat")
+    if (parsed.extras.images or parsed.extras.audio) and not ms.spec.vision:
+        return wire.invalid(f"{parsed.model} does not accept image or audio input")
     ms.requests += 1
     ms.in_flight += 1  # until the handler ends: finished, failed, or cancelled by a hang-up
     try:
@@ -73,7 +77,7 @@ async def _answer(
     fault = state.take_fault(parsed.model) if state.faults else None
     if fault is not None:
         ms.faulted += 1
-        early = await _early_fault(request, wire, ms, state, fault)
+        early = await early_fault(request, wire, ms, state, fault)
         if early is not None:
             return early
     now = state.now()
@@ -89,19 +93,32 @@ async def _answer(
         return _rate_limited(wire, ms, now, info, fault=False)
 
     spec = ms.spec
-    completion = make_completion(
-        spec.reply, parsed.model, parsed.last_user, parsed.prompt_chars, parsed.max_tokens
+    reply_id = state.new_id()
+    choices = tuple(
+        make_completion(
+            spec.reply,
+            parsed.model,
+            parsed.last_user,
+            parsed.prompt_chars,
+            parsed.max_tokens,
+            parsed.extras,
+            choice,
+            f"call_sim{reply_id:06d}",
+        )
+        for choice in range(parsed.extras.n)
     )
-    ms.account(completion.prompt_tokens, completion.completion_tokens)
-    style = spec.header_style
-    headers = {} if style == "none" else limit_headers(style, ms.view(now), limited=False)
+    completion = choices[0]
     reply = Reply(
-        id=f"{wire.id_prefix}{state.new_id():012d}",
+        id=f"{wire.id_prefix}{reply_id:012d}",
         model=parsed.model,
         created=int(now),
         completion=completion,
         include_usage=parsed.include_usage,
+        choices=choices if len(choices) > 1 else (),
     )
+    ms.account(completion.prompt_tokens, reply.completion_tokens)
+    style = spec.header_style
+    headers = {} if style == "none" else limit_headers(style, ms.view(now), limited=False)
     fast = state.config.fast
     ttft = 0.0 if fast else spec.ttft_ms / 1000.0
     gap = 0.0 if fast else 1.0 / spec.tokens_per_s
@@ -120,13 +137,13 @@ async def _answer(
         body = body[: len(body) // 2]
     if kind == "slow_drip":
         return await _drip(request, headers, body, ttft, gap)
-    delay = ttft + completion.completion_tokens * gap
+    delay = ttft + reply.completion_tokens * gap
     if delay > 0:
         await asyncio.sleep(delay)
     return web.Response(body=body, content_type=JSON_CT, headers=headers)
 
 
-async def _early_fault(
+async def early_fault(
     request: web.Request, wire: Wire, ms: ModelState, state: SimState, fault: Fault
 ) -> web.StreamResponse | None:
     """Faults that answer before the normal path; `timeout` delays and then lets it run."""
@@ -136,6 +153,8 @@ async def _early_fault(
         retry = fault.retry_after_s if fault.retry_after_s is not None else DEFAULT_FAULT_RETRY_S
         info = LimitInfo("requests", ms.spec.cap, ms.spec.window_s, retry)
         return _rate_limited(wire, ms, state.now(), info, fault=True)
+    if kind == "insufficient_quota":
+        return wire.no_credit()
     if kind == "error_500":
         return wire.server_error(500)
     if kind == "error_503":

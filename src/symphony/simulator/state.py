@@ -8,6 +8,7 @@ without sleeping.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -22,8 +23,12 @@ FaultKind = Literal[
     "reset_mid_stream",
     "slow_drip",
     "malformed_json",
+    "insufficient_quota",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
+CAPTURE_LIMIT = 200
+# Protocol headers worth comparing; keys themselves are never kept.
+CAPTURED_HEADERS = frozenset({"anthropic-version", "anthropic-beta", "content-type", "accept"})
 WEEK_S = 7 * 24 * 3600.0
 
 
@@ -220,6 +225,7 @@ class SimState:
     faults: list[Fault] = field(default_factory=list)
     offset_s: float = 0.0
     next_id: int = 0
+    captured: list[dict[str, Any]] = field(default_factory=list)  # newest last
 
     def __post_init__(self) -> None:
         self.reset()
@@ -232,6 +238,13 @@ class SimState:
         """Forget all counters and faults (the clock offset stays)."""
         self.models = {n: ModelState.create(n, s) for n, s in self.config.models.items()}
         self.faults = []
+        self.captured = []
+
+    def capture(self, path: str, body: Any, headers: Mapping[str, str]) -> None:
+        """Keep the request as the upstream received it (tests compare it field by field)."""
+        kept = {k.lower(): v for k, v in headers.items() if k.lower() in CAPTURED_HEADERS}
+        self.captured.append({"path": path, "body": body, "headers": kept})
+        del self.captured[:-CAPTURE_LIMIT]
 
     def new_id(self) -> int:
         self.next_id += 1

@@ -8,6 +8,7 @@ from typing import Literal, Protocol
 import orjson
 from aiohttp import web
 
+from symphony.simulator.behave import NO_EXTRAS, Extras
 from symphony.simulator.text import Completion
 
 LimitKind = Literal["requests", "tokens"]
@@ -25,6 +26,7 @@ class Parsed:
     last_user: str
     prompt_chars: int
     max_tokens: int | None
+    extras: Extras = NO_EXTRAS
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,16 @@ class Reply:
     created: int
     completion: Completion
     include_usage: bool
+    choices: tuple[Completion, ...] = ()  # every choice (n > 1); the first is `completion`
+
+    @property
+    def all(self) -> tuple[Completion, ...]:
+        """Every choice, the first included."""
+        return self.choices or (self.completion,)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(c.completion_tokens for c in self.all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +75,10 @@ class Wire(Protocol):
     ) -> web.Response: ...
 
     def server_error(self, status: int) -> web.Response: ...
+
+    def invalid(self, message: str) -> web.Response: ...
+
+    def no_credit(self) -> web.Response: ...
 
     def full(self, reply: Reply) -> bytes: ...
 

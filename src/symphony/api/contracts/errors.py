@@ -38,7 +38,16 @@ ErrorCode = Literal[
 ]
 # ... and under /v1, also what the OpenAI-compatible routes name themselves.
 OpenAIErrorCode = Literal[
-    ErrorCode, "invalid_json", "invalid_request", "invalid_header", "model_not_found"
+    ErrorCode,
+    "invalid_json",
+    "invalid_request",
+    "invalid_header",
+    "model_not_found",
+    "model_not_supported",
+    "context_length_exceeded",
+    "unsupported_parameter",
+    "stream_interrupted",
+    "killed",
 ]
 ROLE = "403 from the auth layer: the least role that may call this"
 PERMISSION = "403 from the auth layer: the permission this route needs"

@@ -88,6 +88,8 @@ class ExecuteAudit(Wire):
     stopped_reason: StoppedReason | None
     model: str | None
     finish_reason: str | None
+    tool_calls: int | None = absent("tool calls in the answer, when there were any")
+    tags: dict[str, str] | None = absent("`/v1`: the client's metadata and end user")
 
 
 class ExecuteResult(Wire):

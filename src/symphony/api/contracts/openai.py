@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -12,15 +12,28 @@ from symphony.api.contracts.errors import OpenAIErrorBody
 FinishReason = Literal["stop", "length", "content_filter", "tool_calls"]
 
 
+class FunctionCall(Wire):
+    name: str
+    arguments: str = Field(description="JSON text, as the model wrote it")
+
+
+class ToolCall(Wire):
+    id: str
+    type: Literal["function"]
+    function: FunctionCall
+
+
 class AssistantMessage(Wire):
     role: Literal["assistant"]
-    content: str
+    content: str | None = Field(description="null when the answer is only tool calls")
+    refusal: str | None = absent("the model's refusal, when the upstream reports one")
+    tool_calls: list[ToolCall] | None = absent("the functions the model calls")
 
 
 class Choice(Wire):
     index: int
     message: AssistantMessage
-    logprobs: None
+    logprobs: Any = Field(description="the upstream's logprobs when asked for, else null")
     finish_reason: FinishReason
 
 
@@ -42,15 +55,28 @@ class ChatCompletion(Wire):
     usage: CompletionUsage
 
 
+class FunctionPiece(Wire):
+    name: str | None = absent("in the call's first piece")
+    arguments: str
+
+
+class ToolCallPiece(Wire):
+    index: int
+    id: str | None = absent("in the call's first piece")
+    type: Literal["function"] | None = absent("in the call's first piece")
+    function: FunctionPiece
+
+
 class ChunkDelta(Wire):
     role: Literal["assistant"] | None = absent()
     content: str | None = absent()
+    tool_calls: list[ToolCallPiece] | None = absent("pieces of tool calls")
 
 
 class ChunkChoice(Wire):
     index: int
     delta: ChunkDelta
-    logprobs: None
+    logprobs: Any = Field(description="the upstream's logprobs when asked for, else null")
     finish_reason: FinishReason | None
 
 
@@ -84,7 +110,9 @@ class ModelList(Wire):
 
 CHUNKS = sse_content(
     {"message": {"anyOf": [ref(ChatCompletionChunk), ref(OpenAIErrorBody)]}},
-    "stream=true: `data:` chunks (an error chunk if the run fails), then `data: [DONE]`",
+    "stream=true: `data:` chunks, then `data: [DONE]`. A stream cut off after text was sent"
+    " (upstream reset, kill switch) ends with finish_reason `length`, the usage chunk if"
+    " asked for, and an error event (`stream_interrupted` or `killed`) instead of [DONE]",
     example=(
         'data: {"id":"chatcmpl-aud_x","object":"chat.completion.chunk","created":1795366800,'
         '"model":"local/ollama","choices":[{"index":0,"delta":{"content":"Hello!"},'
@@ -92,3 +120,25 @@ CHUNKS = sse_content(
     ),
     terminator="[DONE]",
 )
+
+
+class Embedding(Wire):
+    object: Literal["embedding"]
+    index: int
+    embedding: list[float] | str = Field(
+        description="floats, or with encoding_format=base64 little-endian float32 in base64"
+    )
+
+
+class EmbeddingUsage(Wire):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(Wire):
+    """OpenAI's embeddings response (`model` is the policy model that answered)."""
+
+    object: Literal["list"]
+    data: list[Embedding]
+    model: str
+    usage: EmbeddingUsage

@@ -24,6 +24,8 @@ DenyCode = Literal[
     "no_endpoint",
     "killed",
     "budget_exhausted",
+    "capability_missing",
+    "field_unsupported",
 ]
 WindowSource = Literal["configured", "heuristic", "learned", "headers"]
 ModelClass = Literal["local", "hosted"]
@@ -93,7 +95,9 @@ class PlanControls(Wire):
     stream: bool
     max_cost_usd: float | None
     context_budget_tokens: int | None
-    tokens_max: int
+    tokens_max: int | None = Field(
+        description="the request's output limit; null: each model's own (see `why`)"
+    )
     temperature: float | None
     tools_allowed: list[str]
     provider_hints: list[str]
