@@ -154,7 +154,12 @@ def test_acknowledged_events_survive_kill_9(tmp_path: Path, mode: str) -> None:
                 break
             acknowledged.append(int(line.split()[1]))
         child.send_signal(signal.SIGKILL)
-        rest, err = child.communicate(timeout=30)
+        # Read the rest through the same buffered reader: communicate() reads the raw pipe
+        # and would skip the lines readline() had already buffered.
+        rest = child.stdout.read()
+        assert child.stderr is not None
+        err = child.stderr.read()
+        child.wait(timeout=30)
     finally:
         if child.poll() is None:
             child.kill()
