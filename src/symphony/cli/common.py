@@ -9,6 +9,7 @@ from pathlib import Path
 from symphony.policy.loader import load_policy_files
 from symphony.policy.model import PolicySnapshot
 from symphony.settings import Settings
+from symphony.settings.config_files import resolve_config
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +46,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         overrides["windows_file"] = Path(args.windows)
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
-    return settings.replace(**overrides)
+    settings = settings.replace(**overrides)
+    # config/… absent from the working directory: the copies shipped in the package.
+    policy, windows = resolve_config(settings.policy_file, settings.windows_file)
+    return settings.replace(policy_file=policy, windows_file=windows)
 
 
 def load_snapshot(settings: Settings) -> PolicySnapshot:
