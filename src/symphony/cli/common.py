@@ -6,8 +6,11 @@ import argparse
 import os
 from pathlib import Path
 
+import yaml
+
 from symphony.policy.loader import load_policy_files
 from symphony.policy.model import PolicySnapshot
+from symphony.policy.parse_windows import SEED_KEY_TO_MODEL
 from symphony.settings import Settings
 from symphony.settings.config_files import resolve_config
 
@@ -54,3 +57,30 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def load_snapshot(settings: Settings) -> PolicySnapshot:
     return load_policy_files(settings.policy_file, settings.windows_file)
+
+
+def windows_named(args: argparse.Namespace) -> bool:
+    """Whether the operator named a windows file (--windows, SYMPHONY_WINDOWS_FILE)."""
+    return bool(getattr(args, "windows", None) or os.environ.get("SYMPHONY_WINDOWS_FILE"))
+
+
+def schedule_models(windows: Path) -> set[str] | None:
+    """The policy models a windows file schedules (None: not a readable mapping of models)."""
+    try:
+        doc = yaml.safe_load(windows.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    models = doc.get("models") if isinstance(doc, dict) else None
+    if not isinstance(models, dict):
+        return None
+    return {
+        str(entry.get("model")) if isinstance(entry, dict) and entry.get("model") else
+        SEED_KEY_TO_MODEL.get(str(key), str(key))
+        for key, entry in models.items()
+    }  # fmt: skip
+
+
+def strangers(policy: PolicySnapshot, windows: Path) -> list[str]:
+    """Models `windows` schedules that `policy` does not declare (a file written for another
+    policy, such as the default windows file beside an operator's own policy)."""
+    return sorted((schedule_models(windows) or set()) - set(policy.models_by_name))
