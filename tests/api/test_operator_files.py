@@ -90,7 +90,8 @@ def test_docker_examples_mount_the_images_data_directory() -> None:
         text = (ROOT / doc).read_text().replace("\\\n", " ")
         for line in text.splitlines():
             if "docker run" in line and re.search(r"\bsymphony\b", line.split("docker run")[-1]):
-                mounts += [(doc, m) for m in re.findall(r"-v \S+:(/\S*?data\S*?)(?::ro)?[\s`]", line)]
+                found = re.findall(r"-v \S+:(/\S*?data\S*?)(?::ro)?[\s`]", line)
+                mounts += [(doc, m) for m in found]
     assert mounts, "no docker run example mounts a data directory"
     assert all(m == data_dir for _doc, m in mounts), mounts
 
