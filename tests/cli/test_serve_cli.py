@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import socket
 import subprocess
@@ -181,3 +182,23 @@ def _first_answer(proc: subprocess.Popen[bytes], base: str, log: Path) -> dict[s
         body: dict[str, object] = reply.json()
         return body
     raise AssertionError(f"serve did not answer:\n{log.read_text()}")
+
+
+# --- start lines in either log format -----------------------------------------------------
+def test_start_lines_are_json_records_when_logs_are_json(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from symphony.cli.serve_cmds import _announce
+
+    notes: list[str] = []
+    settings = serve_settings(parse("--demo", "--simulator-port", "1"), notes)
+    _announce(settings, notes, 8787)
+    text = capsys.readouterr().err
+    assert "!! DEMO MODE: authentication is OFF" in text
+    assert text.endswith("symphony: serving on http://127.0.0.1:8787\n")
+    caplog.set_level(logging.INFO, logger="symphony")
+    _announce(settings.replace(log_format="json"), notes, 8787)
+    assert capsys.readouterr().err == ""  # nothing but log records
+    messages = [r.getMessage() for r in caplog.records if r.name == "symphony"]
+    assert messages[0].startswith("DEMO MODE: authentication is OFF")
+    assert messages[-1] == "symphony: serving on http://127.0.0.1:8787"

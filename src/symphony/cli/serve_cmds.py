@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 import sys
@@ -172,17 +173,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"symphony: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
-    if settings.demo and not settings.auth_enabled:
-        banner = "!" * 78
-        print(
-            f"{banner}\n!! DEMO MODE: authentication is OFF (loopback only)."
-            f" Simulated upstreams, no real keys.\n{banner}",
-            file=sys.stderr,
-        )
-    for note in notes:
-        print(note, file=sys.stderr)
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(f"symphony: serving on http://{host}:{sock.getsockname()[1]}", file=sys.stderr)
+    _announce(settings, notes, sock.getsockname()[1])
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -197,6 +188,26 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _announce(settings: Settings, notes: list[str], port: int) -> None:
+    """The start lines: on stderr as they are, or as JSON log records (SYMPHONY_LOG_FORMAT=
+    json: every line a log shipper reads is one JSON object)."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    lines = [*notes, f"symphony: serving on http://{host}:{port}"]
+    off = settings.demo and not settings.auth_enabled
+    warning = "DEMO MODE: authentication is OFF (loopback only). Simulated upstreams, no real keys."
+    if settings.log_format == "json":
+        log = logging.getLogger("symphony")
+        if off:
+            log.warning(warning)
+        for line in lines:
+            log.info(line)
+        return
+    if off:
+        banner = "!" * 78
+        lines.insert(0, f"{banner}\n!! {warning}\n{banner}")
+    print("\n".join(lines), file=sys.stderr)
 
 
 def _env_set(name: str) -> bool:
