@@ -55,10 +55,20 @@ def free_port() -> int:
 # --- item 1: demo data apart -------------------------------------------------------------
 def test_demo_data_lives_in_its_own_directory(tmp_path: Path) -> None:
     notes: list[str] = []
-    settings = serve_settings(parse("--demo", "--data-dir", str(tmp_path)), notes)
-    assert settings.data_dir == tmp_path / "demo"
-    assert f"demo: data in {tmp_path / 'demo'}" in notes[0]
-    assert serve_settings(parse("--data-dir", str(tmp_path)), []).data_dir == tmp_path
+    settings = serve_settings(parse("--demo"), notes)
+    assert settings.data_dir == Path("data/demo")
+    assert notes[0] == "demo: data in data/demo (never read by a real service)"
+    assert serve_settings(parse(), []).data_dir == Path("data")
+
+
+def test_demo_keeps_to_a_subdirectory_of_the_real_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYMPHONY_DATA_DIR", str(tmp_path))  # the real service's (Docker: /data)
+    assert serve_settings(parse("--demo"), []).data_dir == tmp_path / "demo"
+    # a directory named on the command line is the demo's own
+    mine = tmp_path / "sandbox"
+    assert serve_settings(parse("--demo", "--data-dir", str(mine)), []).data_dir == mine
 
 
 def test_demo_data_directory_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,8 +33,8 @@ def register(sub: Any) -> None:
     serve.add_argument(
         "--demo",
         action="store_true",
-        help="in-process simulator + config/demo.policy.yml, data in <data dir>/demo;"
-        " no keys needed",
+        help="in-process simulator + config/demo.policy.yml, data in ./data/demo (or"
+        " --data-dir, SYMPHONY_DEMO_DATA_DIR); no keys needed",
     )
     serve.add_argument(
         "--simulator-port",
@@ -82,9 +82,14 @@ def serve_settings(args: argparse.Namespace, notes: list[str]) -> Settings:
         changes["policy_file"], changes["windows_file"] = resolve_config(
             DEMO_POLICY, settings.windows_file
         )
-    data_dir = settings.demo_data_dir or settings.data_dir / "demo"
+    # --data-dir names the demo's own directory; SYMPHONY_DATA_DIR is the real service's,
+    # so the demo keeps to its demo/ subdirectory (or SYMPHONY_DEMO_DATA_DIR).
+    if args.data_dir:
+        data_dir = settings.data_dir
+    else:
+        data_dir = settings.demo_data_dir or settings.data_dir / "demo"
     changes["data_dir"] = data_dir
-    notes.append(f"demo: data in {data_dir} (apart from the real service's {settings.data_dir})")
+    notes.append(f"demo: data in {data_dir} (never read by a real service)")
     changes["simulator_port"] = _simulator_port(
         args.simulator_port or settings.simulator_port, notes
     )

@@ -117,7 +117,8 @@ class DemoSettings(EnvSettings):
     demo_data_dir: Path | None = Field(
         None,
         description="Data directory of demo mode, never shared with the real service's;"
-        " empty: the data directory's demo/ subdirectory (./data/demo).",
+        " empty: the data directory's demo/ subdirectory (./data/demo), or `serve --demo"
+        " --data-dir DIR`.",
     )
 
 

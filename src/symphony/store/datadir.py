@@ -11,8 +11,9 @@ from symphony.errors import DataDirError
 __all__ = ["DEMO_MARKER", "claim_data_dir"]
 
 DEMO_MARKER = "DEMO-MODE-DATA"
-# Files a service writes on first start: their presence means the directory was used.
-RECORDS = ("ledger.db", "audit.db", "keys.db")
+# The usage ledger: a service writes it on first start, so it means calls were served here
+# (keys and their audit, from `symphony keys create`, may be made ahead for a demo).
+RECORDS = ("ledger.db",)
 NOTE = "This directory holds demo-mode records (simulated calls); a real service refuses it.\n"
 
 
