@@ -212,3 +212,12 @@ def test_start_lines_are_json_records_when_logs_are_json(
     messages = [r.getMessage() for r in caplog.records if r.name == "symphony"]
     assert messages[0].startswith("DEMO MODE: authentication is OFF")
     assert messages[-1] == "symphony: serving on http://127.0.0.1:8787"
+
+
+def test_simulate_on_a_busy_port_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with listening() as port:
+        code = main(["simulate", "--port", str(port)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"symphony: cannot listen on 127.0.0.1:{port} (in use): choose another port with --port\n"
+    )

@@ -220,8 +220,16 @@ def _env_set(name: str) -> bool:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    from symphony.kit.ports import port_free
     from symphony.simulator import run_simulator
 
+    if not port_free(args.host, args.port):
+        print(
+            f"symphony: cannot listen on {args.host}:{args.port} (in use):"
+            " choose another port with --port",
+            file=sys.stderr,
+        )
+        return 2
     run_simulator(args.host, args.port, args.config)
     return 0
 
