@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -98,7 +99,7 @@ def test_serve_leaves_out_a_default_windows_file_for_other_models(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from symphony.cli import build_parser
-    from symphony.cli.serve_cmds import _own_windows
+    from symphony.cli.common import own_windows as _own_windows
 
     mine = tmp_path / "my.policy.yml"
     mine.write_text(example("docs/policy.md"))
@@ -110,3 +111,17 @@ def test_serve_leaves_out_a_default_windows_file_for_other_models(
     assert notes[-1].startswith("note: config/model.windows.yml left out: it schedules models")
     default = build_parser().parse_args(["serve"])
     assert _own_windows(default, serve_settings(default, []), []).windows_file is not None
+
+
+def test_windows_command_reads_an_own_policy_beside_the_default_windows_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = tmp_path / "my.policy.yml"
+    mine.write_text(example("docs/policy.md"))
+    monkeypatch.chdir(ROOT)
+    argv = ["windows", "--json", "--policy", str(mine), "--data-dir", str(tmp_path / "data")]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert [s["model"] for s in json.loads(out)] == ["local/llama", "openai/gpt-4o-mini"]
+    assert err.startswith("note: config/model.windows.yml left out")

@@ -84,3 +84,20 @@ def strangers(policy: PolicySnapshot, windows: Path) -> list[str]:
     """Models `windows` schedules that `policy` does not declare (a file written for another
     policy, such as the default windows file beside an operator's own policy)."""
     return sorted((schedule_models(windows) or set()) - set(policy.models_by_name))
+
+
+def own_windows(args: argparse.Namespace, settings: Settings, notes: list[str]) -> Settings:
+    """Leave out a default windows file that schedules models the policy does not declare
+    (it was written for another policy), adding a note; a named one is always read."""
+    windows = settings.windows_file
+    if windows is None or windows_named(args) or not windows.is_file():
+        return settings
+    others = strangers(load_policy_files(settings.policy_file, None), windows)
+    if not others:
+        return settings
+    notes.append(
+        f"note: {windows} left out: it schedules models {settings.policy_file} does not"
+        f" declare ({', '.join(others)}); name a windows file with --windows"
+        " (env SYMPHONY_WINDOWS_FILE)"
+    )
+    return settings.replace(windows_file=None)

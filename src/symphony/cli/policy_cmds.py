@@ -16,6 +16,7 @@ from rich.table import Table
 from symphony.cli.common import (
     add_data_option,
     add_policy_options,
+    own_windows,
     settings_from,
     strangers,
     windows_named,
@@ -112,6 +113,10 @@ def _load(policy: Path, windows: Path | None) -> PolicySnapshot:
 
 
 def _snapshot(args: argparse.Namespace, settings: Settings) -> PolicySnapshot:
+    notes: list[str] = []
+    settings = own_windows(args, settings, notes)
+    if notes:
+        _fail(notes)
     return _load(settings.policy_file, _windows_file(args, settings))
 
 

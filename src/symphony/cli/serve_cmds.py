@@ -13,11 +13,9 @@ from symphony.cli.common import (
     add_data_option,
     add_policy_options,
     load_snapshot,
+    own_windows,
     settings_from,
-    strangers,
-    windows_named,
 )
-from symphony.policy.loader import load_policy_files
 from symphony.settings import Settings
 from symphony.settings.config_files import DEMO_POLICY, resolve_config
 
@@ -125,23 +123,6 @@ def _simulator_port(asked: int, notes: list[str]) -> int:
     return 0
 
 
-def _own_windows(args: argparse.Namespace, settings: Settings, notes: list[str]) -> Settings:
-    """Leave out a default windows file that schedules models the policy does not declare
-    (it was written for another policy); a named one is always read."""
-    windows = settings.windows_file
-    if windows is None or windows_named(args) or not windows.is_file():
-        return settings
-    others = strangers(load_policy_files(settings.policy_file, None), windows)
-    if not others:
-        return settings
-    notes.append(
-        f"note: {windows} left out: it schedules models {settings.policy_file} does not"
-        f" declare ({', '.join(others)}); name a windows file with --windows"
-        " (env SYMPHONY_WINDOWS_FILE)"
-    )
-    return settings.replace(windows_file=None)
-
-
 def _listen(settings: Settings) -> socket.socket:
     from symphony.kit.ports import listen_socket
 
@@ -166,7 +147,7 @@ def run_serve(args: argparse.Namespace) -> int:
     notes: list[str] = []
     try:
         settings = serve_settings(args, notes)
-        settings = _own_windows(args, settings, notes)
+        settings = own_windows(args, settings, notes)
         load_snapshot(settings)  # fail fast with every policy error, before binding a port
         claim_data_dir(settings.data_dir, demo=settings.demo)
         sock = _listen(settings)
