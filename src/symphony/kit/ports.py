@@ -14,6 +14,8 @@ def listen_socket(host: str, port: int) -> socket.socket:
     SO_REUSEADDR as uvicorn and aiohttp set it: a port left in TIME_WAIT is free, one with
     a listener is not."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    # a name such as localhost: its IPv4 address first (what clients of 127.0.0.1 reach)
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
