@@ -37,6 +37,7 @@ from symphony.providers.pool import ProviderPool
 from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
+from symphony.store.datadir import claim_data_dir
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -135,6 +136,8 @@ def build_services(
 
     policy = PolicyStore(settings.policy_file, settings.windows_file, clock, transform=transform)
     policy.load_initial()
+    # Demo records (simulated calls) and a real service's never share a directory.
+    claim_data_dir(settings.data_dir, demo=sim_base is not None)
     usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
     windows = WindowService(usage_store, clock)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
