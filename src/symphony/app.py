@@ -16,6 +16,7 @@ from symphony import __version__
 from symphony.api import anthropic_compat as anthropic_api
 from symphony.api import audit as audit_api
 from symphony.api import control as control_api
+from symphony.api import docs_ui
 from symphony.api import embeddings as embeddings_api
 from symphony.api import events as events_api
 from symphony.api import execute as execute_api
@@ -103,6 +104,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=ORJSONResponse,
+        docs_url=None,  # /docs and /redoc come from api/docs_ui.py with packaged assets
+        redoc_url=None,
     )
 
     def count_error(request: Request, code: str) -> None:
@@ -129,6 +132,7 @@ def create_app(
         app.include_router(module.router)
     for module in (control_api, audit_api, governance_api):  # security and governance
         app.include_router(module.router)
+    app.include_router(docs_ui.router)  # /docs, /redoc: assets from a wheel, no CDN
     app.include_router(console_router)  # the operator page; its API calls carry the key
     if mcp is not None:  # MCP (Streamable HTTP, stateless) behind the same key checks
         app.mount("/mcp", mcp.asgi())

@@ -51,6 +51,7 @@ ROUTE_PERMISSIONS: dict[str, Permission | str] = {
     "GET /docs": PUBLIC,
     "GET /docs/oauth2-redirect": PUBLIC,
     "GET /redoc": PUBLIC,
+    "GET /docs/assets/{name}": PUBLIC,
 }
 PUBLIC_PREFIXES = ("/console",)
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
