@@ -70,6 +70,7 @@ def create_app(
             sim_base = simulator.base_url
             log.info("demo: provider simulator on %s", sim_base)
         services = build_services(settings, clock, environ, sim_base)
+        await services.start()
         app.state.symphony = services
         security.bind(keys=services.keys, metrics=services.metrics, bus=services.bus)
         services.privacy.install_logging()
