@@ -21,6 +21,7 @@ from symphony.incidents.builder import IncidentServices, build_incident_services
 from symphony.incidents.config import IncidentsSettings
 from symphony.incidents.outbox import RetryPolicy
 from symphony.incidents.parity import load_parity
+from symphony.incidents.service import IncidentService
 from symphony.integrations.fakes import FakeStack
 from symphony.metrics.slo import SloMetrics
 from symphony.policy.model import SloSpec
@@ -94,6 +95,19 @@ class IncidentRuntime:
     loops: IncidentLoops
     http: httpx.AsyncClient
     fakes: FakeStack | None
+
+    @property
+    def incidents(self) -> IncidentService:
+        """The incident lifecycle (what the MCP `incidents` tool reads)."""
+        return self.services.incidents
+
+    def integration_states(self) -> list[dict[str, object]]:
+        """Each integration on or off (and why), and whether a demo fake stands in; never
+        a secret (what health, /integrations and the console show)."""
+        fake = self.fakes is not None
+        return [
+            {**s.to_dict(), "fake": fake and s.enabled} for s in self.services.integrations.statuses
+        ]
 
     async def start(self) -> None:
         """Load incidents and pending outbox entries from disk (before serving)."""
