@@ -29,6 +29,7 @@ from symphony.policy.store import PolicyStore
 from symphony.store.sqlite import Durability
 
 log = logging.getLogger(__name__)
+DEMO_EVAL_INTERVAL_S = 1.0  # demo mode evaluates at least this often (drill-sized SLOs)
 
 
 class IncidentLoops:
@@ -159,10 +160,11 @@ def build_incident_runtime(
         ),
     )
     flow.feed(services.slo)
+    interval = settings.incidents_eval_interval_s
     loops = IncidentLoops(
         services,
         policy,
-        settings.incidents_eval_interval_s,
+        min(interval, DEMO_EVAL_INTERVAL_S) if demo else interval,
         settings.incidents_outbox_poll_s,
     )
     return IncidentRuntime(settings, services, flow, loops, http, fakes)

@@ -40,7 +40,7 @@ class IncidentsSettings(EnvSettings):
         " autoclose; a missing file means the defaults (Jira off).",
     )
     incidents_eval_interval_s: float = Field(
-        5.0, gt=0, description="Seconds between SLO evaluations (the drill's demo uses 1)."
+        5.0, gt=0, description="Seconds between SLO evaluations (demo mode: at most 1)."
     )
     incidents_outbox_poll_s: float = Field(
         1.0, gt=0, description="Longest wait of the outbox loop between checks for due actions."
