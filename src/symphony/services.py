@@ -99,8 +99,9 @@ class Services:
                 reload("watch")
 
             loops["policy-watch"] = watch_policy(files, on_change, stop)
-        if self.incidents.settings.incidents_enabled:
-            loops.update(self.incidents.loops.loops(stop))
+        incidents = self.incidents.settings
+        if incidents.incidents_enabled:
+            loops.update(self.incidents.loops.loops(stop, incidents.incidents_roadmap_at))
         return loops
 
     async def aclose(self) -> None:

@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,35 @@ class IncidentLoops:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def loops(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
-        return {"slo-evaluator": self.evaluate(stop), "incident-outbox": self.deliver(stop)}
+    async def roadmap(self, stop: asyncio.Event, at: str) -> None:
+        """File the SLO debt once a day at `at` (HH:MM UTC) until `stop`."""
+        clock = self.incidents.incidents.clock
+        while not stop.is_set():
+            now = clock.now()
+            wait = (next_run(now, at) - now).total_seconds()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=max(1.0, wait))
+            if stop.is_set():
+                return
+            try:
+                await self.incidents.roadmap.file_slo_debt(clock.now())
+            except Exception:
+                log.exception("the nightly roadmap hook failed")
+
+    def loops(
+        self, stop: asyncio.Event, roadmap_at: str | None = None
+    ) -> dict[str, Coroutine[Any, Any, None]]:
+        loops = {"slo-evaluator": self.evaluate(stop), "incident-outbox": self.deliver(stop)}
+        if roadmap_at and roadmap_at != "off":
+            loops["incident-roadmap"] = self.roadmap(stop, roadmap_at)
+        return loops
+
+
+def next_run(now: datetime, at: str) -> datetime:
+    """The next instant after `now` whose UTC time of day is `at` (HH:MM)."""
+    hour, minute = (int(part) for part in at.split(":"))
+    today = now.astimezone(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return today if today > now else today + timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +181,7 @@ def build_incident_runtime(
         on_fact=flow.fact,
         artifacts=flow.artifacts,
         durability=durability,
+        roadmap_threshold=settings.incidents_roadmap_threshold,
         retry=RetryPolicy(
             base_s=settings.incidents_retry_base_s,
             cap_s=settings.incidents_retry_cap_s,

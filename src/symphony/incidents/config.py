@@ -57,6 +57,19 @@ class IncidentsSettings(EnvSettings):
     incidents_http_timeout_s: float = Field(
         10.0, gt=0, description="Timeout of one call to GitHub, Jira, Slack or PagerDuty."
     )
+    incidents_roadmap_at: str = Field(
+        "02:00",
+        pattern=r"^(off|([01][0-9]|2[0-3]):[0-5][0-9])$",
+        description="UTC time (HH:MM) of the nightly roadmap hook: SLOs short of error budget"
+        " are filed as one roadmap item (GitHub issue labelled roadmap + Jira epic); off:"
+        " never.",
+    )
+    incidents_roadmap_threshold: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="The roadmap hook files SLOs with less than this share of budget left.",
+    )
     incidents_demo_fakes: bool = Field(
         True,
         description="In demo mode, in-process fakes stand in for GitHub, Jira, Slack and"
