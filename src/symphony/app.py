@@ -20,6 +20,7 @@ from symphony.api import embeddings as embeddings_api
 from symphony.api import events as events_api
 from symphony.api import execute as execute_api
 from symphony.api import governance as governance_api
+from symphony.api import jobs as jobs_api
 from symphony.api import metrics as metrics_api
 from symphony.api import models as models_api
 from symphony.api import openai_compat as openai_api
@@ -125,6 +126,7 @@ def create_app(
         events_api,
         metrics_api,
         policy_api,
+        jobs_api,
     ):
         app.include_router(module.router)
     for module in (control_api, audit_api, governance_api):  # security and governance

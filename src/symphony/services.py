@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,6 +29,7 @@ from symphony.flows.policy import PolicyFacts, PolicyFlow
 from symphony.governance.governance import Governance
 from symphony.governance.killswitch import KillSwitch
 from symphony.governance.privacy import Privacy, RedactingAuditLog
+from symphony.jobs.service import JobLimits, JobService
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
@@ -37,6 +39,7 @@ from symphony.providers.pool import ProviderPool
 from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
+from symphony.store.sqlite_jobs import SqliteJobQueue
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -73,6 +76,7 @@ class Services:
     observations: ObserveFlow
     key_watch: KeyWatch
     probes: HealthProbes
+    jobs: JobService
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def background(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
@@ -81,6 +85,8 @@ class Services:
             "health-probe": self.probes.run(stop),
             "keys-refresh": self.key_watch.run(stop),
         }
+        if self.settings.jobs_enabled:
+            loops["jobs-worker"] = self.jobs.run(stop)
         if self.settings.watch_policy:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
@@ -98,6 +104,7 @@ class Services:
         self.bus.close()
         await self.executor.aclose()
         await self.pool.aclose()
+        self.jobs.queue.close()
         self.audit.close()
         self.keys.close()
         self.usage_store.close()
@@ -184,6 +191,26 @@ def build_services(
     )
     pool = ProviderPool(credentials)
     health: dict[str, dict[str, Any]] = {}
+    executor = Executor(planning, pool, clock, audit, privacy.text)
+    job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
+    metrics.watch_store("jobs", job_queue.writer)
+    jobs = JobService(
+        job_queue,
+        executor,
+        audit,
+        bus,
+        metrics,
+        clock,
+        JobLimits(
+            poll_interval_s=settings.jobs_poll_interval_s,
+            concurrency=settings.jobs_concurrency,
+            lease_s=settings.jobs_lease_s,
+            max_attempts=settings.jobs_max_attempts,
+            retry_backoff_s=settings.jobs_retry_backoff_s,
+            deadline_s=settings.jobs_deadline_s,
+        ),
+        holder=f"{socket.gethostname()}:{os.getpid()}",
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -201,7 +228,7 @@ def build_services(
         governance=governance,
         planning=planning,
         pool=pool,
-        executor=Executor(planning, pool, clock, audit, privacy.text),
+        executor=executor,
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),
         control=ControlFlow(killswitch, policy, audit, bus),
@@ -215,5 +242,6 @@ def build_services(
             interval_s=settings.health_probe_interval_s,
             timeout_s=settings.health_probe_timeout_s,
         ),
+        jobs=jobs,
         health=health,
     )
