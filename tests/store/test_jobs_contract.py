@@ -144,3 +144,13 @@ async def test_jobs_survive_reopening(tmp_path: Path) -> None:
         assert job.request == {"task": "qa"}
     finally:
         reopened.close()
+
+
+async def test_a_renewed_lease_keeps_the_job(queues: tuple[JobQueue, JobQueue]) -> None:
+    a, b = queues
+    await a.submit(record("j"))
+    (job,), _ = await a.claim(T0, "w1", 10, 1)
+    assert job.claim is not None
+    assert await a.renew("j", job.claim, T0 + 30) is True
+    assert (await b.claim(T0 + 20, "w2", 10, 1))[0] == []  # still leased to w1
+    assert await a.renew("j", "w9:stale", T0 + 60) is False

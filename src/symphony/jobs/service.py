@@ -257,6 +257,7 @@ class JobService:
             job.actor,
         )
         assert job.claim is not None
+        heartbeat = asyncio.create_task(self._heartbeat(job.id, job.claim))
         try:
             result = await self.executor.run(decode(job.work, new_id("aud")))
         except NoEligibleModelError as exc:
@@ -297,7 +298,18 @@ class JobService:
                 job.actor,
             )
         finally:
+            heartbeat.cancel()
             self._wake.set()
+
+    async def _heartbeat(self, job_id: str, claim: str) -> None:
+        """Renew the lease at a third of its length while the run lasts."""
+        every = self.limits.lease_s / 3
+        while True:
+            await asyncio.sleep(every)
+            until = self.clock.now().timestamp() + self.limits.lease_s
+            with contextlib.suppress(StoreError):
+                if not await self.queue.renew(job_id, claim, until):
+                    return
 
     def _next_cron(self, job: JobRecord) -> float | None:
         spec = RunSpec.from_dict(job.run)

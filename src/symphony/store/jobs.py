@@ -13,6 +13,8 @@ Contract (tests/store/test_jobs_contract.py checks every backend):
 - `settle(job_id, claim, ...)` records the end of a run: the new state (`done`, `failed`,
   `dead`, or `queued` again for a retry or the next cron run), `next_run_at`, result or
   error. Only the holder of the current claim may settle; a stale claim returns None.
+- `renew(job_id, claim, lease_until)` extends the lease of a running job (the worker's
+  heartbeat, so a long run is not taken for a dead one); False when the claim is stale.
 - `cancel(job_id)` moves a `queued` job to `cancelled`; a job in any other state is
   returned unchanged (the caller explains why it cannot be cancelled).
 - `get`, `list` (newest first, optionally by tenants and state), `counts` (jobs per state).
@@ -112,6 +114,8 @@ class JobQueue(Protocol):
         reset_attempts: bool = False,
         ran: bool = False,
     ) -> JobRecord | None: ...
+
+    async def renew(self, job_id: str, claim: str, lease_until: float) -> bool: ...
 
     async def cancel(self, job_id: str, now: float) -> JobRecord | None: ...
 

@@ -251,6 +251,16 @@ class SqliteJobQueue:
 
         return await self._writer.transact(tx)
 
+    async def renew(self, job_id: str, claim: str, lease_until: float) -> bool:
+        def tx(conn: sqlite3.Connection) -> bool:
+            job = _one(conn, job_id)
+            if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+                return False
+            _put(conn, job.with_(lease_until=lease_until))
+            return True
+
+        return await self._writer.transact(tx)
+
     async def cancel(self, job_id: str, now: float) -> JobRecord | None:
         def tx(conn: sqlite3.Connection) -> JobRecord | None:
             job = _one(conn, job_id)
