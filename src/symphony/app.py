@@ -15,6 +15,7 @@ from fastapi.responses import ORJSONResponse
 from symphony import __version__
 from symphony.api import anthropic_compat as anthropic_api
 from symphony.api import audit as audit_api
+from symphony.api import budgets as budgets_api
 from symphony.api import control as control_api
 from symphony.api import embeddings as embeddings_api
 from symphony.api import events as events_api
@@ -127,6 +128,7 @@ def create_app(
         metrics_api,
         policy_api,
         jobs_api,
+        budgets_api,
     ):
         app.include_router(module.router)
     for module in (control_api, audit_api, governance_api):  # security and governance

@@ -20,6 +20,7 @@ from symphony.clock import Clock
 from symphony.events.bus import EventBus
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
+from symphony.flows.budgets import BudgetWatch
 from symphony.flows.control import ControlFlow
 from symphony.flows.health import HealthProbes
 from symphony.flows.keys import KeyWatch
@@ -77,6 +78,7 @@ class Services:
     key_watch: KeyWatch
     probes: HealthProbes
     jobs: JobService
+    budgets: BudgetWatch
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def background(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
@@ -85,6 +87,7 @@ class Services:
             "health-probe": self.probes.run(stop),
             "keys-refresh": self.key_watch.run(stop),
         }
+        loops["budget-watch"] = self.budgets.run(stop)
         if self.settings.jobs_enabled:
             loops["jobs-worker"] = self.jobs.run(stop)
         if self.settings.watch_policy:
@@ -243,5 +246,6 @@ def build_services(
             timeout_s=settings.health_probe_timeout_s,
         ),
         jobs=jobs,
+        budgets=BudgetWatch(planning, audit, bus, metrics, clock),
         health=health,
     )

@@ -42,6 +42,11 @@ async def test_asap_job_runs_through_the_executor_and_is_audited(demo: Demo) -> 
     assert audit_id == done["result"]["audit_id"]
     record = await demo.client.get(f"/audit/{audit_id}")
     assert record.status_code == 200
+
+    async def announced() -> bool:  # the fact follows the state change (audit, then publish)
+        return bool(demo.events("job.done"))
+
+    await poll_until(announced, "job.done")
     kinds = [e["job_id"] for e in demo.events("job.done")]
     assert kinds == [job_id]
     assert [e["job_id"] for e in demo.events("job.queued")] == [job_id]

@@ -46,6 +46,7 @@ ROUTE_PERMISSIONS: dict[str, Permission | str] = {
     "POST /control/kill": "control.kill",
     "POST /control/unkill": "control.kill",
     # A job is deferred execute work: the same permission, scoped to the key's tenants.
+    "GET /budgets": "models.read",
     "POST /jobs": "route.execute",
     "GET /jobs": "route.execute",
     "GET /jobs/{job_id}": "route.execute",

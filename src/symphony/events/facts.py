@@ -33,6 +33,7 @@ class EventType(StrEnum):
     JOB_DONE = "job.done"
     JOB_FAILED = "job.failed"
     JOB_CANCELLED = "job.cancelled"
+    BUDGET_UPDATE = "budget.update"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -294,6 +295,25 @@ class JobCancelled(Fact):
     actor: str | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BudgetUpdated(Fact):
+    """A tenant budget line crossed a threshold (`reason: threshold`, `threshold` 0.5, 0.8 or
+    1.0 of its limit) or its period reset (`reason: reset`, `threshold` 0)."""
+
+    TYPE = EventType.BUDGET_UPDATE
+    tenant: str
+    budget: str
+    period: str
+    unit: str
+    provider: str | None
+    spent: float
+    limit: float
+    fraction: float
+    threshold: float
+    reason: str
+    resets_at: str
+
+
 FACTS: tuple[type[Fact], ...] = (
     PolicyUpdated,
     PolicyRejected,
@@ -312,4 +332,5 @@ FACTS: tuple[type[Fact], ...] = (
     JobDone,
     JobFailed,
     JobCancelled,
+    BudgetUpdated,
 )

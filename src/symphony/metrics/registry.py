@@ -185,6 +185,13 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.tenant_budget = Gauge(
+            "symphony_tenant_budget_fraction_used",
+            "Share of a tenant budget line spent this period (budget: tenant:daily:usd,"
+            " provider:openai:monthly:tokens, ...)",
+            ["tenant", "budget"],
+            registry=r,
+        )
         self.policy_reload_ok.set(1)
         for result in ("ok", "rejected"):
             self.policy_reload.labels(result)
