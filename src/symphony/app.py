@@ -15,6 +15,7 @@ from fastapi.responses import ORJSONResponse
 from symphony import __version__
 from symphony.api import anthropic_compat as anthropic_api
 from symphony.api import audit as audit_api
+from symphony.api import budgets as budgets_api
 from symphony.api import control as control_api
 from symphony.api import docs_ui
 from symphony.api import embeddings as embeddings_api
@@ -22,6 +23,7 @@ from symphony.api import events as events_api
 from symphony.api import execute as execute_api
 from symphony.api import governance as governance_api
 from symphony.api import incidents as incidents_api
+from symphony.api import jobs as jobs_api
 from symphony.api import metrics as metrics_api
 from symphony.api import models as models_api
 from symphony.api import openai_compat as openai_api
@@ -130,6 +132,8 @@ def create_app(
         events_api,
         metrics_api,
         policy_api,
+        jobs_api,
+        budgets_api,
     ):
         app.include_router(module.router)
     for module in (control_api, audit_api, governance_api):  # security and governance

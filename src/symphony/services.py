@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,6 +20,7 @@ from symphony.clock import Clock
 from symphony.events.bus import EventBus
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
+from symphony.flows.budgets import BudgetWatch
 from symphony.flows.control import ControlFlow
 from symphony.flows.health import HealthProbes
 from symphony.flows.incident_runtime import IncidentRuntime, build_incident_runtime
@@ -31,6 +33,7 @@ from symphony.governance.governance import Governance
 from symphony.governance.killswitch import KillSwitch
 from symphony.governance.privacy import Privacy, RedactingAuditLog
 from symphony.incidents.config import IncidentsSettings
+from symphony.jobs.service import JobLimits, JobService
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
@@ -41,6 +44,7 @@ from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
 from symphony.store.datadir import claim_data_dir
+from symphony.store.sqlite_jobs import SqliteJobQueue
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -78,6 +82,8 @@ class Services:
     key_watch: KeyWatch
     probes: HealthProbes
     incidents: IncidentRuntime  # SLO evaluator, incidents, outbox, integrations
+    jobs: JobService
+    budgets: BudgetWatch
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -90,6 +96,9 @@ class Services:
             "health-probe": self.probes.run(stop),
             "keys-refresh": self.key_watch.run(stop),
         }
+        loops["budget-watch"] = self.budgets.run(stop)
+        if self.settings.jobs_enabled:
+            loops["jobs-worker"] = self.jobs.run(stop)
         if self.settings.watch_policy:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
@@ -111,6 +120,7 @@ class Services:
         await self.executor.aclose()
         await self.pool.aclose()
         await self.incidents.aclose()
+        self.jobs.queue.close()
         self.audit.close()
         self.keys.close()
         self.usage_store.close()
@@ -212,6 +222,26 @@ def build_services(
         clock=clock,
         flow=IncidentFlow(audit, bus, policy, windows, stats, clock),
     )
+    executor = Executor(planning, pool, clock, audit, privacy.text)
+    job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
+    metrics.watch_store("jobs", job_queue.writer)
+    jobs = JobService(
+        job_queue,
+        executor,
+        audit,
+        bus,
+        metrics,
+        clock,
+        JobLimits(
+            poll_interval_s=settings.jobs_poll_interval_s,
+            concurrency=settings.jobs_concurrency,
+            lease_s=settings.jobs_lease_s,
+            max_attempts=settings.jobs_max_attempts,
+            retry_backoff_s=settings.jobs_retry_backoff_s,
+            deadline_s=settings.jobs_deadline_s,
+        ),
+        holder=f"{socket.gethostname()}:{os.getpid()}",
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -229,7 +259,7 @@ def build_services(
         governance=governance,
         planning=planning,
         pool=pool,
-        executor=Executor(planning, pool, clock, audit, privacy.text),
+        executor=executor,
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),
         control=ControlFlow(killswitch, policy, audit, bus),
@@ -244,5 +274,7 @@ def build_services(
             timeout_s=settings.health_probe_timeout_s,
         ),
         incidents=incidents,
+        jobs=jobs,
+        budgets=BudgetWatch(planning, audit, bus, metrics, clock),
         health=health,
     )

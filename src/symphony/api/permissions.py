@@ -45,6 +45,12 @@ ROUTE_PERMISSIONS: dict[str, Permission | str] = {
     "GET /control": "control.kill",
     "POST /control/kill": "control.kill",
     "POST /control/unkill": "control.kill",
+    # A job is deferred execute work: the same permission, scoped to the key's tenants.
+    "GET /budgets": "models.read",
+    "POST /jobs": "route.execute",
+    "GET /jobs": "route.execute",
+    "GET /jobs/{job_id}": "route.execute",
+    "DELETE /jobs/{job_id}": "route.execute",
     "GET /audit": "audit.read",
     "GET /audit/{audit_id}": "audit.read",
     # SLOs, incidents and integrations (reading is status; changing is an operator's)

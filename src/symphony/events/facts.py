@@ -38,6 +38,12 @@ class EventType(StrEnum):
     TICKET_FAILED = "ticket.failed"
     NOTIFY_SENT = "notify.sent"
     NOTIFY_FAILED = "notify.failed"
+    JOB_QUEUED = "job.queued"
+    JOB_STARTED = "job.started"
+    JOB_DONE = "job.done"
+    JOB_FAILED = "job.failed"
+    JOB_CANCELLED = "job.cancelled"
+    BUDGET_UPDATE = "budget.update"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -345,6 +351,87 @@ class NotifyFailed(OutboundFailed):
     TYPE = EventType.NOTIFY_FAILED
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobQueued(Fact):
+    """A job was submitted (or a cron job was queued for its next run): when it runs, why."""
+
+    TYPE = EventType.JOB_QUEUED
+    job_id: str
+    tenant: str
+    run: str
+    next_run_at: str | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobStarted(Fact):
+    """A worker claimed a due job; `waited_s` is how late it started after `next_run_at`."""
+
+    TYPE = EventType.JOB_STARTED
+    job_id: str
+    tenant: str
+    attempt: int
+    waited_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobDone(Fact):
+    """A job's run answered; its execution has its own `route.execute` fact and audit."""
+
+    TYPE = EventType.JOB_DONE
+    job_id: str
+    tenant: str
+    audit_id: str
+    model: str
+    attempts: int
+    cost_usd: float
+    next_run_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobFailed(Fact):
+    """A job's run failed: `state` is `queued` (it retries at `retry_at`), `failed` (not
+    retryable, or past its deadline) or `dead` (retries exhausted)."""
+
+    TYPE = EventType.JOB_FAILED
+    job_id: str
+    tenant: str
+    state: str
+    code: str
+    message: str
+    attempts: int
+    retry_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobCancelled(Fact):
+    """A queued job was cancelled before it started."""
+
+    TYPE = EventType.JOB_CANCELLED
+    job_id: str
+    tenant: str
+    actor: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BudgetUpdated(Fact):
+    """A tenant budget line crossed a threshold (`reason: threshold`, `threshold` 0.5, 0.8 or
+    1.0 of its limit) or its period reset (`reason: reset`, `threshold` 0)."""
+
+    TYPE = EventType.BUDGET_UPDATE
+    tenant: str
+    budget: str
+    period: str
+    unit: str
+    provider: str | None
+    spent: float
+    limit: float
+    fraction: float
+    threshold: float
+    reason: str
+    resets_at: str
+
+
 FACTS: tuple[type[Fact], ...] = (
     PolicyUpdated,
     PolicyRejected,
@@ -367,4 +454,10 @@ FACTS: tuple[type[Fact], ...] = (
     TicketFailed,
     NotifySent,
     NotifyFailed,
+    JobQueued,
+    JobStarted,
+    JobDone,
+    JobFailed,
+    JobCancelled,
+    BudgetUpdated,
 )
