@@ -26,6 +26,7 @@ from symphony.api import openai_compat as openai_api
 from symphony.api import plan as plan_api
 from symphony.api import policy as policy_api
 from symphony.api import status as status_api
+from symphony.api import web as web_api
 from symphony.api.errors import install_error_handlers
 from symphony.api.hotpath import HotPathMiddleware
 from symphony.api.limits import BodyLimitMiddleware
@@ -125,6 +126,7 @@ def create_app(
         events_api,
         metrics_api,
         policy_api,
+        web_api,
     ):
         app.include_router(module.router)
     for module in (control_api, audit_api, governance_api):  # security and governance

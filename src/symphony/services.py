@@ -17,6 +17,7 @@ from typing import Any
 
 from symphony.clock import Clock
 from symphony.events.bus import EventBus
+from symphony.execute.evidence import WebEvidence
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
 from symphony.flows.control import ControlFlow
@@ -25,15 +26,25 @@ from symphony.flows.keys import KeyWatch
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFacts, PolicyFlow
+from symphony.flows.web import WebFlow
 from symphony.governance.governance import Governance
 from symphony.governance.killswitch import KillSwitch
 from symphony.governance.privacy import Privacy, RedactingAuditLog
+from symphony.ingest.config import WebSettings, load_settings
+from symphony.ingest.keys import SigningKey
+from symphony.ingest.service import IngestService
+from symphony.ingest.stack import open_web_stack
+from symphony.ingest.store import SnapshotStore
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
 from symphony.policy.watcher import watch_policy
+from symphony.policy.web import WebPolicy
 from symphony.providers.credentials import Credentials
 from symphony.providers.pool import ProviderPool
+from symphony.rag.config import RagSettings
+from symphony.rag.corpus import Corpus
+from symphony.rag.service import RagService
 from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
@@ -73,6 +84,14 @@ class Services:
     observations: ObserveFlow
     key_watch: KeyWatch
     probes: HealthProbes
+    web_settings: WebSettings
+    rag_settings: RagSettings
+    corpus: Corpus
+    snapshots: SnapshotStore
+    signing_key: SigningKey
+    ingest: IngestService
+    rag: RagService
+    web: WebFlow
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def background(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
@@ -80,6 +99,7 @@ class Services:
         loops: dict[str, Coroutine[Any, Any, None]] = {
             "health-probe": self.probes.run(stop),
             "keys-refresh": self.key_watch.run(stop),
+            "web-refresh": self.web.run(stop),
         }
         if self.settings.watch_policy:
             files = [self.settings.policy_file]
@@ -98,6 +118,9 @@ class Services:
         self.bus.close()
         await self.executor.aclose()
         await self.pool.aclose()
+        await self.ingest.close()
+        self.snapshots.close()
+        self.corpus.close()
         self.audit.close()
         self.keys.close()
         self.usage_store.close()
@@ -184,6 +207,33 @@ def build_services(
     )
     pool = ProviderPool(credentials)
     health: dict[str, dict[str, Any]] = {}
+    web_settings, rag_settings = load_settings(env)
+
+    def web_policy() -> WebPolicy:
+        return policy.snapshot.web  # read per ingest: a policy reload applies to the next
+
+    stack = open_web_stack(
+        data_dir=settings.data_dir,
+        web=web_settings,
+        rag=rag_settings,
+        governance=web_policy,
+        clock=clock,
+        durability=settings.durability,
+    )
+    metrics.watch_store("rag", stack.corpus.writer)
+    metrics.watch_store("ingest", stack.snapshots.writer)
+    web = WebFlow(
+        stack.ingest,
+        stack.rag,
+        stack.snapshots,
+        stack.signing_key,
+        policy,
+        audit,
+        bus,
+        metrics,
+        clock,
+        check_interval_s=web_settings.refresh_check_s,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -201,7 +251,20 @@ def build_services(
         governance=governance,
         planning=planning,
         pool=pool,
-        executor=Executor(planning, pool, clock, audit, privacy.text),
+        executor=Executor(
+            planning,
+            pool,
+            clock,
+            audit,
+            privacy.text,
+            WebEvidence(
+                stack.rag,
+                stack.corpus,
+                policy,
+                clock,
+                budget_tokens=rag_settings.evidence_tokens,
+            ),
+        ),
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),
         control=ControlFlow(killswitch, policy, audit, bus),
@@ -215,5 +278,13 @@ def build_services(
             interval_s=settings.health_probe_interval_s,
             timeout_s=settings.health_probe_timeout_s,
         ),
+        web_settings=web_settings,
+        rag_settings=rag_settings,
+        corpus=stack.corpus,
+        snapshots=stack.snapshots,
+        signing_key=stack.signing_key,
+        ingest=stack.ingest,
+        rag=stack.rag,
+        web=web,
         health=health,
     )

@@ -20,6 +20,7 @@ from symphony.flows.control import ControlFlow
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFlow
+from symphony.flows.web import WebFlow
 from symphony.governance.governance import Governance
 from symphony.metrics.registry import Metrics
 from symphony.policy.store import PolicyStore
@@ -95,6 +96,10 @@ async def get_observations(request: Request) -> ObserveFlow:
     return services_of(request).observations
 
 
+async def get_web(request: Request) -> WebFlow:
+    return services_of(request).web
+
+
 async def get_health(request: Request) -> dict[str, dict[str, Any]]:
     return services_of(request).health
 
@@ -114,4 +119,5 @@ PolicyFlowDep = Annotated[PolicyFlow, Depends(get_policy_flow)]
 PlanFlowDep = Annotated[PlanFlow, Depends(get_plans)]
 ControlDep = Annotated[ControlFlow, Depends(get_control)]
 ObserveDep = Annotated[ObserveFlow, Depends(get_observations)]
+WebDep = Annotated[WebFlow, Depends(get_web)]
 HealthDep = Annotated[dict[str, dict[str, Any]], Depends(get_health)]

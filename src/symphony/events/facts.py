@@ -28,6 +28,9 @@ class EventType(StrEnum):
     CONTROL_UNKILL = "control.unkill"
     KEY_CREATED = "key.created"
     KEY_REVOKED = "key.revoked"
+    INGEST_COMPLETED = "ingest.completed"
+    INGEST_FAILED = "ingest.failed"
+    RAG_FRESHNESS = "rag.index.freshness"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,6 +230,50 @@ class KeyRevoked(Fact):
     role: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestCompleted(Fact):
+    """An ingest call ended with at least one URL in the corpus (ingested or unchanged)."""
+
+    TYPE = EventType.INGEST_COMPLETED
+    ingest_id: str
+    trigger: str  # api | schedule | reindex
+    source: str | None = None  # the policy source, when one was ingested
+    strategy: str
+    urls: int
+    ingested: int
+    duplicate: int
+    refused: int
+    failed: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestFailed(Fact):
+    """An ingest call stored nothing: every URL was refused or failed (or the call broke)."""
+
+    TYPE = EventType.INGEST_FAILED
+    ingest_id: str
+    trigger: str
+    source: str | None = None
+    strategy: str
+    urls: int
+    refused: int
+    failed: int
+    reasons: list[str]  # the distinct reasons, e.g. robots_disallowed, timeout
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RagFreshness(Fact):
+    """How old the retrieval index is (on /rag/status, after each ingest and reindex)."""
+
+    TYPE = EventType.RAG_FRESHNESS
+    corpus: str
+    staleness_s: float | None = None  # None: nothing indexed yet
+    stale: bool
+    documents: int
+    stale_sources: list[str]  # policy sources whose newest document is past their max_age
+
+
 FACTS: tuple[type[Fact], ...] = (
     PolicyUpdated,
     PolicyRejected,
@@ -240,4 +287,7 @@ FACTS: tuple[type[Fact], ...] = (
     Unkilled,
     KeyCreated,
     KeyRevoked,
+    IngestCompleted,
+    IngestFailed,
+    RagFreshness,
 )
