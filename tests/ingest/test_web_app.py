@@ -135,6 +135,7 @@ async def test_source_ingest_status_metrics_and_failures(tmp_path: Path, site: S
         metrics = (await client.get("/metrics")).text
         assert 'symphony_web_source_staleness_seconds{source="nature"}' in metrics
         assert 'rag_index_staleness_seconds{corpus="web"}' in metrics
+        assert 'symphony_rag_index_staleness_seconds{index="web"}' in metrics
         assert 'symphony_ingest_urls_total{outcome="ingested",trigger="api"} 2.0' in metrics
 
         unknown = await client.post("/ingest", json={"source": "nope"})

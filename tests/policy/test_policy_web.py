@@ -40,9 +40,10 @@ web:
     assert docs is not None
     assert docs.strategy == "scrape"
     assert (docs.refresh_s, docs.max_age_s) == (6 * 3600, 12 * 3600)
-    assert docs.origins == ("https://docs.example.com/", "http://127.0.0.1:8080/")
-    assert docs.covers("http://127.0.0.1:8080/b")
-    assert not docs.covers("http://127.0.0.1:8081/")
+    assert docs.covers("https://docs.example.com/guide/limits")
+    assert docs.covers("http://127.0.0.1:8080/a")
+    assert not docs.covers("https://docs.example.com/blog/")
+    assert not docs.covers("http://127.0.0.1:8081/a")
     other = web.source("other")
     assert other is not None
     assert (other.strategy, other.refresh_s) == ("visit", None)

@@ -121,7 +121,7 @@ class WebEvidence:
             chars = len(req.plan.input)
         plan = replace(req.plan, prompt_chars=chars + len(block))
         logs = tuple(
-            f"web: passage [{i}] {p.citation.url} score {p.score:.2f}: {p.text[:QUOTE_CHARS]}"
+            f"web: passage [{i}] {p.citation.url} score {p.score:.3g}: {p.text[:QUOTE_CHARS]}"
             for i, p in enumerate(evidence.passages, start=1)
         )
         head = f"web: searched {query[:80]!r}: {len(citations)} source(s), ~{evidence.tokens} tok"

@@ -221,7 +221,7 @@ class WebFlow:
         now = self.clock.now()
         out: list[SourceFreshness] = []
         for source in web.sources:
-            newest = await self.rag.corpus.newest_fetched(source.origins)
+            newest = await self.rag.corpus.newest_fetched(source.prefixes)
             age = None if newest is None else max(0.0, (now - newest).total_seconds())
             limit = web.max_age_for(source)
             out.append(

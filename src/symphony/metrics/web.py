@@ -19,8 +19,8 @@ INGEST_TRIGGERS = ("api", "schedule", "reindex", "execute")
 
 
 class WebMetrics(Collector):
-    """symphony_ingest_urls_total, symphony_ingest_seconds, rag_index_staleness_seconds,
-    symphony_web_source_staleness_seconds."""
+    """symphony_ingest_urls_total, symphony_ingest_seconds, (symphony_)rag_index_staleness_
+    seconds, symphony_web_source_staleness_seconds."""
 
     def __init__(self, registry: CollectorRegistry, now: Callable[[], float] = time.time) -> None:
         self._now = now
@@ -59,14 +59,24 @@ class WebMetrics(Collector):
         return list(self._families(self._now()))
 
     def _families(self, now: float) -> Iterator[Metric]:
-        corpus = GaugeMetricFamily(
+        # The seed's name (label `corpus`) and the Symphony-prefixed one the ops dashboard
+        # reads (label `index`): the same value.
+        seed = GaugeMetricFamily(
             "rag_index_staleness_seconds",
             "Seconds since the retrieval corpus was last indexed (absent until it has been)",
             labels=["corpus"],
         )
+        ours = GaugeMetricFamily(
+            "symphony_rag_index_staleness_seconds",
+            "Seconds since the retrieval index was last indexed (absent until it has been)",
+            labels=["index"],
+        )
         if self.corpus is not None and self.corpus[1] is not None:
-            corpus.add_metric([self.corpus[0]], max(0.0, now - self.corpus[1]))
-        yield corpus
+            age = max(0.0, now - self.corpus[1])
+            seed.add_metric([self.corpus[0]], age)
+            ours.add_metric([self.corpus[0]], age)
+        yield seed
+        yield ours
         sources = GaugeMetricFamily(
             "symphony_web_source_staleness_seconds",
             "Seconds since the newest document of each policy web source was fetched "

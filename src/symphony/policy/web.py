@@ -55,7 +55,8 @@ def domain_matches(host: str, port: int, entry: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class WebSource:
     """A named set of seed URLs: ingested on request (`POST /ingest {"source"}`) and, with
-    `refresh`, on a schedule; its documents are those under the seeds' origins."""
+    `refresh`, on a schedule; its documents are those whose URL starts with a seed URL
+    (a seed `https://docs.example.com/guide/` covers every page under it)."""
 
     name: str
     urls: tuple[str, ...]
@@ -64,17 +65,13 @@ class WebSource:
     max_age_s: float | None = None  # evidence older than this is not fresh (None: web.max_age)
 
     @property
-    def origins(self) -> tuple[str, ...]:
-        """`scheme://host[:port]/` of every seed: a document under one belongs to the source."""
-        out: dict[str, None] = {}
-        for url in self.urls:
-            parts = urlsplit(url)
-            out.setdefault(f"{parts.scheme}://{parts.netloc.lower()}/", None)
-        return tuple(out)
+    def prefixes(self) -> tuple[str, ...]:
+        """The seed URLs: a document whose URL starts with one belongs to the source."""
+        return self.urls
 
     def covers(self, url: str) -> bool:
-        """Whether the document at `url` belongs to this source (same origin as a seed)."""
-        return any(url.startswith(origin) for origin in self.origins)
+        """Whether the document at `url` belongs to this source (under one of its seeds)."""
+        return any(url.startswith(prefix) for prefix in self.urls)
 
 
 @dataclass(frozen=True)
