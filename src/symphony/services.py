@@ -261,6 +261,7 @@ def build_services(
                 stack.rag,
                 stack.corpus,
                 policy,
+                audit,
                 clock,
                 budget_tokens=rag_settings.evidence_tokens,
             ),

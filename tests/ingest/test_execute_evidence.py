@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
-from ingest_site import Site
+from ingest_site import Site, needs_chromium
 from test_web_app import environ, settings_with, web_section
 
 from app_support import running_app
@@ -74,6 +75,9 @@ async def test_execute_cites_fresh_evidence_it_put_in_the_prompt(
         assert "geomagnetic storms" in prompt  # the retrieved passage reached the model
         assert f"[1] {site.url('/static/aurora')}" in prompt
         assert QUESTION in prompt
+        (evidence,) = await app.state.symphony.audit.query(type="route.evidence")
+        assert evidence.payload["audit_id"] == result["audit_id"]
+        assert evidence.payload["citations"][0]["snapshot_id"] == citation["snapshot_id"]
 
         # Without `web` nothing is retrieved and nothing cited.
         plain = (await client.post("/route/execute", json=base_body(None))).json()
@@ -135,3 +139,17 @@ async def test_web_controls_are_validated_with_the_field_named(tmp_path: Path, s
         unknown = await client.post("/route/execute", json=base_body({"sources": ["nope"]}))
         assert unknown.status_code == 422
         assert "body.web.sources[0]: unknown web source 'nope'" in unknown.text
+
+
+@needs_chromium
+@pytest.mark.browser
+async def test_the_service_renders_with_chromium_and_closes_it(tmp_path: Path, site: Site) -> None:
+    settings = settings_with(tmp_path, web_section(site))
+    async with running_app(settings, environ=environ(site)) as (_app, client):
+        report = (
+            await client.post("/ingest", json={"urls": [site.url("/js/aurora")]})
+        ).json()  # strategy visit (default): the page's text exists only after its script ran
+        assert report["strategy"] == "visit"
+        assert report["items"][0]["outcome"] == "ingested", report
+        found = (await client.get("/rag/search", params={"q": "geomagnetic storms"})).json()
+        assert found["passages"][0]["citation"]["url"] == site.url("/js/aurora")

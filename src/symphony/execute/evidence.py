@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from symphony.audit.sink import AuditSink
 from symphony.clock import Clock
 from symphony.errors import NoEvidenceError, ValidationFailed
 from symphony.execute.request import ExecuteRequest, WebControls
@@ -53,13 +54,15 @@ class Gathered:
 
 
 class WebEvidence:
-    """Retrieves evidence for executes that ask for it (`web` controls)."""
+    """Retrieves evidence for executes that ask for it (`web` controls), and records what
+    an answer cited (`route.evidence` audit record, linked by `audit_id`)."""
 
     def __init__(
         self,
         rag: RagService,
         corpus: Corpus,
         policy: PolicyStore,
+        audit: AuditSink,
         clock: Clock,
         *,
         budget_tokens: int,
@@ -67,8 +70,32 @@ class WebEvidence:
         self.rag = rag
         self.corpus = corpus
         self.policy = policy
+        self.audit = audit
         self.clock = clock
         self.budget_tokens = budget_tokens
+
+    async def conclude(
+        self,
+        result: ExecuteResult,
+        found: Gathered | None,
+        req: ExecuteRequest,
+        redact: Callable[[str], str],
+    ) -> ExecuteResult:
+        """`result` with the evidence attached; the citations audited beside the answer."""
+        if found is None:
+            return result
+        if found.citations:
+            cited = [
+                {k: c[k] for k in ("n", "url", "title", "hash", "fetched_at", "snapshot_id")}
+                for c in found.citations
+            ]
+            await self.audit.append(
+                "route.evidence",
+                {"audit_id": result.audit_id, "citations": cited, "web": found.controls.to_dict()},
+                actor=req.actor,
+                tenant=req.plan.tenant,
+            )
+        return found.attach(result, redact)
 
     async def gather(self, req: ExecuteRequest) -> tuple[ExecuteRequest, Gathered | None]:
         """`req` with evidence in its messages, and what was cited (None: not asked for)."""

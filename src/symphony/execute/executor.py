@@ -134,7 +134,7 @@ class Executor:
         if not outcome.done:
             await self._fail(outcome, req, started)
         result = await self._conclude(outcome, req, started)
-        return result if found is None else found.attach(result, self.redact)
+        return await self.evidence.conclude(result, found, req, self.redact)
 
     async def embed(self, req: ExecuteRequest, call: EmbedCall) -> tuple[ExecuteResult, Embeddings]:
         """Embed `call.inputs` with the planned embedding models (the same loop as `run`)."""
@@ -176,7 +176,7 @@ class Executor:
         if not outcome.done:
             await self._fail(outcome, req, started)
         result = await self._conclude(outcome, req, started)
-        yield Finished(result if found is None else found.attach(result, self.redact))
+        yield Finished(await self.evidence.conclude(result, found, req, self.redact))
 
     # --- conclusion -----------------------------------------------------------------
     async def _conclude(
