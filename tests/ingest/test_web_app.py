@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from ingest_site import Site
 
 from app_support import demo_settings, poll_until, running_app
+from symphony.clock import FixedClock
 from symphony.settings import Settings
 
 
@@ -205,3 +207,28 @@ async def test_policy_reload_applies_web_changes(tmp_path: Path, site: Site) -> 
         assert rejected.status_code == 422
         assert "web.max_depth: 9 is outside 0..5" in rejected.text
         assert app.state.symphony.policy.snapshot.web.tos_deny == (volcano,)
+
+
+async def test_reindex_refetches_stale_documents_with_progress(tmp_path: Path, site: Site) -> None:
+    clock = FixedClock(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    settings = settings_with(tmp_path, web_section(site))
+    env = environ(site, SYMPHONY_RAG_STALE_AFTER_S="3600")
+    async with running_app(settings, clock=clock, environ=env) as (app, client):
+        await client.post("/ingest", json={"source": "nature"})
+        clock.advance(timedelta(hours=2))
+        status = (await client.get("/rag/status")).json()
+        assert (status["stale"], status["warn"], status["stale_documents"]) == (True, True, 2)
+        estimate = (await client.post("/rag/reindex", params={"dry_run": 1})).json()
+        assert estimate["estimate"]["documents"] == 2
+        assert estimate["estimate"]["tokens"] > 0
+        assert site.hits["/static/aurora"] == 1  # the estimate fetched nothing
+
+        done = (await client.post("/rag/reindex")).json()
+        assert done["dry_run"] is False
+        assert (done["summary"]["documents"], done["summary"]["unchanged"]) == (2, 2)
+        assert site.hits["/static/aurora"] == 2
+        steps = events(app, "rag.reindex.progress")
+        assert [(s["done"], s["total"]) for s in steps] == [(1, 2), (2, 2)]
+        assert events(app, "ingest.completed")[-1]["trigger"] == "reindex"
+        status = (await client.get("/rag/status")).json()
+        assert (status["stale"], status["stale_documents"]) == (False, 0)

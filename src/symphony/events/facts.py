@@ -31,6 +31,7 @@ class EventType(StrEnum):
     INGEST_COMPLETED = "ingest.completed"
     INGEST_FAILED = "ingest.failed"
     RAG_FRESHNESS = "rag.index.freshness"
+    RAG_REINDEX = "rag.reindex.progress"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -274,6 +275,19 @@ class RagFreshness(Fact):
     stale_sources: list[str]  # policy sources whose newest document is past their max_age
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReindexProgressed(Fact):
+    """One stale document of a running reindex was re-fetched (`done` of `total`)."""
+
+    TYPE = EventType.RAG_REINDEX
+    reindex_id: str
+    done: int
+    total: int
+    url: str
+    outcome: str  # ingested | duplicate | refused | failed
+    reason: str | None = None
+
+
 FACTS: tuple[type[Fact], ...] = (
     PolicyUpdated,
     PolicyRejected,
@@ -290,4 +304,5 @@ FACTS: tuple[type[Fact], ...] = (
     IngestCompleted,
     IngestFailed,
     RagFreshness,
+    ReindexProgressed,
 )

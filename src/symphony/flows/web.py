@@ -23,7 +23,12 @@ from symphony.audit.sink import AuditSink
 from symphony.clock import Clock
 from symphony.errors import NotFoundError, SymphonyError
 from symphony.events.bus import EventBus
-from symphony.events.facts import IngestCompleted, IngestFailed, RagFreshness
+from symphony.events.facts import (
+    IngestCompleted,
+    IngestFailed,
+    RagFreshness,
+    ReindexProgressed,
+)
 from symphony.ingest.keys import SigningKey
 from symphony.ingest.outcome import Outcome
 from symphony.ingest.service import IngestService, Strategy
@@ -33,7 +38,13 @@ from symphony.kit.ids import new_id
 from symphony.metrics.registry import Metrics
 from symphony.policy.store import PolicyStore
 from symphony.policy.web import WebSource
-from symphony.rag.models import DocumentRecord, RagStatus, ReindexSummary, iso
+from symphony.rag.models import (
+    DocumentRecord,
+    RagStatus,
+    ReindexProgress,
+    ReindexSummary,
+    iso,
+)
 from symphony.rag.service import RagService
 
 log = logging.getLogger(__name__)
@@ -267,13 +278,27 @@ class WebFlow:
     async def reindex(self, actor: str | None) -> ReindexSummary:
         """Re-fetch every stale document (under every ingest rule), audited and published."""
         started = time.perf_counter()
-        summary = await self.rag.reindex()
+        reindex_id = new_id("ing")
+
+        def progress(step: ReindexProgress) -> None:
+            self.bus.emit(
+                ReindexProgressed(
+                    reindex_id=reindex_id,
+                    done=step.done,
+                    total=step.total,
+                    url=step.url,
+                    outcome=step.outcome,
+                    reason=step.reason,
+                )
+            )
+
+        summary = await self.rag.reindex(progress)
         items = tuple(
             Outcome(url=str(i["url"]), outcome=i["outcome"], reason=i["reason"], detail="")  # type: ignore[arg-type]
             for i in summary.items
         )
         report = IngestReport(
-            new_id("ing"), "reindex", None, "refetch", items, time.perf_counter() - started
+            reindex_id, "reindex", None, "refetch", items, time.perf_counter() - started
         )
         if items:
             await self._conclude(report, actor)
