@@ -30,6 +30,7 @@ from symphony.api import openai_compat as openai_api
 from symphony.api import plan as plan_api
 from symphony.api import policy as policy_api
 from symphony.api import status as status_api
+from symphony.api import web as web_api
 from symphony.api.errors import install_error_handlers
 from symphony.api.hotpath import HotPathMiddleware
 from symphony.api.limits import BodyLimitMiddleware
@@ -134,6 +135,7 @@ def create_app(
         policy_api,
         jobs_api,
         budgets_api,
+        web_api,
     ):
         app.include_router(module.router)
     for module in (control_api, audit_api, governance_api):  # security and governance
