@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from symphony.clock import Clock
@@ -37,6 +38,8 @@ from symphony.providers.pool import ProviderPool
 from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
+from symphony.store.memory_counters import MemoryCounters
+from symphony.windows.admission import ReservationBook
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -136,7 +139,12 @@ def build_services(
     policy = PolicyStore(settings.policy_file, settings.windows_file, clock, transform=transform)
     policy.load_initial()
     usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
-    windows = WindowService(usage_store, clock)
+    # Calls in flight hold their units here (reserve -> call -> settle); a shared Counters
+    # backend (Redis) drops in for several processes.
+    book = ReservationBook(
+        MemoryCounters(clock), clock, ttl=timedelta(seconds=settings.admission_ttl_s)
+    )
+    windows = WindowService(usage_store, clock, book)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
     metrics = Metrics()
     metrics.set_policy_version(policy.snapshot.version)

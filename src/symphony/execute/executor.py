@@ -19,6 +19,7 @@ from symphony.clock import Clock
 from symphony.errors import NoEligibleModelError, UpstreamFailedError
 from symphony.events.facts import RouteExecuted, RouteFailed
 from symphony.execute.accounting import Accountant
+from symphony.execute.admission import Gate
 from symphony.execute.attempt import Try, complete
 from symphony.execute.embedding import EmbedCall, embed_attempt
 from symphony.execute.outcome import Outcome
@@ -60,6 +61,7 @@ class Executor:
         self.accountant = Accountant(
             planning.windows, planning.bus, planning.metrics, planning.stats
         )
+        self.gate = Gate(planning)
 
     # --- planning -------------------------------------------------------------------
     def plan(self, req: ExecuteRequest) -> PlannedWork:
@@ -126,7 +128,12 @@ class Executor:
         started = time.perf_counter()
         outcome = self._start(req)
         for attempt in self._tries(req, outcome):
-            await complete(attempt, self.pool.for_model(attempt.spec))
+            if not await self._admit(attempt):
+                continue
+            try:
+                await complete(attempt, self.pool.for_model(attempt.spec))
+            finally:
+                await attempt.release()
         if not outcome.done:
             await self._fail(outcome, req, started)
         return await self._conclude(outcome, req, started)
@@ -137,10 +144,15 @@ class Executor:
         outcome = self._start(req)
         got: Embeddings | None = None
         for attempt in self._tries(req, outcome):
+            if not await self._admit(attempt):
+                continue
             spec = attempt.spec
-            found = await embed_attempt(
-                attempt, self.pool.for_model(spec), call.request_for(spec, req.timeout_s)
-            )
+            try:
+                found = await embed_attempt(
+                    attempt, self.pool.for_model(spec), call.request_for(spec, req.timeout_s)
+                )
+            finally:
+                await attempt.release()
             got = found or got
         if not outcome.done or got is None:
             await self._fail(outcome, req, started)
@@ -154,22 +166,53 @@ class Executor:
         guard = req.cost_guard
         usd_cap = guard.usd_cap if guard.stop_on_cap else None
         killed = self.planning.killed
-        for attempt in self._tries(req, outcome):
-            relay = StreamAttempt(
-                attempt,
-                self.pool.for_model(attempt.spec),
-                killed=killed,
-                metrics=self.planning.metrics,
-                usd_cap=usd_cap,
-            )
-            # Closed at once (not when collected) if our consumer leaves mid-stream, so the
-            # upstream is hung up and the usage so far is accounted.
-            async with contextlib.aclosing(relay.events()) as events:
-                async for event in events:
-                    yield event
-        if not outcome.done:
-            await self._fail(outcome, req, started)
-        yield Finished(await self._conclude(outcome, req, started))
+        concluded = False
+        try:
+            for attempt in self._tries(req, outcome):
+                if not await self._admit(attempt):
+                    continue
+                relay = StreamAttempt(
+                    attempt,
+                    self.pool.for_model(attempt.spec),
+                    killed=killed,
+                    metrics=self.planning.metrics,
+                    usd_cap=usd_cap,
+                )
+                # Closed at once (not when collected) if our consumer leaves mid-stream, so
+                # the upstream is hung up and the usage so far is accounted.
+                try:
+                    async with contextlib.aclosing(relay.events()) as events:
+                        async for event in events:
+                            yield event
+                finally:
+                    await attempt.release()
+            concluded = True
+            if not outcome.done:
+                await self._fail(outcome, req, started)
+            yield Finished(await self._conclude(outcome, req, started))
+        finally:
+            if not concluded:  # the client left mid-stream: the audit record still exists
+                self._conclude_in_background(outcome, req, started)
+
+    async def _admit(self, attempt: Try) -> bool:
+        """Before every attempt, retry and fallback: the kill switch and a reservation of
+        its units (`execute/admission.py`); a refusal is recorded and the next candidate
+        is tried."""
+        got = await self.gate.enter(attempt.candidate, attempt.outcome.tenant)
+        if isinstance(got, str):
+            attempt.refused(got)
+            attempt.candidate.deny.append((refusal_code(got), got))
+            return False
+        attempt.admitted = got
+        return True
+
+    def _conclude_in_background(
+        self, outcome: Outcome, req: ExecuteRequest, started: float
+    ) -> None:
+        """Write the audit record (the id the client already has) although it went away."""
+        if outcome.stopped_reason is None:
+            outcome.stopped_reason = "client_disconnected"
+        self.accountant.in_background(self._conclude(outcome, req, started))
 
     # --- conclusion -----------------------------------------------------------------
     async def _conclude(
@@ -203,6 +246,12 @@ class Executor:
         return result
 
     async def _fail(self, outcome: Outcome, req: ExecuteRequest, started: float) -> NoReturn:
+        if all(a.kind == "admission" for a in outcome.attempts):  # nothing was called
+            raise NoEligibleModelError(
+                "every candidate was refused before its call: "
+                + "; ".join(f"{a.model}: {a.reason}" for a in outcome.attempts),
+                detail=outcome.work.plan.to_dict(),
+            )
         latency_ms = (time.perf_counter() - started) * 1000
         audit = outcome.result(req, latency_ms, self.redact).audit.to_dict()
         self.planning.metrics.child(
@@ -260,6 +309,13 @@ class Executor:
     async def aclose(self) -> None:
         """Wait for background accounting (abandoned streams) to finish."""
         await self.accountant.drain()
+
+
+def refusal_code(reason: str) -> str:
+    """The plan's deny code for a refusal at admission."""
+    if reason.startswith("killed"):
+        return "killed"
+    return "budget_exhausted" if " budget " in reason else "quota_exhausted"
 
 
 def result_ok(outcome: Outcome) -> bool:

@@ -51,7 +51,7 @@ class ExecuteRequest:
 @dataclass(slots=True)
 class Attempt:
     model: str
-    outcome: str  # ok | error | cost_cap | cancelled
+    outcome: str  # ok | error | cost_cap | killed | cancelled | refused (admission)
     status: int | None
     latency_ms: float
     reason: str
