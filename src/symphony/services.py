@@ -209,7 +209,9 @@ def build_services(
         governance=governance,
         planning=planning,
         pool=pool,
-        executor=Executor(planning, pool, clock, audit, privacy.text),
+        executor=Executor(
+            planning, pool, clock, audit, privacy.text, deadline_s=settings.request_timeout_s
+        ),
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),
         control=ControlFlow(killswitch, policy, audit, bus),

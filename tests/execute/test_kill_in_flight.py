@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 PRIMARY = "openai/chatgpt-plus"
 QA = {"task": "qa", "input": "explain the quarterly numbers", "loa": 1}
+ONE_TRY = {"max_attempts": 1, "backoff_s": 0}
 
 
 async def upstream_calls(demo: Demo) -> int:
@@ -39,7 +40,10 @@ async def kill_all_while_the_first_attempt_hangs(demo: Demo, body: dict[str, Any
 
 
 async def test_a_kill_during_a_slow_first_attempt_calls_no_fallback(demo: Demo) -> None:
-    body = {**QA, "controls": {"timeout_s": 0.8, "retry": {"max_attempts": 1, "backoff_s": 0}}}
+    body = {
+        **QA,
+        "controls": {"attempt_timeout_s": 0.8, "retry": {"max_attempts": 1, "backoff_s": 0}},
+    }
     response = await kill_all_while_the_first_attempt_hangs(demo, body)
 
     assert response.status_code == 502, response.text
@@ -56,7 +60,7 @@ async def test_a_stalled_stream_goes_on_to_no_retry_and_no_fallback(demo: Demo) 
     body = {
         **QA,
         "stream": True,
-        "controls": {"timeout_s": 0.8, "retry": {"max_attempts": 3, "backoff_s": 0}},
+        "controls": {"attempt_timeout_s": 0.8, "retry": {"max_attempts": 3, "backoff_s": 0}},
     }
     response = await kill_all_while_the_first_attempt_hangs(demo, body)
 
@@ -70,7 +74,10 @@ async def test_a_stalled_stream_goes_on_to_no_retry_and_no_fallback(demo: Demo) 
 async def test_without_a_kill_the_same_failure_falls_back(demo: Demo) -> None:
     """The control: the fallback runs when nobody pulls the switch."""
     await demo.fault(PRIMARY, "timeout", delay_s=2.0)
-    body = {**QA, "controls": {"timeout_s": 0.8, "retry": {"max_attempts": 1, "backoff_s": 0}}}
+    body = {
+        **QA,
+        "controls": {"attempt_timeout_s": 0.8, "retry": {"max_attempts": 1, "backoff_s": 0}},
+    }
     response = await demo.client.post("/route/execute", json=body)
     assert response.status_code == 200, response.text
     assert await upstream_calls(demo) == 2

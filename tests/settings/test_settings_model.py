@@ -36,6 +36,10 @@ DEFAULTS = {
     "health_probe_timeout_s": 1.5,
     "watch_policy": True,
     "event_buffer_size": 2048,
+    "admission_ttl_s": 660.0,
+    "request_timeout_s": 300.0,
+    "body_read_timeout_s": 30.0,
+    "max_upstream_response_bytes": 16 * 1024 * 1024,
     "mcp_enabled": True,
     "mcp_allowed_hosts": (),
 }
@@ -80,6 +84,10 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "SYMPHONY_HEALTH_PROBE_TIMEOUT_S": "2.5",
         "SYMPHONY_WATCH_POLICY": "false",
         "SYMPHONY_EVENT_BUFFER_SIZE": "64",
+        "SYMPHONY_ADMISSION_TTL_S": "120",
+        "SYMPHONY_REQUEST_TIMEOUT_S": "90",
+        "SYMPHONY_BODY_READ_TIMEOUT_S": "5",
+        "SYMPHONY_MAX_UPSTREAM_RESPONSE_BYTES": "65536",
         "SYMPHONY_MCP_ENABLED": "false",
         "SYMPHONY_MCP_ALLOWED_HOSTS": "symphony.example.com, 10.0.0.5:*",
     }
@@ -110,6 +118,10 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "health_probe_timeout_s": 2.5,
         "watch_policy": False,
         "event_buffer_size": 64,
+        "admission_ttl_s": 120.0,
+        "request_timeout_s": 90.0,
+        "body_read_timeout_s": 5.0,
+        "max_upstream_response_bytes": 65536,
         "mcp_enabled": False,
         "mcp_allowed_hosts": ("symphony.example.com", "10.0.0.5:*"),
     }

@@ -120,7 +120,7 @@ class Try:
             self.done = True
             return
         wait = retry_wait(err, retry_after, self.number, self.req.retry)
-        if wait is not None:
+        if wait is not None and wait < self.outcome.left_s():  # a retry within the deadline
             metrics = self.accountant.metrics
             metrics.child(metrics.retries, spec.name, err.kind).inc()
             await asyncio.sleep(wait)

@@ -8,6 +8,7 @@ lists each attempt, never a bare 500. `run` and `stream` share the fallback loop
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
@@ -24,7 +25,7 @@ from symphony.execute.attempt import Try, complete
 from symphony.execute.embedding import EmbedCall, embed_attempt
 from symphony.execute.outcome import Outcome
 from symphony.execute.planning import PlannedWork, PlanningService
-from symphony.execute.request import ExecuteRequest
+from symphony.execute.request import MIN_TIMEOUT_S, Attempt, ExecuteRequest
 from symphony.execute.result import ExecuteEvent, ExecuteResult, Finished
 from symphony.execute.streaming import StreamAttempt
 from symphony.kit.ids import new_id
@@ -52,8 +53,11 @@ class Executor:
         clock: Clock,
         audit: AuditSink,
         redact: Callable[[str], str],
+        *,
+        deadline_s: float,
     ) -> None:
         self.planning = planning
+        self.deadline_s = deadline_s  # when neither the request nor the policy sets one
         self.pool = pool
         self.clock = clock
         self.audit = audit
@@ -107,7 +111,14 @@ class Executor:
     def _start(self, req: ExecuteRequest) -> Outcome:
         """Plan (plan errors raise here, before any call) and open the tally."""
         work = self.plan(req)
-        return Outcome(work=work, audit_id=req.audit_id or new_id("aud"), tenant=req.plan.tenant)
+        deadline_s = req.deadline_s or work.snapshot.defaults.timeout_s or self.deadline_s
+        return Outcome(
+            work=work,
+            audit_id=req.audit_id or new_id("aud"),
+            tenant=req.plan.tenant,
+            deadline=asyncio.get_running_loop().time() + deadline_s,
+            deadline_s=deadline_s,
+        )
 
     def _tries(self, req: ExecuteRequest, outcome: Outcome) -> Iterator[Try]:
         """The fallback loop: each candidate in plan order, each up to `max_attempts` times;
@@ -115,7 +126,21 @@ class Executor:
         for candidate in self.candidates(outcome.work):
             chat = self.chat_request(candidate.spec, req, outcome.work)
             for number in range(req.retry.max_attempts):
-                attempt = Try(self.accountant, self.clock, outcome, req, candidate, chat, number)
+                left = outcome.left_s()
+                if left < MIN_TIMEOUT_S:  # nothing more starts after the deadline
+                    outcome.attempts.append(
+                        Attempt(
+                            candidate.name,
+                            "error",
+                            None,
+                            0.0,
+                            f"the deadline of {outcome.deadline_s:g}s passed before this attempt",
+                            "timeout",
+                        )
+                    )
+                    return
+                bounded = replace(chat, timeout_s=min(chat.timeout_s, left))
+                attempt = Try(self.accountant, self.clock, outcome, req, candidate, bounded, number)
                 yield attempt
                 if attempt.done:
                     return

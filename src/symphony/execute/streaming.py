@@ -77,8 +77,19 @@ class StreamAttempt:
             self.killed,
             self.pieces,
         )
+        deadline = attempt.outcome.deadline
         try:
-            async for event in upstream:
+            while True:
+                try:  # the overall deadline bounds every read (a byte every 2 s included)
+                    async with asyncio.timeout_at(deadline):
+                        event = await anext(upstream)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    if not self.began:
+                        raise self._past_deadline() from None
+                    self.stopped = "deadline"
+                    break
                 if isinstance(event, StreamDelta):
                     if killed(spec, tenant):  # kill switch: stop now
                         self.stopped = "killed"
@@ -131,6 +142,15 @@ class StreamAttempt:
             finish=self.finish,
             stopped=self.stopped,
             choices=self.choices if self.stopped is None else (),
+        )
+
+    def _past_deadline(self) -> ProviderError:
+        outcome = self.attempt.outcome
+        return ProviderError(
+            "timeout",
+            f"{self.attempt.spec.name}: the deadline of {outcome.deadline_s:g}s passed"
+            " before the answer began",
+            retryable=False,
         )
 
     def _started(self) -> ModelStarted:
