@@ -210,7 +210,13 @@ def build_services(
         planning=planning,
         pool=pool,
         executor=Executor(
-            planning, pool, clock, audit, privacy.text, deadline_s=settings.request_timeout_s
+            planning,
+            pool,
+            clock,
+            audit,
+            privacy.text,
+            deadline_s=settings.request_timeout_s,
+            max_response_bytes=settings.max_upstream_response_bytes,
         ),
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),

@@ -55,8 +55,10 @@ class Executor:
         redact: Callable[[str], str],
         *,
         deadline_s: float,
+        max_response_bytes: int,
     ) -> None:
         self.planning = planning
+        self.max_response_bytes = max_response_bytes  # per upstream answer
         self.deadline_s = deadline_s  # when neither the request nor the policy sets one
         self.pool = pool
         self.clock = clock
@@ -99,6 +101,7 @@ class Executor:
             options=req.options,
             max_tokens_param=spec.max_tokens_param,
             output_limit=spec.max_output_tokens,
+            max_response_bytes=self.max_response_bytes,
         )
 
     @staticmethod
