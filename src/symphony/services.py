@@ -85,10 +85,10 @@ class Services:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
                 files.append(self.settings.windows_file)
-            reload = self.policy_flow.reload
+            reload = self.policy_flow.areload
 
-            def on_change() -> None:
-                reload("watch")
+            async def on_change() -> None:
+                await reload("watch")
 
             loops["policy-watch"] = watch_policy(files, on_change, stop)
         return loops

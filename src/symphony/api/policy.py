@@ -51,7 +51,7 @@ async def get_policy(policy: PolicyDep) -> Response:
     },
 )
 async def reload_policy(flow: PolicyFlowDep) -> Response:
-    result = flow.reload("api")
+    result = await flow.areload("api")
     body = {
         "ok": result.ok,
         "changed": result.changed,

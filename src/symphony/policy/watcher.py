@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 from watchfiles import awatch
@@ -24,15 +24,15 @@ def _touches(changes: Iterable[tuple[object, str]], targets: set[str]) -> bool:
 
 
 async def watch_policy(
-    files: list[Path], on_change: Callable[[], None], stop: asyncio.Event
+    files: list[Path], on_change: Callable[[], Awaitable[object]], stop: asyncio.Event
 ) -> None:
-    """Call `on_change` whenever one of `files` changes."""
+    """Await `on_change` whenever one of `files` changes (it must not block the loop)."""
     targets, dirs = _targets(files)
     try:
         async for changes in awatch(*dirs, stop_event=stop, debounce=200, step=50, recursive=False):
             if _touches(changes, targets):
                 try:
-                    on_change()
+                    await on_change()
                 except Exception:  # the watcher must outlive any single bad reload
                     log.exception("policy reload failed")
     except FileNotFoundError:
