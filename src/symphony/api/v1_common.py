@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 
 from symphony.api.errors import Problem
+from symphony.api.security import default_tenant
 from symphony.errors import NoEligibleModelError, SymphonyError
 from symphony.policy.model import ModelSpec, PolicySnapshot
 
@@ -58,7 +59,9 @@ def hints(request: Request, metadata: dict[str, Any] | None) -> Hints:
     meta = metadata or {}
     task = request.headers.get("x-symphony-task") or meta.get("task")
     loa_text = request.headers.get("x-symphony-loa") or meta.get("loa") or "1"
-    tenant = request.headers.get("x-symphony-tenant") or meta.get("tenant") or "default"
+    tenant = (
+        request.headers.get("x-symphony-tenant") or meta.get("tenant") or default_tenant(request)
+    )
     if not str(loa_text).isdigit() or len(str(loa_text)) > 3:
         raise ValueError(f"x-symphony-loa must be an integer, got '{str(loa_text)[:20]}'")
     return Hints(str(task) if task else None, int(loa_text), str(tenant))
