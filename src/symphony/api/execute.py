@@ -79,8 +79,8 @@ class ControlsIn(BaseModel):
     cost_guard: CostGuardIn | None = None
     retry: RetryIn | None = None
     safety: SafetyIn | None = None
-    timeout_s: float | None = Field(
-        default=None, gt=0.0, le=600.0, description="per-attempt upstream timeout (default 60 s)"
+    timeout_s: float | None = Field(  # at least 0.1 s: 5e-324 is a number, not a timeout
+        default=None, ge=0.1, le=600.0, description="per-attempt upstream timeout (default 60 s)"
     )
 
 
