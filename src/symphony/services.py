@@ -204,8 +204,8 @@ def build_services(
         executor=Executor(planning, pool, clock, audit, privacy.text),
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),
-        control=ControlFlow(killswitch, policy, audit, bus),
-        observations=ObserveFlow(policy, windows, audit, bus, clock),
+        control=ControlFlow(killswitch, policy, audit, bus, privacy.text),
+        observations=ObserveFlow(policy, windows, audit, bus, clock, privacy.text),
         key_watch=KeyWatch(keys, bus),
         probes=HealthProbes(
             policy,
