@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from symphony.api.contracts.base import Instant, Wire, absent
+from symphony.api.contracts.incidents import IntegrationState
 
 
 class ServiceHealth(Wire):
@@ -30,6 +31,9 @@ class Health(Wire):
     policy_version: str | None
     store: StoreHealth
     generated_at: Instant
+    integrations: list[IntegrationState] | None = absent(
+        "GitHub, Jira, Slack, PagerDuty: on or off and why (no secrets)"
+    )
 
 
 class BurndownRow(Wire):
