@@ -5,7 +5,6 @@ POST /integrations/github/issues, and (demo) GET /integrations/fakes."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -34,7 +33,7 @@ from symphony.api.incident_views import (
 from symphony.api.security import actor_of
 from symphony.errors import NotFoundError
 from symphony.incidents.alertmanager import AlertmanagerPayload
-from symphony.incidents.model import Incident
+from symphony.incidents.model import Incident, OutboxEntry
 
 router = APIRouter(tags=["incidents"])
 TICKET_WAIT_POLL_S = 0.05
@@ -113,7 +112,7 @@ async def create_incident(
     return json_response(detail(incident, incidents.services.outbox), status=201)
 
 
-async def _await_tickets(entries: list[Any], wait_s: float) -> None:
+async def _await_tickets(entries: list[OutboxEntry], wait_s: float) -> None:
     """Wait (bounded) until the incident's ticket creates are no longer pending."""
     creates = [e for e in entries if e.action == "create"]
     loop = asyncio.get_running_loop()
