@@ -9,7 +9,7 @@ from symphony.api.contracts.incidents import IntegrationState
 
 
 class ServiceHealth(Wire):
-    """One upstream's last probe (any HTTP answer below 500 counts as reachable)."""
+    """One upstream's last probe: up only when it answers as a healthy one of its protocol."""
 
     ok: bool
     latency_ms: float | None
