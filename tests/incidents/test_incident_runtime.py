@@ -121,3 +121,18 @@ async def test_parity_file_edits_apply_and_bad_ones_are_reported(
         report = (await h.client.get("/integrations")).json()
         assert report["parity"]["github"]["labels"] == ["incident", "edited"]  # kept
         assert "github" in report["parity_error"]
+
+
+async def test_the_mcp_incidents_tool_reads_the_running_service(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    from symphony.mcp.caller import TRUSTED
+    from symphony.mcp.tooling import invoke
+    from symphony.mcp.tools import INCIDENTS_TOOL
+
+    async with incident_app(tmp_path, clock) as h:
+        body = {"title": "Seen from Copilot", "severity": "p3"}
+        filed = (await h.client.post("/incidents", json=body, params={"wait_s": 0})).json()
+        result = await invoke(INCIDENTS_TOOL, h.app.state.symphony, TRUSTED, {})
+        assert not result.is_error, result.content
+        assert [i["id"] for i in result.structured_content["items"]] == [filed["id"]]
