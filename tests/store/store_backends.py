@@ -9,6 +9,8 @@ second process would).
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +29,10 @@ from symphony.store.memory_lease import MemoryLeases
 from symphony.store.memory_log import MemoryLog
 from symphony.store.memory_pubsub import MemoryFeed
 from symphony.store.pubsub import Feed
+from symphony.store.redis_conn import RedisConn
+from symphony.store.redis_counters import RedisCounters, RedisTokenBuckets
+from symphony.store.redis_docs import RedisDocuments
+from symphony.store.redis_lease import RedisLeases
 from symphony.store.sqlite_counters import SqliteCounters, SqliteTokenBuckets
 from symphony.store.sqlite_docs import DocTable, SqliteDocuments
 from symphony.store.sqlite_lease import SqliteLeases
@@ -62,6 +68,35 @@ class Place:
     clock: FixedClock
     ticks: Ticks
     name: str
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def unique(self) -> str:
+        """A name no other test (this run or an earlier one) uses: a key prefix, a schema."""
+        if not hasattr(self, "_unique"):
+            self._unique = f"t_{uuid.uuid4().hex[:12]}_{self.name}"
+            if REDIS_URL:
+                self.cleanups.append(lambda: _drop_redis_prefix(self._unique))
+        return self._unique
+
+
+# The shared backends run on the servers scripts/test starts (machine notes); set these to
+# "" to leave them out of a run on a machine without them.
+REDIS_URL = os.environ.get("SYMPHONY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _drop_redis_prefix(prefix: str) -> None:
+    conn = RedisConn(REDIS_URL, prefix)
+    try:
+        keys = list(conn.sync.scan_iter(match=conn.key("*"), count=1000))
+        if keys:
+            conn.sync.delete(*keys)
+    finally:
+        conn.close_sync()
+
+
+def _redis(p: Place) -> RedisConn:
+    return RedisConn(REDIS_URL, p.unique)
 
 
 @dataclass(frozen=True)
@@ -108,6 +143,7 @@ DOCUMENTS: list[Backend[Documents]] = [
         shared=True,
     ),
     Backend("json-files", lambda p: JsonFiles(p.dir / "docs"), persistent=True, shared=True),
+    Backend("redis", lambda p: _owned(RedisDocuments(_redis(p), "docs")), True, True),
 ]
 COUNTERS: list[Backend[Counters]] = [
     Backend("memory", lambda p: MemoryCounters(p.clock), persistent=False, shared=False),
@@ -117,6 +153,7 @@ COUNTERS: list[Backend[Counters]] = [
         persistent=True,
         shared=True,
     ),
+    Backend("redis", lambda p: _owned(RedisCounters(_redis(p), p.clock)), True, True),
 ]
 BUCKETS: list[Backend[TokenBuckets]] = [
     Backend("memory", lambda p: MemoryTokenBuckets(now=p.ticks), persistent=False, shared=False),
@@ -126,6 +163,7 @@ BUCKETS: list[Backend[TokenBuckets]] = [
         persistent=True,
         shared=True,
     ),
+    Backend("redis", lambda p: _owned(RedisTokenBuckets(_redis(p), now=p.ticks)), True, True),
 ]
 FEEDS: list[Backend[Feed[Any]]] = [
     Backend("memory", lambda p: MemoryFeed(buffer_size=8), persistent=False, shared=False),
@@ -138,4 +176,20 @@ LEASES: list[Backend[Leases]] = [
         persistent=True,
         shared=True,
     ),
+    Backend("redis", lambda p: _owned(RedisLeases(_redis(p), p.clock)), True, True),
 ]
+
+
+def _owned(store: S) -> S:
+    """A store that closes the connection it was given (each open is its own "process")."""
+    store._owns = True  # type: ignore[attr-defined]
+    return store
+
+
+def _only(backends: list[Backend[S]]) -> list[Backend[S]]:
+    """Leave the shared backends out when their URL is set to ""."""
+    return [b for b in backends if b.name != "redis" or REDIS_URL]
+
+
+LOGS, DOCUMENTS, COUNTERS = _only(LOGS), _only(DOCUMENTS), _only(COUNTERS)
+BUCKETS, FEEDS, LEASES = _only(BUCKETS), _only(FEEDS), _only(LEASES)
