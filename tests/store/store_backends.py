@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import psycopg
+
 from symphony.clock import FixedClock
 from symphony.store.counters import Counters, TokenBuckets
 from symphony.store.documents import Documents
@@ -28,6 +30,9 @@ from symphony.store.memory_docs import MemoryDocuments
 from symphony.store.memory_lease import MemoryLeases
 from symphony.store.memory_log import MemoryLog
 from symphony.store.memory_pubsub import MemoryFeed
+from symphony.store.pg_conn import PgConn
+from symphony.store.pg_docs import PgDocuments
+from symphony.store.pg_log import PgLog, pg_log_schema
 from symphony.store.pubsub import Feed
 from symphony.store.redis_conn import RedisConn
 from symphony.store.redis_counters import RedisCounters, RedisTokenBuckets
@@ -77,12 +82,26 @@ class Place:
             self._unique = f"t_{uuid.uuid4().hex[:12]}_{self.name}"
             if REDIS_URL:
                 self.cleanups.append(lambda: _drop_redis_prefix(self._unique))
+            if DATABASE_URL:
+                self.cleanups.append(lambda: _drop_pg_schema(self._unique))
         return self._unique
 
 
 # The shared backends run on the servers scripts/test starts (machine notes); set these to
 # "" to leave them out of a run on a machine without them.
 REDIS_URL = os.environ.get("SYMPHONY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+DATABASE_URL = os.environ.get(
+    "SYMPHONY_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _drop_pg_schema(schema: str) -> None:
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE".encode())
+
+
+def _pg(p: Place) -> PgConn:
+    return PgConn(DATABASE_URL, p.unique)
 
 
 def _drop_redis_prefix(prefix: str) -> None:
@@ -133,6 +152,12 @@ LOGS: list[Backend[AppendLog]] = [
         persistent=True,
         shared=True,
     ),
+    Backend(
+        "postgresql",
+        lambda p: PgLog.open(_pg(p), LAYOUT, pg_log_schema(LAYOUT, {"body": "BYTEA"})),
+        persistent=True,
+        shared=True,
+    ),
 ]
 DOCUMENTS: list[Backend[Documents]] = [
     Backend("memory", lambda p: MemoryDocuments(), persistent=False, shared=False),
@@ -144,6 +169,7 @@ DOCUMENTS: list[Backend[Documents]] = [
     ),
     Backend("json-files", lambda p: JsonFiles(p.dir / "docs"), persistent=True, shared=True),
     Backend("redis", lambda p: _owned(RedisDocuments(_redis(p), "docs")), True, True),
+    Backend("postgresql", lambda p: PgDocuments.open(_pg(p), "documents"), True, True),
 ]
 COUNTERS: list[Backend[Counters]] = [
     Backend("memory", lambda p: MemoryCounters(p.clock), persistent=False, shared=False),
@@ -188,7 +214,8 @@ def _owned(store: S) -> S:
 
 def _only(backends: list[Backend[S]]) -> list[Backend[S]]:
     """Leave the shared backends out when their URL is set to ""."""
-    return [b for b in backends if b.name != "redis" or REDIS_URL]
+    wanted = {"redis": REDIS_URL, "postgresql": DATABASE_URL}
+    return [b for b in backends if wanted.get(b.name, "on")]
 
 
 LOGS, DOCUMENTS, COUNTERS = _only(LOGS), _only(DOCUMENTS), _only(COUNTERS)
