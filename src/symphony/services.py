@@ -9,13 +9,17 @@ builder and gets the same wiring, kill switch and redaction included.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from symphony.audit.log import AuditLog
+from symphony.audit.queries import AUDIT_LAYOUT, AUDIT_PG_SCHEMA
 from symphony.clock import Clock
+from symphony.errors import SymphonyError
 from symphony.events.bus import EventBus
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
@@ -35,8 +39,11 @@ from symphony.policy.watcher import watch_policy
 from symphony.providers.credentials import Credentials
 from symphony.providers.pool import ProviderPool
 from symphony.routing.stats import LatencyStats
-from symphony.security.keys import KeyStore
+from symphony.security.keys import KeyStore, open_key_documents
 from symphony.settings import Settings
+from symphony.store.counters import Counters
+from symphony.store.json_files import JsonFiles
+from symphony.store.shared import SharedStores
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -73,6 +80,8 @@ class Services:
     observations: ObserveFlow
     key_watch: KeyWatch
     probes: HealthProbes
+    stores: SharedStores  # which seams are shared (Redis/PostgreSQL) or embedded
+    counters: Counters  # window counters and reservations (Redis when shared)
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def background(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
@@ -81,6 +90,10 @@ class Services:
             "health-probe": self.probes.run(stop),
             "keys-refresh": self.key_watch.run(stop),
         }
+        if self.stores.kind != "embedded":
+            loops["store-health"] = self.stores.watch(stop)
+        if self.stores.redis is not None:  # kills made on another replica, within a second
+            loops["kill-refresh"] = _every(1.0, self.killswitch.refresh_if_changed, stop)
         if self.settings.watch_policy:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
@@ -101,6 +114,20 @@ class Services:
         self.audit.close()
         self.keys.close()
         self.usage_store.close()
+        self.counters.close()
+        await self.stores.aclose()
+
+
+async def _every(every_s: float, job: Callable[[], object], stop: asyncio.Event) -> None:
+    """Run the blocking `job` in a thread every `every_s` until `stop`; a store that is
+    down is logged and retried (health reports it)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+        try:
+            await asyncio.to_thread(job)
+        except SymphonyError as exc:
+            log.warning("background refresh failed: %s", exc.message)
 
 
 def rebase(snapshot: PolicySnapshot, old: str, new: str) -> PolicySnapshot:
@@ -146,15 +173,27 @@ def build_services(
     if sim_base is not None:
         env.setdefault(DEMO_KEY_ENV, "sim-demo-key")
     credentials = Credentials(env)
-    audit = RedactingAuditLog.open_with(
-        settings.data_dir,
+    stores = SharedStores.open(settings, clock)
+    shared_log = stores.pg_log(AUDIT_LAYOUT, AUDIT_PG_SCHEMA)
+    if shared_log is None:
+        audit = RedactingAuditLog.open_with(
+            settings.data_dir,
+            clock,
+            privacy,
+            hmac_secret=settings.audit_hmac_secret,
+            durability=settings.durability,
+        )
+    else:
+        inner = AuditLog(shared_log, clock, hmac_secret=settings.audit_hmac_secret)
+        audit = RedactingAuditLog(inner, privacy)
+    keys = KeyStore(
+        stores.pg_documents("api_keys", lambda: open_key_documents(settings.data_dir)),
         clock,
-        privacy,
-        hmac_secret=settings.audit_hmac_secret,
-        durability=settings.durability,
+        owns_docs=True,
     )
-    keys = KeyStore.open(settings.data_dir, clock)
-    killswitch = KillSwitch.open(settings.data_dir, clock)
+    killswitch = KillSwitch(
+        stores.redis_documents("killswitch", lambda: JsonFiles(settings.data_dir)), clock
+    )
     metrics.watch_store("ledger", usage_store.writer)
     metrics.watch_store("audit", audit)
     metrics.watch_kills(lambda: [kill.scope for kill in killswitch.active()])
@@ -215,5 +254,7 @@ def build_services(
             interval_s=settings.health_probe_interval_s,
             timeout_s=settings.health_probe_timeout_s,
         ),
+        stores=stores,
+        counters=stores.counters(),
         health=health,
     )

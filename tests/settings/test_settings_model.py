@@ -38,6 +38,10 @@ DEFAULTS = {
     "event_buffer_size": 2048,
     "mcp_enabled": True,
     "mcp_allowed_hosts": (),
+    "redis_url": "",
+    "database_url": "",
+    "store_namespace": "symphony",
+    "store_timeout_s": 2.0,
 }
 
 
@@ -82,6 +86,10 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "SYMPHONY_EVENT_BUFFER_SIZE": "64",
         "SYMPHONY_MCP_ENABLED": "false",
         "SYMPHONY_MCP_ALLOWED_HOSTS": "symphony.example.com, 10.0.0.5:*",
+        "SYMPHONY_REDIS_URL": "redis://cache:6379/2",
+        "SYMPHONY_DATABASE_URL": "postgresql://app@db:5432/symphony",
+        "SYMPHONY_STORE_NAMESPACE": "prod_eu",
+        "SYMPHONY_STORE_TIMEOUT_S": "1.5",
     }
     assert set(environ) == {variable for _n, variable, _i in Settings.env_fields()}
     settings = Settings.from_env(environ)
@@ -112,6 +120,10 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "event_buffer_size": 64,
         "mcp_enabled": False,
         "mcp_allowed_hosts": ("symphony.example.com", "10.0.0.5:*"),
+        "redis_url": "redis://cache:6379/2",
+        "database_url": "postgresql://app@db:5432/symphony",
+        "store_namespace": "prod_eu",
+        "store_timeout_s": 1.5,
     }
 
 

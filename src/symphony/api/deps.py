@@ -24,6 +24,7 @@ from symphony.governance.governance import Governance
 from symphony.metrics.registry import Metrics
 from symphony.policy.store import PolicyStore
 from symphony.services import Services
+from symphony.store.shared import SharedStores
 from symphony.windows.ledger import UsageStore
 from symphony.windows.service import WindowService
 
@@ -115,3 +116,10 @@ PlanFlowDep = Annotated[PlanFlow, Depends(get_plans)]
 ControlDep = Annotated[ControlFlow, Depends(get_control)]
 ObserveDep = Annotated[ObserveFlow, Depends(get_observations)]
 HealthDep = Annotated[dict[str, dict[str, Any]], Depends(get_health)]
+
+
+async def get_shared_stores(request: Request) -> SharedStores:
+    return services_of(request).stores
+
+
+SharedStoresDep = Annotated[SharedStores, Depends(get_shared_stores)]

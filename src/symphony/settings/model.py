@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from symphony.settings.base import CommaList, EnvSettings
+from symphony.settings.stores import SharedStoreSettings
 
 __all__ = [
     "DEFAULT_CORS",
@@ -24,6 +25,7 @@ __all__ = [
     "SecuritySettings",
     "ServiceSettings",
     "Settings",
+    "SharedStoreSettings",
     "StateSettings",
 ]
 
@@ -167,7 +169,13 @@ class McpSettings(EnvSettings):
 
 # Bases in reverse: pydantic lists the last base's fields first (repr follows sections()).
 class Settings(
-    McpSettings, SecuritySettings, DemoSettings, RuntimeSettings, StateSettings, ServiceSettings
+    SharedStoreSettings,
+    McpSettings,
+    SecuritySettings,
+    DemoSettings,
+    RuntimeSettings,
+    StateSettings,
+    ServiceSettings,
 ):
     """Every setting of the service, flat (`settings.data_dir`); read with `from_env()`."""
 
@@ -181,4 +189,5 @@ class Settings(
             DemoSettings,
             SecuritySettings,
             McpSettings,
+            SharedStoreSettings,
         )

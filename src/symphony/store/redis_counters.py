@@ -301,9 +301,14 @@ class RedisTokenBuckets:
 
     @classmethod
     def open(
-        cls, url: str, *, prefix: str = "symphony", now: Callable[[], float] = time.time
+        cls,
+        url: str,
+        *,
+        prefix: str = "symphony",
+        now: Callable[[], float] = time.time,
+        timeout_s: float = 2.0,
     ) -> RedisTokenBuckets:
-        buckets = cls(RedisConn(url, prefix), now=now)
+        buckets = cls(RedisConn(url, prefix, timeout_s=timeout_s), now=now)
         buckets._owns = True
         return buckets
 
