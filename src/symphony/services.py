@@ -130,6 +130,29 @@ async def _every(every_s: float, job: Callable[[], object], stop: asyncio.Event)
             log.warning("background refresh failed: %s", exc.message)
 
 
+def open_audit(
+    settings: Settings, clock: Clock, privacy: Privacy, stores: SharedStores
+) -> RedactingAuditLog:
+    """The audit chain: PostgreSQL when SYMPHONY_DATABASE_URL is set, else data_dir/audit.db."""
+    shared_log = stores.pg_log(AUDIT_LAYOUT, AUDIT_PG_SCHEMA)
+    if shared_log is None:
+        return RedactingAuditLog.open_with(
+            settings.data_dir,
+            clock,
+            privacy,
+            hmac_secret=settings.audit_hmac_secret,
+            durability=settings.durability,
+        )
+    inner = AuditLog(shared_log, clock, hmac_secret=settings.audit_hmac_secret)
+    return RedactingAuditLog(inner, privacy)
+
+
+def open_keys(settings: Settings, clock: Clock, stores: SharedStores) -> KeyStore:
+    """API keys: PostgreSQL when SYMPHONY_DATABASE_URL is set, else data_dir/keys.db."""
+    docs = stores.pg_documents("api_keys", lambda: open_key_documents(settings.data_dir))
+    return KeyStore(docs, clock, owns_docs=True)
+
+
 def rebase(snapshot: PolicySnapshot, old: str, new: str) -> PolicySnapshot:
     """Point endpoints under `old` at `new` (demo mode's simulator on another port)."""
     if old == new:
@@ -174,23 +197,8 @@ def build_services(
         env.setdefault(DEMO_KEY_ENV, "sim-demo-key")
     credentials = Credentials(env)
     stores = SharedStores.open(settings, clock)
-    shared_log = stores.pg_log(AUDIT_LAYOUT, AUDIT_PG_SCHEMA)
-    if shared_log is None:
-        audit = RedactingAuditLog.open_with(
-            settings.data_dir,
-            clock,
-            privacy,
-            hmac_secret=settings.audit_hmac_secret,
-            durability=settings.durability,
-        )
-    else:
-        inner = AuditLog(shared_log, clock, hmac_secret=settings.audit_hmac_secret)
-        audit = RedactingAuditLog(inner, privacy)
-    keys = KeyStore(
-        stores.pg_documents("api_keys", lambda: open_key_documents(settings.data_dir)),
-        clock,
-        owns_docs=True,
-    )
+    audit = open_audit(settings, clock, privacy, stores)
+    keys = open_keys(settings, clock, stores)
     killswitch = KillSwitch(
         stores.redis_documents("killswitch", lambda: JsonFiles(settings.data_dir)), clock
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from symphony.cli.common import add_data_option, add_policy_options, load_snapshot, settings_from
+from symphony.settings import Settings
 
 DEMO_POLICY = Path("config/demo.policy.yml")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -28,6 +30,13 @@ def register(sub: Any) -> None:
     )
     serve.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: hot path)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on one port (N > 1 needs SYMPHONY_REDIS_URL and"
+        " SYMPHONY_DATABASE_URL: shared counters, audit and keys)",
     )
     add_policy_options(serve)
     add_data_option(serve)
@@ -78,8 +87,44 @@ def run_serve(args: argparse.Namespace) -> int:
             f" Simulated upstreams, no real keys.\n{banner}",
             file=sys.stderr,
         )
+    if args.workers < 1:
+        print(f"--workers must be at least 1, got {args.workers}", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not settings.shared:
+        missing = [
+            name
+            for name, value in (
+                ("SYMPHONY_REDIS_URL", settings.redis_url),
+                ("SYMPHONY_DATABASE_URL", settings.database_url),
+            )
+            if not value
+        ]
+        print(
+            f"symphony serve --workers {args.workers} needs shared stores: set"
+            f" {' and '.join(missing)}. With the embedded stores every worker would keep its"
+            f" own counters, so a cap of 50 would admit up to {50 * args.workers}.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         load_snapshot(settings)  # fail fast with every policy error, before binding a port
+        if args.workers > 1:
+            # Workers are new processes that build their own app from the environment:
+            # hand them what the command line changed. Demo simulators: one per worker.
+            if settings.demo:
+                changes["simulator_port"] = 0
+            os.environ.update(settings_env({**_cli_overrides(args), **changes}))
+            uvicorn.run(
+                "symphony.app:create_app",
+                factory=True,
+                workers=args.workers,
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level.lower(),
+                access_log=args.access_log,
+                timeout_graceful_shutdown=5,
+            )
+            return 0
         app = create_app(settings)
         uvicorn.run(
             app,
@@ -99,9 +144,34 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _env_set(name: str) -> bool:
-    import os
-
     return bool(os.environ.get(name))
+
+
+def _cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for option, field in (("policy", "policy_file"), ("windows", "windows_file")):
+        if getattr(args, option, None):
+            out[field] = Path(getattr(args, option))
+    if getattr(args, "data_dir", None):
+        out["data_dir"] = Path(args.data_dir)
+    return out
+
+
+def settings_env(changes: dict[str, Any]) -> dict[str, str]:
+    """SYMPHONY_* variables that reproduce `changes` (field -> value) in a new process."""
+    names = {field: variable for field, variable, _info in Settings.env_fields()}
+    out: dict[str, str] = {}
+    for field, value in changes.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, tuple | list):
+            text = ",".join(str(v) for v in value)
+        else:
+            text = str(value)
+        out[names[field]] = text
+    return out
 
 
 def run_simulate(args: argparse.Namespace) -> int:

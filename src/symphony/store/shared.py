@@ -108,6 +108,13 @@ class SharedStores:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
 
+    def close(self) -> None:
+        """Close from sync code (the CLI)."""
+        if self.redis is not None:
+            self.redis.close()
+        if self.pg is not None:
+            self.pg.close()
+
     async def aclose(self) -> None:
         if self.redis is not None:
             await self.redis.aclose()
