@@ -2,7 +2,11 @@
 is atomic across every process and replica that shares the Redis.
 
 Layout under the store's prefix P (a hash tag: one slot):
-- `P:c:<key>`: a sorted set of charges, score = instant, member = "<seq>|<amount>";
+- `P:c:<key>`: a sorted set of charges, score = instant, member = a zero-padded sequence
+  number (ties keep insertion order); `P:s:<key>`: member → running total through it;
+  `P:t` key → total, `P:base` key → the running total of charges forgotten (retention).
+  So "charged since t" is total − (running total of the last charge before t): two
+  O(log n) lookups however busy the key, like the embedded backend's sorted series;
 - `P:held`: a hash key → amount held by live reservations;
 - `P:r:<id>`: a reservation (fields `k:<key>` → amount, `at`, `exp`); `P:exp`: a sorted
   set reservation id → expiry instant;
@@ -42,10 +46,27 @@ local P = ARGV[1]
 local now = tonumber(ARGV[2])
 local keep = tonumber(ARGV[3])
 local function num(x) return string.format('%.17g', x) end
+local function cum_upto(k, bound)
+  local last = redis.call('ZREVRANGEBYSCORE', P .. ':c:' .. k, bound, '-inf', 'LIMIT', 0, 1)
+  if #last == 0 then return tonumber(redis.call('HGET', P .. ':base', k) or '0') end
+  return tonumber(redis.call('HGET', P .. ':s:' .. k, last[1]))
+end
 local function charge(k, at, amount)
-  local seq = redis.call('INCR', P .. ':seq')
-  redis.call('ZADD', P .. ':c:' .. k, num(at), seq .. '|' .. num(amount))
-  redis.call('ZREMRANGEBYSCORE', P .. ':c:' .. k, '-inf', '(' .. num(now - keep))
+  local z, s = P .. ':c:' .. k, P .. ':s:' .. k
+  local member = string.format('%016d', redis.call('INCR', P .. ':seq'))
+  local later = redis.call('ZRANGEBYSCORE', z, '(' .. num(at), '+inf')
+  for _, m in ipairs(later) do redis.call('HINCRBYFLOAT', s, m, num(amount)) end
+  local before = cum_upto(k, num(at))
+  redis.call('ZADD', z, num(at), member)
+  redis.call('HSET', s, member, num(before + amount))
+  redis.call('HINCRBYFLOAT', P .. ':t', k, num(amount))
+  local cutoff = '(' .. num(now - keep)
+  local old = redis.call('ZRANGEBYSCORE', z, '-inf', cutoff)
+  if #old > 0 then
+    redis.call('HSET', P .. ':base', k, redis.call('HGET', s, old[#old]))
+    redis.call('ZREMRANGEBYSCORE', z, '-inf', cutoff)
+    redis.call('HDEL', s, unpack(old))
+  end
 end
 local function unhold(k, amount)
   local left = tonumber(redis.call('HINCRBYFLOAT', P .. ':held', k, num(-amount)))
@@ -70,12 +91,11 @@ end
 local due = redis.call('ZRANGEBYSCORE', P .. ':exp', '-inf', now)
 for _, rid in ipairs(due) do drop(rid, 'made') end
 local function used(k, since)
-  local members = redis.call('ZRANGEBYSCORE', P .. ':c:' .. k, since, '+inf')
-  local total = 0
-  for _, m in ipairs(members) do
-    total = total + tonumber(string.sub(m, string.find(m, '|', 1, true) + 1))
+  local total = tonumber(redis.call('HGET', P .. ':t', k) or '0')
+  if since == '-inf' then
+    return total - tonumber(redis.call('HGET', P .. ':base', k) or '0')
   end
-  return total
+  return total - cum_upto(k, '(' .. since)
 end
 local function held(k)
   return tonumber(redis.call('HGET', P .. ':held', k) or '0')
