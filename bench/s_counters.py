@@ -38,7 +38,8 @@ async def _pair(store: Counters) -> tuple[float, float]:
     t0 = time.perf_counter()
     held = await store.reserve(CLAIMS, ttl=TTL)
     t1 = time.perf_counter()
-    assert held.admitted and held.reservation is not None
+    if held.reservation is None:
+        raise RuntimeError(f"bench reserve refused: {held.refusal}")
     await store.settle(held.reservation, {"model:bench:5h": 1})
     return (t1 - t0) * 1e6, (time.perf_counter() - t0) * 1e6
 
