@@ -19,12 +19,13 @@ def test_several_workers_without_shared_stores_are_refused(
     monkeypatch.setenv("SYMPHONY_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/x")
     assert main(["serve", "--workers", "3", "--port", "1"]) == 2
     err = capsys.readouterr().err
-    assert "--workers 3 needs shared stores: set SYMPHONY_REDIS_URL." in err
+    assert "serve --workers 3 needs shared stores: set SYMPHONY_REDIS_URL." in err
     assert "a cap of 50 would admit up to 150" in err
     assert main(["serve", "--workers", "0"]) == 2
 
 
 def test_settings_env_reproduces_the_command_line_in_a_worker() -> None:
+    base = Settings()
     changes = {
         "host": "0.0.0.0",
         "port": 9001,
@@ -34,7 +35,7 @@ def test_settings_env_reproduces_the_command_line_in_a_worker() -> None:
         "cors_origins": ("https://a.example", "https://b.example"),
         "windows_file": None,
     }
-    environ = settings_env(changes)
+    environ = settings_env(base.replace(**changes), base)
     assert environ["SYMPHONY_AUTH"] == "false"
     assert "SYMPHONY_WINDOWS_FILE" not in environ
     again = Settings.from_env(environ)

@@ -45,6 +45,7 @@ async def replica(
 
 def admitted(line: bytes) -> int:
     fields = dict(part.split("=") for part in line.decode().split())
+    assert "admitted" in fields, f"the replica failed (see its stderr above): {line!r}"
     return int(fields["admitted"])
 
 

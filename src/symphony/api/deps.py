@@ -17,6 +17,7 @@ from symphony.events.bus import EventBus
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
 from symphony.flows.control import ControlFlow
+from symphony.flows.incident_runtime import IncidentRuntime
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFlow
@@ -96,6 +97,10 @@ async def get_observations(request: Request) -> ObserveFlow:
     return services_of(request).observations
 
 
+async def get_incidents(request: Request) -> IncidentRuntime:
+    return services_of(request).incidents
+
+
 async def get_health(request: Request) -> dict[str, dict[str, Any]]:
     return services_of(request).health
 
@@ -115,6 +120,7 @@ PolicyFlowDep = Annotated[PolicyFlow, Depends(get_policy_flow)]
 PlanFlowDep = Annotated[PlanFlow, Depends(get_plans)]
 ControlDep = Annotated[ControlFlow, Depends(get_control)]
 ObserveDep = Annotated[ObserveFlow, Depends(get_observations)]
+IncidentsDep = Annotated[IncidentRuntime, Depends(get_incidents)]
 HealthDep = Annotated[dict[str, dict[str, Any]], Depends(get_health)]
 
 

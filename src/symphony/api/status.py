@@ -12,6 +12,7 @@ from symphony.api.contracts.status import Burndown, Health
 from symphony.api.deps import (
     ClockDep,
     HealthDep,
+    IncidentsDep,
     PlanningDep,
     PolicyDep,
     SharedStoresDep,
@@ -70,9 +71,11 @@ async def health(
     health: HealthDep,
     usage_store: UsageStoreDep,
     clock: ClockDep,
+    incidents: IncidentsDep,
     stores: SharedStoresDep,
 ) -> Response:
     report = health_report(policy, health, usage_store.ping(), clock.now(), stores.states)
+    report["integrations"] = incidents.integration_states()
     return json_response(report)
 
 

@@ -64,8 +64,10 @@ class RedisConn:
         }
         # A blocking pool: a burst of coroutines waits for a connection (up to the timeout)
         # instead of failing with "too many connections".
+        # Waiting for a free connection is local queueing, not the backend being away:
+        # allow longer than a command (a burst on a loaded machine must not look like a 503).
         pool = aredis.BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=timeout_s, **options
+            url, max_connections=max_connections, timeout=max(10.0, timeout_s), **options
         )
         self.aio: aredis.Redis = aredis.Redis.from_pool(pool)  # owns the pool
         self._options = options
