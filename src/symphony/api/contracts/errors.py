@@ -28,6 +28,7 @@ ErrorCode = Literal[
     "no_eligible_model",
     "all_candidates_failed",
     "store_unavailable",
+    "backend_unavailable",
     "unauthorized",
     "forbidden",
     "rate_limited",
