@@ -263,6 +263,7 @@ def build_services(
                 policy,
                 audit,
                 clock,
+                web.fetch_for_execute,
                 budget_tokens=rag_settings.evidence_tokens,
             ),
         ),

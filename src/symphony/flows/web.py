@@ -27,6 +27,7 @@ from symphony.events.facts import (
     RagFreshness,
     ReindexProgressed,
 )
+from symphony.execute.evidence import Fetched
 from symphony.flows.web_reports import IngestReport, SourceFreshness, document_dict
 from symphony.ingest.keys import SigningKey
 from symphony.ingest.outcome import Outcome
@@ -104,6 +105,14 @@ class WebFlow:
         )
         await self._conclude(report, actor)
         return report
+
+    async def fetch_for_execute(
+        self, urls: tuple[str, ...], strategy: str, actor: str | None
+    ) -> list[Fetched]:
+        """The URLs of a `visit`/`scrape` execute, ingested (and audited) like any other."""
+        chosen: Strategy = "scrape" if strategy == "scrape" else "visit"
+        report = await self.ingest(urls, chosen, trigger="execute", actor=actor)
+        return [Fetched(o.url, o.outcome, o.reason, o.document_id) for o in report.items]
 
     async def ingest_source(
         self, name: str, *, trigger: str, actor: str | None = None
