@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,8 +21,11 @@ from symphony.events.bus import EventBus
 from symphony.execute.evidence import WebEvidence
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
+from symphony.flows.budgets import BudgetWatch
 from symphony.flows.control import ControlFlow
 from symphony.flows.health import HealthProbes
+from symphony.flows.incident_runtime import IncidentRuntime, build_incident_runtime
+from symphony.flows.incidents import IncidentFlow
 from symphony.flows.keys import KeyWatch
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
@@ -30,11 +34,13 @@ from symphony.flows.web import WebFlow
 from symphony.governance.governance import Governance
 from symphony.governance.killswitch import KillSwitch
 from symphony.governance.privacy import Privacy, RedactingAuditLog
+from symphony.incidents.config import IncidentsSettings
 from symphony.ingest.config import WebSettings, load_settings
 from symphony.ingest.keys import SigningKey
 from symphony.ingest.service import IngestService
 from symphony.ingest.stack import open_web_stack
 from symphony.ingest.store import SnapshotStore
+from symphony.jobs.service import JobLimits, JobService
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
@@ -48,6 +54,8 @@ from symphony.rag.service import RagService
 from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
+from symphony.store.datadir import claim_data_dir
+from symphony.store.sqlite_jobs import SqliteJobQueue
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -84,6 +92,9 @@ class Services:
     observations: ObserveFlow
     key_watch: KeyWatch
     probes: HealthProbes
+    incidents: IncidentRuntime  # SLO evaluator, incidents, outbox, integrations
+    jobs: JobService
+    budgets: BudgetWatch
     web_settings: WebSettings
     rag_settings: RagSettings
     corpus: Corpus
@@ -94,6 +105,10 @@ class Services:
     web: WebFlow
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    async def start(self) -> None:
+        """Load what must be in memory before serving (incidents and their outbox)."""
+        await self.incidents.start()
+
     def background(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
         """The loops a long-running front end runs (name → coroutine), until `stop`."""
         loops: dict[str, Coroutine[Any, Any, None]] = {
@@ -101,6 +116,9 @@ class Services:
             "keys-refresh": self.key_watch.run(stop),
             "web-refresh": self.web.run(stop),
         }
+        loops["budget-watch"] = self.budgets.run(stop)
+        if self.settings.jobs_enabled:
+            loops["jobs-worker"] = self.jobs.run(stop)
         if self.settings.watch_policy:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
@@ -111,6 +129,9 @@ class Services:
                 reload("watch")
 
             loops["policy-watch"] = watch_policy(files, on_change, stop)
+        incidents = self.incidents.settings
+        if incidents.incidents_enabled:
+            loops.update(self.incidents.loops.loops(stop, incidents.incidents_roadmap_at))
         return loops
 
     async def aclose(self) -> None:
@@ -118,6 +139,8 @@ class Services:
         self.bus.close()
         await self.executor.aclose()
         await self.pool.aclose()
+        await self.incidents.aclose()
+        self.jobs.queue.close()
         await self.ingest.close()
         self.snapshots.close()
         self.corpus.close()
@@ -144,11 +167,13 @@ def build_services(
     clock: Clock,
     environ: Mapping[str, str] | None = None,
     sim_base: str | None = None,
+    incidents_settings: IncidentsSettings | None = None,
 ) -> Services:
     """Construct every service (no network, no tasks); `background` starts the loops.
 
     `sim_base`: demo mode's in-process simulator; its models are rebased there and marked
-    simulated. `environ` holds provider keys (default: the process environment)."""
+    simulated. `environ` holds provider keys and integration credentials (default: the
+    process environment); `incidents_settings` default: read from `environ`."""
     transform: Callable[[PolicySnapshot], PolicySnapshot] | None = None
     if sim_base is not None:
         base = sim_base
@@ -158,6 +183,8 @@ def build_services(
 
     policy = PolicyStore(settings.policy_file, settings.windows_file, clock, transform=transform)
     policy.load_initial()
+    # Demo records (simulated calls) and a real service's never share a directory.
+    claim_data_dir(settings.data_dir, demo=sim_base is not None)
     usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
     windows = WindowService(usage_store, clock)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
@@ -234,6 +261,46 @@ def build_services(
         clock,
         check_interval_s=web_settings.refresh_check_s,
     )
+    evidence = WebEvidence(
+        stack.rag,
+        stack.corpus,
+        policy,
+        audit,
+        clock,
+        web.fetch_for_execute,
+        budget_tokens=rag_settings.evidence_tokens,
+    )
+    incidents = build_incident_runtime(
+        incidents_settings or IncidentsSettings.from_env(env),
+        env,
+        demo=settings.demo,
+        data_dir=settings.data_dir,
+        durability=settings.durability,
+        policy=policy,
+        metrics=metrics.slo,
+        clock=clock,
+        flow=IncidentFlow(audit, bus, policy, windows, stats, clock),
+    )
+    executor = Executor(planning, pool, clock, audit, privacy.text, evidence)
+    job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
+    metrics.watch_store("jobs", job_queue.writer)
+    jobs = JobService(
+        job_queue,
+        executor,
+        audit,
+        bus,
+        metrics,
+        clock,
+        JobLimits(
+            poll_interval_s=settings.jobs_poll_interval_s,
+            concurrency=settings.jobs_concurrency,
+            lease_s=settings.jobs_lease_s,
+            max_attempts=settings.jobs_max_attempts,
+            retry_backoff_s=settings.jobs_retry_backoff_s,
+            deadline_s=settings.jobs_deadline_s,
+        ),
+        holder=f"{socket.gethostname()}:{os.getpid()}",
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -251,22 +318,7 @@ def build_services(
         governance=governance,
         planning=planning,
         pool=pool,
-        executor=Executor(
-            planning,
-            pool,
-            clock,
-            audit,
-            privacy.text,
-            WebEvidence(
-                stack.rag,
-                stack.corpus,
-                policy,
-                audit,
-                clock,
-                web.fetch_for_execute,
-                budget_tokens=rag_settings.evidence_tokens,
-            ),
-        ),
+        executor=executor,
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),
         control=ControlFlow(killswitch, policy, audit, bus),
@@ -280,6 +332,9 @@ def build_services(
             interval_s=settings.health_probe_interval_s,
             timeout_s=settings.health_probe_timeout_s,
         ),
+        incidents=incidents,
+        jobs=jobs,
+        budgets=BudgetWatch(planning, audit, bus, metrics, clock),
         web_settings=web_settings,
         rag_settings=rag_settings,
         corpus=stack.corpus,

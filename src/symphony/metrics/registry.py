@@ -171,6 +171,28 @@ class Metrics:
             ["model", "reason"],
             registry=r,
         )
+        self.jobs = Gauge(
+            "symphony_jobs", "Jobs in the power-window queue, by state", ["state"], registry=r
+        )
+        self.job_wait = Histogram(
+            "symphony_job_wait_seconds",
+            "How long a due job waited for a worker (start - next_run_at)",
+            buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0),
+            registry=r,
+        )
+        self.job_runs = Counter(
+            "symphony_job_runs_total",
+            "Job runs by outcome (done, retry, failed, dead, interrupted)",
+            ["outcome"],
+            registry=r,
+        )
+        self.tenant_budget = Gauge(
+            "symphony_tenant_budget_fraction_used",
+            "Share of a tenant budget line spent this period (budget: tenant:daily:usd,"
+            " provider:openai:monthly:tokens, ...)",
+            ["tenant", "budget"],
+            registry=r,
+        )
         self.policy_reload_ok.set(1)
         for result in ("ok", "rejected"):
             self.policy_reload.labels(result)

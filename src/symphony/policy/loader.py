@@ -258,6 +258,13 @@ def load_policy(
         )
         tenant_paths["default"] = ("tenants", "default")
     _check_references(problems, names, rules, tenants, tenant_paths)
+    providers = {m.provider for m in models}
+    for tname, tenant in tenants.items():
+        for provider, _limits in tenant.budgets.providers:
+            if provider not in providers:
+                at = (*tenant_paths[tname], "budgets", "providers", provider)
+                known = ", ".join(sorted(providers))
+                problems.add(at, f"unknown provider '{provider}' (known: {known})")
     slos = parse_slos(
         problems,
         section.raw("slos"),

@@ -26,6 +26,7 @@ from symphony.windows.specs import (
 
 __all__ = [
     "DEFAULT_BURN_WINDOWS",
+    "BudgetLimits",
     "Budgets",
     "BurnWindow",
     "CapSource",
@@ -160,9 +161,20 @@ class OverridesSchema:
 
 
 @dataclass(frozen=True, slots=True)
-class Budgets:
+class BudgetLimits:
+    """Spend limits over the policy timezone's day and month (None: no limit)."""
+
     daily_usd: float | None = None
     monthly_usd: float | None = None
+    daily_tokens: int | None = None
+    monthly_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Budgets(BudgetLimits):
+    """A tenant's budgets: its total on hosted models, and per provider (its models' total)."""
+
+    providers: tuple[tuple[str, BudgetLimits], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
