@@ -326,7 +326,13 @@ def build_services(
         check_interval_s=web_settings.refresh_check_s,
     )
     evidence = WebEvidence(
-        stack.rag, stack.corpus, policy, audit, clock, budget_tokens=rag_settings.evidence_tokens
+        stack.rag,
+        stack.corpus,
+        policy,
+        audit,
+        clock,
+        web.fetch_for_execute,
+        budget_tokens=rag_settings.evidence_tokens,
     )
     executor = Executor(
         planning,

@@ -39,6 +39,7 @@ ErrorCode = Literal[
     "http_error",
     "cors_forbidden",
     "no_fresh_evidence",
+    "data_dir_mismatch",
 ]
 # ... and under /v1, also what the OpenAI-compatible routes name themselves.
 OpenAIErrorCode = Literal[
