@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +20,7 @@ from symphony.audit.log import AuditLog
 from symphony.audit.queries import AUDIT_LAYOUT, AUDIT_PG_SCHEMA
 from symphony.clock import Clock
 from symphony.errors import SymphonyError
-from symphony.events.bus import EventBus
+from symphony.events.bus import EventBus, decode_event, encode_event
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
 from symphony.flows.control import ControlFlow
@@ -103,6 +103,9 @@ class Services:
             loops["store-health"] = self.stores.watch(stop)
         if self.stores.redis is not None:  # kills made on another replica, within a second
             loops["kill-refresh"] = _every(1.0, self.killswitch.refresh_if_changed, stop)
+        start_feed = getattr(self.bus.feed, "start", None)
+        if start_feed is not None:  # a shared feed reads every replica's events from start
+            loops["event-feed"] = _started(start_feed, stop)
         if self.settings.watch_policy:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
@@ -129,6 +132,11 @@ class Services:
         self.usage_store.close()
         self.counters.close()
         await self.stores.aclose()
+
+
+async def _started(start: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+    await start()
+    await stop.wait()
 
 
 async def _every(every_s: float, job: Callable[[], object], stop: asyncio.Event) -> None:
@@ -208,12 +216,17 @@ def build_services(
     metrics = Metrics()
     metrics.set_policy_version(policy.snapshot.version)
     privacy = Privacy()  # one redactor for logs, events, audit records and result logs
-    bus = EventBus(clock, buffer_size=settings.event_buffer_size, scrub=privacy.scrub)
+    stores = SharedStores.open(settings, clock)
+    bus = EventBus(
+        clock,
+        buffer_size=settings.event_buffer_size,
+        scrub=privacy.scrub,
+        feed=stores.feed("events", encode_event, decode_event, settings.event_buffer_size),
+    )
     env = dict(os.environ if environ is None else environ)
     if sim_base is not None:
         env.setdefault(DEMO_KEY_ENV, "sim-demo-key")
     credentials = Credentials(env)
-    stores = SharedStores.open(settings, clock)
     audit = open_audit(settings, clock, privacy, stores)
     keys = open_keys(settings, clock, stores)
     killswitch = KillSwitch(
