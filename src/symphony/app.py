@@ -15,6 +15,7 @@ from fastapi.responses import ORJSONResponse
 from symphony import __version__
 from symphony.api import anthropic_compat as anthropic_api
 from symphony.api import audit as audit_api
+from symphony.api import budgets as budgets_api
 from symphony.api import control as control_api
 from symphony.api import docs_ui
 from symphony.api import embeddings as embeddings_api
@@ -22,17 +23,20 @@ from symphony.api import events as events_api
 from symphony.api import execute as execute_api
 from symphony.api import governance as governance_api
 from symphony.api import incidents as incidents_api
+from symphony.api import jobs as jobs_api
 from symphony.api import metrics as metrics_api
 from symphony.api import models as models_api
 from symphony.api import openai_compat as openai_api
 from symphony.api import plan as plan_api
 from symphony.api import policy as policy_api
 from symphony.api import status as status_api
+from symphony.api import web as web_api
+from symphony.api.body_timeout import BodyTimeoutMiddleware
 from symphony.api.errors import install_error_handlers
 from symphony.api.hotpath import HotPathMiddleware
 from symphony.api.limits import BodyLimitMiddleware
 from symphony.api.openapi import install_openapi
-from symphony.api.security import SecurityMiddleware, SecurityRuntime
+from symphony.api.security import SecurityMiddleware, SecurityRuntime, public_paths
 from symphony.clock import Clock, SystemClock
 from symphony.console.router import router as console_router
 from symphony.mcp.server import McpFace
@@ -118,7 +122,7 @@ def create_app(
             services.metrics.errors.labels(path, code).inc()
 
     install_error_handlers(app, count_error)
-    install_openapi(app, settings.public_paths)  # every response schema, security schemes
+    install_openapi(app, public_paths(settings))  # every response schema, security schemes
     for module in (
         plan_api,
         execute_api,
@@ -130,6 +134,9 @@ def create_app(
         events_api,
         metrics_api,
         policy_api,
+        jobs_api,
+        budgets_api,
+        web_api,
     ):
         app.include_router(module.router)
     for module in (control_api, audit_api, governance_api):  # security and governance
@@ -141,5 +148,6 @@ def create_app(
         app.mount("/mcp", mcp.asgi())
     app.add_middleware(HotPathMiddleware)  # innermost: /v1/chat/completions skips the router
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit_bytes)
+    app.add_middleware(BodyTimeoutMiddleware, timeout_s=settings.body_read_timeout_s)
     app.add_middleware(SecurityMiddleware, runtime=security)  # outermost: auth before body
     return app

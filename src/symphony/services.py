@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from symphony.audit.log import AuditLog
@@ -21,8 +23,10 @@ from symphony.audit.queries import AUDIT_LAYOUT, AUDIT_PG_SCHEMA
 from symphony.clock import Clock
 from symphony.errors import SymphonyError
 from symphony.events.bus import EventBus, decode_event, encode_event
+from symphony.execute.evidence import WebEvidence
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
+from symphony.flows.budgets import BudgetWatch
 from symphony.flows.control import ControlFlow
 from symphony.flows.health import HealthProbes
 from symphony.flows.incident_runtime import IncidentRuntime, build_incident_runtime
@@ -31,16 +35,27 @@ from symphony.flows.keys import KeyWatch
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFacts, PolicyFlow
+from symphony.flows.web import WebFlow
 from symphony.governance.governance import Governance
 from symphony.governance.killswitch import KillSwitch
 from symphony.governance.privacy import Privacy, RedactingAuditLog
 from symphony.incidents.config import IncidentsSettings
+from symphony.ingest.config import WebSettings, load_settings
+from symphony.ingest.keys import SigningKey
+from symphony.ingest.service import IngestService
+from symphony.ingest.stack import open_web_stack
+from symphony.ingest.store import SnapshotStore
+from symphony.jobs.service import JobLimits, JobService
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
 from symphony.policy.watcher import watch_policy
+from symphony.policy.web import WebPolicy
 from symphony.providers.credentials import Credentials
 from symphony.providers.pool import ProviderPool
+from symphony.rag.config import RagSettings
+from symphony.rag.corpus import Corpus
+from symphony.rag.service import RagService
 from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore, open_key_documents
 from symphony.settings import Settings
@@ -48,6 +63,8 @@ from symphony.store.counters import Counters
 from symphony.store.datadir import claim_data_dir
 from symphony.store.json_files import JsonFiles
 from symphony.store.shared import SharedStores
+from symphony.store.sqlite_jobs import SqliteJobQueue
+from symphony.windows.admission import ReservationBook
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -87,6 +104,16 @@ class Services:
     stores: SharedStores  # which seams are shared (Redis/PostgreSQL) or embedded
     counters: Counters  # window counters and reservations (Redis when shared)
     incidents: IncidentRuntime  # SLO evaluator, incidents, outbox, integrations
+    jobs: JobService
+    budgets: BudgetWatch
+    web_settings: WebSettings
+    rag_settings: RagSettings
+    corpus: Corpus
+    snapshots: SnapshotStore
+    signing_key: SigningKey
+    ingest: IngestService
+    rag: RagService
+    web: WebFlow
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -98,7 +125,11 @@ class Services:
         loops: dict[str, Coroutine[Any, Any, None]] = {
             "health-probe": self.probes.run(stop),
             "keys-refresh": self.key_watch.run(stop),
+            "web-refresh": self.web.run(stop),
         }
+        loops["budget-watch"] = self.budgets.run(stop)
+        if self.settings.jobs_enabled:
+            loops["jobs-worker"] = self.jobs.run(stop)
         if self.stores.kind != "embedded":
             loops["store-health"] = self.stores.watch(stop)
         if self.stores.redis is not None:  # kills made on another replica, within a second
@@ -110,10 +141,10 @@ class Services:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
                 files.append(self.settings.windows_file)
-            reload = self.policy_flow.reload
+            reload = self.policy_flow.areload
 
-            def on_change() -> None:
-                reload("watch")
+            async def on_change() -> None:
+                await reload("watch")
 
             loops["policy-watch"] = watch_policy(files, on_change, stop)
         incidents = self.incidents.settings
@@ -127,6 +158,10 @@ class Services:
         await self.executor.aclose()
         await self.pool.aclose()
         await self.incidents.aclose()
+        self.jobs.queue.close()
+        await self.ingest.close()
+        self.snapshots.close()
+        self.corpus.close()
         self.audit.close()
         self.keys.close()
         self.usage_store.close()
@@ -211,12 +246,16 @@ def build_services(
     # Demo records (simulated calls) and a real service's never share a directory.
     claim_data_dir(settings.data_dir, demo=sim_base is not None)
     usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
-    windows = WindowService(usage_store, clock)
+    stores = SharedStores.open(settings, clock)
+    # Calls in flight hold their units here (reserve -> call -> settle): in this process, or
+    # on Redis when SYMPHONY_REDIS_URL is set, so every replica reserves against one count.
+    counters = stores.counters()
+    book = ReservationBook(counters, clock, ttl=timedelta(seconds=settings.admission_ttl_s))
+    windows = WindowService(usage_store, clock, book)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
     metrics = Metrics()
     metrics.set_policy_version(policy.snapshot.version)
     privacy = Privacy()  # one redactor for logs, events, audit records and result logs
-    stores = SharedStores.open(settings, clock)
     bus = EventBus(
         clock,
         buffer_size=settings.event_buffer_size,
@@ -272,6 +311,65 @@ def build_services(
         clock=clock,
         flow=IncidentFlow(audit, bus, policy, windows, stats, clock),
     )
+    web_settings, rag_settings = load_settings(env)
+
+    def web_policy() -> WebPolicy:
+        return policy.snapshot.web  # read per ingest: a policy reload applies to the next
+
+    stack = open_web_stack(
+        data_dir=settings.data_dir,
+        web=web_settings,
+        rag=rag_settings,
+        governance=web_policy,
+        clock=clock,
+        durability=settings.durability,
+    )
+    metrics.watch_store("rag", stack.corpus.writer)
+    metrics.watch_store("ingest", stack.snapshots.writer)
+    web = WebFlow(
+        stack.ingest,
+        stack.rag,
+        stack.snapshots,
+        stack.signing_key,
+        policy,
+        audit,
+        bus,
+        metrics,
+        clock,
+        check_interval_s=web_settings.refresh_check_s,
+    )
+    evidence = WebEvidence(
+        stack.rag, stack.corpus, policy, audit, clock, budget_tokens=rag_settings.evidence_tokens
+    )
+    executor = Executor(
+        planning,
+        pool,
+        clock,
+        audit,
+        privacy.text,
+        evidence,
+        deadline_s=settings.request_timeout_s,
+        max_response_bytes=settings.max_upstream_response_bytes,
+    )
+    job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
+    metrics.watch_store("jobs", job_queue.writer)
+    jobs = JobService(
+        job_queue,
+        executor,
+        audit,
+        bus,
+        metrics,
+        clock,
+        JobLimits(
+            poll_interval_s=settings.jobs_poll_interval_s,
+            concurrency=settings.jobs_concurrency,
+            lease_s=settings.jobs_lease_s,
+            max_attempts=settings.jobs_max_attempts,
+            retry_backoff_s=settings.jobs_retry_backoff_s,
+            deadline_s=settings.jobs_deadline_s,
+        ),
+        holder=f"{socket.gethostname()}:{os.getpid()}",
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -289,11 +387,11 @@ def build_services(
         governance=governance,
         planning=planning,
         pool=pool,
-        executor=Executor(planning, pool, clock, audit, privacy.text),
+        executor=executor,
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),
-        control=ControlFlow(killswitch, policy, audit, bus),
-        observations=ObserveFlow(policy, windows, audit, bus, clock),
+        control=ControlFlow(killswitch, policy, audit, bus, privacy.text),
+        observations=ObserveFlow(policy, windows, audit, bus, clock, privacy.text),
         key_watch=KeyWatch(keys, bus),
         probes=HealthProbes(
             policy,
@@ -304,7 +402,17 @@ def build_services(
             timeout_s=settings.health_probe_timeout_s,
         ),
         stores=stores,
-        counters=stores.counters(),
+        counters=counters,
         incidents=incidents,
+        jobs=jobs,
+        budgets=BudgetWatch(planning, audit, bus, metrics, clock),
+        web_settings=web_settings,
+        rag_settings=rag_settings,
+        corpus=stack.corpus,
+        snapshots=stack.snapshots,
+        signing_key=stack.signing_key,
+        ingest=stack.ingest,
+        rag=stack.rag,
+        web=web,
         health=health,
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from symphony.execute.planning import PlannedWork
 from symphony.execute.request import Attempt, ExecuteRequest, Sampling
@@ -32,6 +33,12 @@ class Outcome:
     completion_tokens: int = 0
     done: bool = False
     choices: tuple[Choice, ...] = ()
+    deadline: float = float("inf")  # loop.time() by which the whole execution ends
+    deadline_s: float = 0.0  # the same, as the seconds it was given
+
+    def left_s(self) -> float:
+        """Seconds until the deadline (negative once it passed)."""
+        return self.deadline - asyncio.get_running_loop().time()
 
     def add_cost(self, cost: float, usage: Usage) -> None:
         """Add one attempt's cost and usage."""
@@ -96,6 +103,15 @@ class Outcome:
             lines.append(f"attempt {i + 1}: {a.model} {a.outcome} ({why})")
         return tuple(lines)
 
+    def redacted_attempts(self, redact: Callable[[str], str]) -> tuple[Attempt, ...]:
+        """The attempts with failed ones' upstream text redacted: the result, the 502 body,
+        a /v1 stream's error event and the audit record all quote `reason`."""
+        out: list[Attempt] = []
+        for attempt in self.attempts:
+            reason = attempt.reason if attempt.outcome == "ok" else redact(attempt.reason)
+            out.append(attempt if reason == attempt.reason else replace(attempt, reason=reason))
+        return tuple(out)
+
     def result(
         self, req: ExecuteRequest, latency_ms: float, redact: Callable[[str], str]
     ) -> ExecuteResult:
@@ -137,7 +153,7 @@ class Outcome:
                 latency_ms=latency,
                 cost_usd=round(self.cost_usd, 8),
                 usage=Usage(self.prompt_tokens, self.completion_tokens),
-                attempts=tuple(self.attempts),
+                attempts=self.redacted_attempts(redact),
                 stopped_reason=self.stopped_reason,
                 model=choice.model,
                 finish_reason=self.finish_reason,

@@ -20,6 +20,7 @@ __all__ = [
     "DemoSettings",
     "Durability",
     "GovernanceMode",
+    "JobsSettings",
     "McpSettings",
     "RuntimeSettings",
     "SecuritySettings",
@@ -100,6 +101,32 @@ class RuntimeSettings(EnvSettings):
     event_buffer_size: int = Field(
         2048, ge=1, description="Events kept for SSE replay (Last-Event-ID) and late readers."
     )
+    admission_ttl_s: float = Field(
+        660.0,
+        ge=1,
+        le=86400,
+        description="Seconds a reservation of window/budget units lives when nobody settles"
+        " it (a crash): it counts its estimate until then. Keep it above the longest deadline.",
+    )
+    request_timeout_s: float = Field(
+        300.0,
+        ge=0.1,
+        le=3600,
+        description="Default overall deadline of one execution (every attempt, retry and"
+        " stream included) when neither the request nor the policy sets `timeout_s`.",
+    )
+    body_read_timeout_s: float = Field(
+        30.0,
+        ge=0.1,
+        le=3600,
+        description="Seconds a client may take to send the request body it announced; then 408.",
+    )
+    max_upstream_response_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest upstream response (a whole completion, or a stream's total)"
+        " read before the attempt fails with upstream_too_large.",
+    )
 
 
 class DemoSettings(EnvSettings):
@@ -133,8 +160,19 @@ class SecuritySettings(EnvSettings):
         description="Require API keys on every endpoint except SYMPHONY_PUBLIC_PATHS: true|false.",
     )
     public_paths: CommaList = Field(
-        ("/status/health.json", "/metrics"),
+        ("/status/health.json",),
         description="Comma-separated paths served without a key.",
+    )
+    metrics_token: str | None = Field(
+        None,
+        repr=False,
+        description="Bearer token that may scrape GET /metrics without an API key (Prometheus"
+        " `authorization: credentials_file`); unset: /metrics needs a key (status.read).",
+    )
+    metrics_public: bool = Field(
+        False,
+        description="Serve GET /metrics without a key or token: true|false. Only on a private"
+        " network: the metrics name tenants, models and their cost.",
     )
     cors_origins: CommaList = Field(
         DEFAULT_CORS,
@@ -187,8 +225,38 @@ class McpSettings(EnvSettings):
     )
 
 
+class JobsSettings(EnvSettings):
+    env_section: ClassVar[str] = "jobs (power-window queue)"
+
+    jobs_enabled: bool = Field(
+        True, description="Run the job worker in this process (POST /jobs works either way)."
+    )
+    jobs_poll_interval_s: float = Field(
+        1.0, gt=0, description="Seconds between looks for due jobs (a submit wakes it at once)."
+    )
+    jobs_concurrency: int = Field(2, ge=1, le=64, description="Jobs one worker runs at once.")
+    jobs_lease_s: float = Field(
+        600.0,
+        gt=0,
+        description="Seconds a running job is leased; a job whose worker died runs again after.",
+    )
+    jobs_max_attempts: int = Field(
+        3, ge=1, le=20, description="Runs of a job (crashes included) before it is dead."
+    )
+    jobs_retry_backoff_s: float = Field(
+        30.0, ge=0, description="First retry delay after a failed run; doubles per attempt."
+    )
+    jobs_deadline_s: float = Field(
+        86400.0,
+        gt=0,
+        description="Default deadline after a job's first scheduled run: waiting for a"
+        " window past it fails the job with the reason.",
+    )
+
+
 # Bases in reverse: pydantic lists the last base's fields first (repr follows sections()).
 class Settings(
+    JobsSettings,
     SharedStoreSettings,
     McpSettings,
     SecuritySettings,
@@ -209,5 +277,6 @@ class Settings(
             DemoSettings,
             SecuritySettings,
             McpSettings,
+            JobsSettings,
             SharedStoreSettings,
         )

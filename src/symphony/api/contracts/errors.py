@@ -19,6 +19,7 @@ OpenAIErrorType = Literal[
 # Every `error.code` Symphony sends (symphony/errors.py classes, the HTTP layer's own).
 ErrorCode = Literal[
     "validation_error",
+    "data_dir_mismatch",
     "policy_invalid",
     "not_found",
     "unknown_tenant",
@@ -34,8 +35,10 @@ ErrorCode = Literal[
     "internal_error",
     "method_not_allowed",
     "payload_too_large",
+    "request_timeout",
     "http_error",
     "cors_forbidden",
+    "no_fresh_evidence",
 ]
 # ... and under /v1, also what the OpenAI-compatible routes name themselves.
 OpenAIErrorCode = Literal[
@@ -49,6 +52,7 @@ OpenAIErrorCode = Literal[
     "unsupported_parameter",
     "stream_interrupted",
     "killed",
+    "deadline_exceeded",
 ]
 ROLE = "403 from the auth layer: the least role that may call this"
 PERMISSION = "403 from the auth layer: the permission this route needs"
