@@ -4,9 +4,9 @@ two machines would be) flooded together against a model capped at 50.
 Known gap (strict xfail, so fixing it turns this red until the marker goes): admission
 reserves on the shared counters, but each claim's limit is what *this replica's ledger*
 says is left, so settled usage is counted per replica. Measured here: 77 to 117 of 1,000
-admitted (cap 50), depending on how many calls overlap. The fix is for claims to count the shared counters' own charges since the
-window's start (the settle already charges them on Redis), which needs the window start
-from the window engine, or a ledger shared in PostgreSQL.
+admitted (cap 50), depending on how many calls overlap. The fix is for claims to count the
+shared counters' own charges since the window's start (the settle already charges them on
+Redis), which needs the window start from the window engine, or a ledger in PostgreSQL.
 """
 
 from __future__ import annotations
