@@ -24,9 +24,6 @@ from app_support import demo_settings, running_demo
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="claims are limited by each replica's own ledger (docs/scaling.md)"
-)
 async def test_two_replicas_on_one_redis_share_one_cap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -120,7 +120,9 @@ class PlanningService:
                 ]
             return sum(s.total(start, t, unit, include_start=True) for s in series)
 
-        return budget_lines(spec, spend, lambda period: bounds[period][1])
+        return budget_lines(
+            spec, spend, lambda period: bounds[period][1], lambda period: bounds[period][0]
+        )
 
     def plan(self, request: PlanRequest) -> PlannedWork:
         """Plan against one snapshot (read once); raise NoEligibleModelError (409) if none.

@@ -34,6 +34,7 @@ class BudgetLine:
     spent: float
     limit: float
     resets_at: datetime
+    starts_at: datetime | None = None  # the period's start (shared counters count from here)
 
     @property
     def scope(self) -> str:
@@ -105,7 +106,10 @@ SpendOf = Callable[[str | None, Period, Unit], float]
 
 
 def budget_lines(
-    tenant: Tenant, spend: SpendOf, resets: Callable[[Period], datetime]
+    tenant: Tenant,
+    spend: SpendOf,
+    resets: Callable[[Period], datetime],
+    starts: Callable[[Period], datetime] | None = None,
 ) -> list[BudgetLine]:
     """Every configured limit of `tenant` with its spend (only configured limits are read)."""
     scopes: list[tuple[str | None, BudgetLimits]] = [(None, tenant.budgets)]
@@ -126,6 +130,7 @@ def budget_lines(
                         spent=spend(provider, period, unit),
                         limit=float(limit),
                         resets_at=resets(period),
+                        starts_at=None if starts is None else starts(period),
                     )
                 )
     return lines

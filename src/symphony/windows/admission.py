@@ -16,8 +16,16 @@ calls admitted but not yet answered. Those are *reservations* in the store seam 
   failed call used); one left behind by a crash expires after its TTL and counts its
   estimate until then.
 
-Claims look only at live reservations (`since` = `IN_FLIGHT_ONLY`): settled charges are
-counted by the ledger already, and counting them again would halve a cap.
+Embedded (one process, `shared=False`): claims look only at live reservations (`since` =
+`IN_FLIGHT_ONLY`), each limited to what the ledger says is left: settled charges are counted
+by the ledger already, and counting them again would halve a cap.
+
+Shared (`shared=True`, the counters live on Redis for several processes or replicas): a
+replica's ledger sees only its own usage, so its "left" is too generous. There the claims
+come as the gate builds them: the full cap from the window's (or budget period's) start,
+`Claim(key, estimate, limit=cap, since=window_start)`, and the store counts its own settled
+charges since then (every replica's) plus every live reservation, atomically
+(execute/admission.py).
 
 `reserved(key)` is this process's view of live reservations, kept synchronously for the
 planner and the Model Matrix (planning is synchronous); the `Counters` store stays the
@@ -66,8 +74,11 @@ class Hold:
 class ReservationBook:
     """Reservations in a `Counters` store, and this process's tally of them per key."""
 
-    def __init__(self, counters: Counters, clock: Clock, *, ttl: timedelta) -> None:
+    def __init__(
+        self, counters: Counters, clock: Clock, *, ttl: timedelta, shared: bool = False
+    ) -> None:
         self.counters = counters
+        self.shared = shared  # counters seen by other processes: claims keep their `since`
         self.clock = clock
         self.ttl = ttl
         self._reserved: dict[str, float] = {}
@@ -92,7 +103,8 @@ class ReservationBook:
 
     async def reserve(self, claims: Sequence[Claim]) -> Hold | Refusal:
         """Hold every claim (see the module docstring for `since`), or refuse them all."""
-        claims = [Claim(c.key, c.amount, c.limit, IN_FLIGHT_ONLY) for c in claims]
+        if not self.shared:
+            claims = [Claim(c.key, c.amount, c.limit, IN_FLIGHT_ONLY) for c in claims]
         answer = await self.counters.reserve(claims, ttl=self.ttl)
         if not answer.admitted or answer.reservation is None:
             assert answer.refusal is not None
