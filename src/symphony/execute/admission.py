@@ -28,7 +28,7 @@ from datetime import datetime
 from symphony.execute.planning import PlanningService
 from symphony.providers.base import Usage
 from symphony.routing.candidate import Candidate
-from symphony.store.counters import EPSILON, Claim, Refusal
+from symphony.store.counters import Claim, Refusal
 from symphony.windows.admission import (
     IN_FLIGHT_ONLY,
     Hold,
@@ -115,11 +115,9 @@ class Gate:
             measures[key] = line.unit
         if not claims:
             return Admitted(self.book, None, {})
-        if self.book.shared:
-            local = self._local_refusal(claims, labels)
-            if local is not None:
-                return local
-        got = await self.book.reserve(claims)
+        # Shared counters: this process's view refuses first when it is the stricter one.
+        local = {k: (cap, used) for k, (_, used, cap, _) in labels.items() if cap is not None}
+        got = await self.book.reserve(claims, local=local if self.book.shared else None)
         if isinstance(got, Refusal):
             return _refused(got, labels, store_used=self.book.shared)
         return Admitted(self.book, got, measures)
@@ -133,16 +131,6 @@ class Gate:
         if start is None:  # no start known: the local view, in-flight calls only
             return Claim(key, amount, max(cap - used, 0.0), IN_FLIGHT_ONLY)
         return Claim(key, amount, cap, start)
-
-    def _local_refusal(self, claims: list[Claim], labels: dict[str, _Label]) -> str | None:
-        """Shared counters: refuse when this process's own view is already stricter
-        (its ledger's usage + its own reservations + the estimate pass the cap)."""
-        for claim in claims:
-            _, used, cap, _ = labels[claim.key]
-            held = self.book.reserved(claim.key)
-            if cap is not None and used + held + claim.amount > cap + EPSILON:
-                return _refused(Refusal(claim.key, claim.amount, cap, used, held), labels)
-        return None
 
 
 _Label = tuple[str, float, float | None, str]  # what, local used, cap, unit

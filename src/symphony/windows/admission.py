@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from symphony.clock import Clock
-from symphony.store.counters import Claim, Counters, Refusal
+from symphony.store.counters import EPSILON, Claim, Counters, Refusal, totals
 from symphony.store.memory_counters import MemoryCounters
 
 __all__ = ["IN_FLIGHT_ONLY", "Hold", "ReservationBook", "budget_key", "window_key"]
@@ -101,22 +101,38 @@ class ReservationBook:
         self._expire()
         return len(self._live)
 
-    async def reserve(self, claims: Sequence[Claim]) -> Hold | Refusal:
-        """Hold every claim (see the module docstring for `since`), or refuse them all."""
+    async def reserve(
+        self, claims: Sequence[Claim], *, local: Mapping[str, tuple[float, float]] | None = None
+    ) -> Hold | Refusal:
+        """Hold every claim (see the module docstring for `since`), or refuse them all.
+
+        `local` (shared counters): key -> (cap, used) as this process's ledger sees it. A
+        claim is refused here first when used + this process's holds + its amount passes
+        the cap. The check and the tally of the claim happen before the store is asked,
+        with no await between them, so concurrent calls in this process cannot all pass it
+        while their store round trips are in flight."""
         if not self.shared:
             claims = [Claim(c.key, c.amount, c.limit, IN_FLIGHT_ONLY) for c in claims]
-        answer = await self.counters.reserve(claims, ttl=self.ttl)
+        amounts = totals(claims)
+        self._expire()
+        for key, (cap, used) in (local or {}).items():
+            held = self._reserved.get(key, 0.0)
+            amount = amounts.get(key, 0.0)
+            if used + held + amount > cap + EPSILON:
+                return Refusal(key, amount, cap, used, held)
+        self._tally(amounts, 1.0)  # counts here while the store is asked
+        try:
+            answer = await self.counters.reserve(claims, ttl=self.ttl)
+        except BaseException:
+            self._tally(amounts, -1.0)
+            raise
         if not answer.admitted or answer.reservation is None:
+            self._tally(amounts, -1.0)
             assert answer.refusal is not None
             return answer.refusal
-        amounts: dict[str, float] = {}
-        for claim in claims:
-            amounts[claim.key] = amounts.get(claim.key, 0.0) + claim.amount
         expires = answer.expires_at or self.clock.now() + self.ttl
         hold = Hold(answer.reservation, amounts, expires)
         self._live[hold.reservation] = hold
-        for key, amount in amounts.items():
-            self._reserved[key] = self._reserved.get(key, 0.0) + amount
         heapq.heappush(self._expiry, (expires, hold.reservation))
         return hold
 
@@ -134,8 +150,11 @@ class ReservationBook:
     def _forget(self, hold: Hold) -> None:
         if self._live.pop(hold.reservation, None) is None:
             return
-        for key, amount in hold.amounts.items():
-            left = self._reserved.get(key, 0.0) - amount
+        self._tally(hold.amounts, -1.0)
+
+    def _tally(self, amounts: Mapping[str, float], sign: float) -> None:
+        for key, amount in amounts.items():
+            left = self._reserved.get(key, 0.0) + sign * amount
             if left <= 1e-9:
                 self._reserved.pop(key, None)
             else:
