@@ -99,28 +99,32 @@ class PlanningService:
         if spec is None or not has_budgets(spec):
             return []
         tz = snapshot.defaults.timezone
-        bounds = {
-            period: period_bounds(now, period, datetime.min.time(), tz)
-            for period in ("daily", "monthly")
-        }
+        bounds: dict[str, tuple[datetime, datetime]] = {}
+
+        def period(name: Period) -> tuple[datetime, datetime]:
+            found = bounds.get(name)
+            if found is None:
+                found = bounds[name] = period_bounds(now, name, datetime.min.time(), tz)
+            return found
+
         t = ts(now)
         index = self.windows.index
-        by_provider: dict[str, list[str]] = {}
-        for m in snapshot.models:
-            by_provider.setdefault(m.provider, []).append(m.name)
 
-        def spend(provider: str | None, period: Period, unit: Unit) -> float:
-            start = ts(bounds[period][0])
-            if provider is None:
-                hosted = [m.name for m in snapshot.models if m.model_class == "hosted"]
-                series = [index.tenant_model(tenant, name) for name in hosted]
-            else:
-                series = [
-                    index.tenant_model(tenant, name) for name in by_provider.get(provider, [])
-                ]
-            return sum(s.total(start, t, unit, include_start=True) for s in series)
+        def spend(provider: str | None, name: Period, unit: Unit) -> float:
+            start = ts(period(name)[0])
+            if provider is None and unit == "usd":  # as before: the tenant's whole spend
+                return index.tenant(tenant).total(start, t, unit, include_start=True)
+            models = (
+                (m.name for m in snapshot.models if m.model_class == "hosted")
+                if provider is None
+                else (m.name for m in snapshot.models if m.provider == provider)
+            )
+            return sum(
+                index.tenant_model(tenant, model).total(start, t, unit, include_start=True)
+                for model in models
+            )
 
-        return budget_lines(spec, spend, lambda period: bounds[period][1])
+        return budget_lines(spec, spend, lambda name: period(name)[1])
 
     def plan(self, request: PlanRequest) -> PlannedWork:
         """Plan against one snapshot (read once); raise NoEligibleModelError (409) if none.
