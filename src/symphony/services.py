@@ -23,6 +23,8 @@ from symphony.execute.planning import PlanningService
 from symphony.flows.budgets import BudgetWatch
 from symphony.flows.control import ControlFlow
 from symphony.flows.health import HealthProbes
+from symphony.flows.incident_runtime import IncidentRuntime, build_incident_runtime
+from symphony.flows.incidents import IncidentFlow
 from symphony.flows.keys import KeyWatch
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
@@ -30,6 +32,7 @@ from symphony.flows.policy import PolicyFacts, PolicyFlow
 from symphony.governance.governance import Governance
 from symphony.governance.killswitch import KillSwitch
 from symphony.governance.privacy import Privacy, RedactingAuditLog
+from symphony.incidents.config import IncidentsSettings
 from symphony.jobs.service import JobLimits, JobService
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
@@ -40,6 +43,7 @@ from symphony.providers.pool import ProviderPool
 from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
+from symphony.store.datadir import claim_data_dir
 from symphony.store.sqlite_jobs import SqliteJobQueue
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
@@ -77,9 +81,14 @@ class Services:
     observations: ObserveFlow
     key_watch: KeyWatch
     probes: HealthProbes
+    incidents: IncidentRuntime  # SLO evaluator, incidents, outbox, integrations
     jobs: JobService
     budgets: BudgetWatch
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        """Load what must be in memory before serving (incidents and their outbox)."""
+        await self.incidents.start()
 
     def background(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
         """The loops a long-running front end runs (name → coroutine), until `stop`."""
@@ -100,6 +109,9 @@ class Services:
                 reload("watch")
 
             loops["policy-watch"] = watch_policy(files, on_change, stop)
+        incidents = self.incidents.settings
+        if incidents.incidents_enabled:
+            loops.update(self.incidents.loops.loops(stop, incidents.incidents_roadmap_at))
         return loops
 
     async def aclose(self) -> None:
@@ -107,6 +119,7 @@ class Services:
         self.bus.close()
         await self.executor.aclose()
         await self.pool.aclose()
+        await self.incidents.aclose()
         self.jobs.queue.close()
         self.audit.close()
         self.keys.close()
@@ -131,11 +144,13 @@ def build_services(
     clock: Clock,
     environ: Mapping[str, str] | None = None,
     sim_base: str | None = None,
+    incidents_settings: IncidentsSettings | None = None,
 ) -> Services:
     """Construct every service (no network, no tasks); `background` starts the loops.
 
     `sim_base`: demo mode's in-process simulator; its models are rebased there and marked
-    simulated. `environ` holds provider keys (default: the process environment)."""
+    simulated. `environ` holds provider keys and integration credentials (default: the
+    process environment); `incidents_settings` default: read from `environ`."""
     transform: Callable[[PolicySnapshot], PolicySnapshot] | None = None
     if sim_base is not None:
         base = sim_base
@@ -145,6 +160,8 @@ def build_services(
 
     policy = PolicyStore(settings.policy_file, settings.windows_file, clock, transform=transform)
     policy.load_initial()
+    # Demo records (simulated calls) and a real service's never share a directory.
+    claim_data_dir(settings.data_dir, demo=sim_base is not None)
     usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
     windows = WindowService(usage_store, clock)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
@@ -194,6 +211,17 @@ def build_services(
     )
     pool = ProviderPool(credentials)
     health: dict[str, dict[str, Any]] = {}
+    incidents = build_incident_runtime(
+        incidents_settings or IncidentsSettings.from_env(env),
+        env,
+        demo=settings.demo,
+        data_dir=settings.data_dir,
+        durability=settings.durability,
+        policy=policy,
+        metrics=metrics.slo,
+        clock=clock,
+        flow=IncidentFlow(audit, bus, policy, windows, stats, clock),
+    )
     executor = Executor(planning, pool, clock, audit, privacy.text)
     job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
     metrics.watch_store("jobs", job_queue.writer)
@@ -245,6 +273,7 @@ def build_services(
             interval_s=settings.health_probe_interval_s,
             timeout_s=settings.health_probe_timeout_s,
         ),
+        incidents=incidents,
         jobs=jobs,
         budgets=BudgetWatch(planning, audit, bus, metrics, clock),
         health=health,

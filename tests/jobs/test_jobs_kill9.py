@@ -41,6 +41,7 @@ async def test_a_job_cut_by_kill_9_runs_again_in_the_next_process(tmp_path: Path
         "SYMPHONY_POLICY_FILE": str(settings.policy_file),
         "SYMPHONY_WINDOWS_FILE": "",
         "SYMPHONY_DATA_DIR": str(settings.data_dir),
+        "SYMPHONY_DEMO_DATA_DIR": str(settings.data_dir),  # the restart below reads it there
         "SYMPHONY_WATCH_POLICY": "false",
         "SYMPHONY_JOBS_LEASE_S": "3",
         "SYMPHONY_JOBS_POLL_INTERVAL_S": "0.05",

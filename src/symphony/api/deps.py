@@ -18,6 +18,7 @@ from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
 from symphony.flows.budgets import BudgetWatch
 from symphony.flows.control import ControlFlow
+from symphony.flows.incident_runtime import IncidentRuntime
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFlow
@@ -97,6 +98,10 @@ async def get_observations(request: Request) -> ObserveFlow:
     return services_of(request).observations
 
 
+async def get_incidents(request: Request) -> IncidentRuntime:
+    return services_of(request).incidents
+
+
 async def get_jobs(request: Request) -> JobService:
     return services_of(request).jobs
 
@@ -124,6 +129,7 @@ PolicyFlowDep = Annotated[PolicyFlow, Depends(get_policy_flow)]
 PlanFlowDep = Annotated[PlanFlow, Depends(get_plans)]
 ControlDep = Annotated[ControlFlow, Depends(get_control)]
 ObserveDep = Annotated[ObserveFlow, Depends(get_observations)]
+IncidentsDep = Annotated[IncidentRuntime, Depends(get_incidents)]
 JobsDep = Annotated[JobService, Depends(get_jobs)]
 BudgetsDep = Annotated[BudgetWatch, Depends(get_budgets)]
 HealthDep = Annotated[dict[str, dict[str, Any]], Depends(get_health)]

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
+from symphony.api.accept import prefers_json
 from symphony.api.contracts.base import content
 from symphony.api.contracts.errors import (
     INVALID,
@@ -212,9 +213,18 @@ def to_execute_request(
 @router.post(
     "/route/execute",
     summary="Plan and run the work: retries, fallbacks, cost guard; stream=true answers as SSE",
+    description=(
+        "With `stream: false` the answer is one JSON `ExecuteResult`. With `stream: true` it"
+        " follows `Accept`: `text/event-stream`, `*/*` or no Accept gets Server-Sent Events"
+        " (`model`, `delta`..., then `result` or `error`); `Accept: application/json` gets"
+        " the whole result as one JSON `ExecuteResult`, errors as JSON problems."
+    ),
     responses={
         200: {
-            "description": "The result as JSON, or with stream=true as Server-Sent Events",
+            "description": (
+                "The result as JSON (`stream: false`, or `Accept: application/json`), or with"
+                " `stream: true` as Server-Sent Events"
+            ),
             "content": {**content(ExecuteResult, RESULT_EXAMPLE), **STREAM},
         },
         **problems({403: TENANT, 404: "Unknown tenant", 422: INVALID, 503: STORE_DOWN}),
@@ -227,6 +237,8 @@ async def route_execute(body: ExecuteIn, request: Request) -> Response:
     require_tenant(request, body.tenant)
     executor = services.executor
     req = to_execute_request(body, services.policy.snapshot.overrides_schema, actor_of(request))
+    if req.stream and prefers_json(request.headers.get("accept")):
+        req = replace(req, stream=False)  # the client asked for one JSON document
     if not req.stream:
         return json_response((await executor.run(req)).to_dict())
     events = executor.stream(req)

@@ -55,10 +55,21 @@ ROUTE_PERMISSIONS: dict[str, Permission | str] = {
     "DELETE /jobs/{job_id}": "route.execute",
     "GET /audit": "audit.read",
     "GET /audit/{audit_id}": "audit.read",
+    # SLOs, incidents and integrations (reading is status; changing is an operator's)
+    "GET /slo": "status.read",
+    "GET /incidents": "incidents.read",
+    "GET /incidents/{incident_id}": "incidents.read",
+    "POST /incidents": "integrations.manage",
+    "POST /incidents/{incident_id}/resolve": "integrations.manage",
+    "GET /integrations": "integrations.manage",
+    "GET /integrations/fakes": "integrations.manage",
+    "POST /integrations/alertmanager": "integrations.manage",
+    "POST /integrations/github/issues": "integrations.manage",
     "GET /openapi.json": PUBLIC,
     "GET /docs": PUBLIC,
     "GET /docs/oauth2-redirect": PUBLIC,
     "GET /redoc": PUBLIC,
+    "GET /docs/assets/{name}": PUBLIC,
 }
 PUBLIC_PREFIXES = ("/console",)
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})

@@ -11,6 +11,7 @@ from symphony import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from symphony.cli import (
+        drill_cmd,
         jobs_cmd,
         ops,
         plan_cmd,
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         snapshot_cmd,
         settings_cmd,
         slo_cmds,
+        drill_cmd,
         jobs_cmd,
     ):
         module.register(sub)

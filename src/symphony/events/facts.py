@@ -28,6 +28,16 @@ class EventType(StrEnum):
     CONTROL_UNKILL = "control.unkill"
     KEY_CREATED = "key.created"
     KEY_REVOKED = "key.revoked"
+    # SLOs and incidents (produced by flows/incidents.py)
+    INCIDENT_OPENED = "incident.opened"
+    INCIDENT_REOPENED = "incident.reopened"
+    INCIDENT_ESCALATED = "incident.escalated"
+    INCIDENT_RESOLVED = "incident.resolved"
+    TICKET_CREATED = "ticket.created"
+    TICKET_UPDATED = "ticket.updated"
+    TICKET_FAILED = "ticket.failed"
+    NOTIFY_SENT = "notify.sent"
+    NOTIFY_FAILED = "notify.failed"
     JOB_QUEUED = "job.queued"
     JOB_STARTED = "job.started"
     JOB_DONE = "job.done"
@@ -233,6 +243,114 @@ class KeyRevoked(Fact):
     role: str
 
 
+# --- SLOs and incidents (flows/incidents.py) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentChanged(Fact):
+    """Base of the incident lifecycle facts: which incident, why, and the outbound actions
+    (`github.create`, `slack.post`, …) the change queued in the durable outbox."""
+
+    incident_id: str
+    key: str
+    source: str
+    title: str
+    severity: str
+    episode: int
+    actions: list[str]
+    slo: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentOpened(IncidentChanged):
+    """An incident opened (an SLO alert, an Alertmanager alert, or by hand)."""
+
+    TYPE = EventType.INCIDENT_OPENED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentReopened(IncidentChanged):
+    """A resolved incident fired again within its reopen window: same incident, new episode."""
+
+    TYPE = EventType.INCIDENT_REOPENED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentEscalated(IncidentChanged):
+    """An open incident became more severe (a ticket-level alert now pages)."""
+
+    TYPE = EventType.INCIDENT_ESCALATED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentResolved(IncidentChanged):
+    """An incident resolved (recovery, Alertmanager's resolve, or by hand)."""
+
+    TYPE = EventType.INCIDENT_RESOLVED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundDone(Fact):
+    """Base of the outbox facts: one action (`vendor`.`action`) of one incident."""
+
+    incident_id: str
+    entry_id: str
+    vendor: str
+    action: str
+    attempts: int | None = None
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketCreated(OutboundDone):
+    """A GitHub issue or Jira issue exists for the incident (`result` has its id and url)."""
+
+    TYPE = EventType.TICKET_CREATED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketUpdated(OutboundDone):
+    """A ticket was commented, cross-linked, closed or reopened (`action` says which)."""
+
+    TYPE = EventType.TICKET_UPDATED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotifySent(OutboundDone):
+    """Slack was posted to, or PagerDuty triggered or resolved."""
+
+    TYPE = EventType.NOTIFY_SENT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundFailed(Fact):
+    """Base of the failure facts: `final` False means it is retried in `retry_in_s`."""
+
+    incident_id: str
+    entry_id: str
+    vendor: str
+    action: str
+    error: str
+    final: bool
+    attempts: int | None = None
+    retry_in_s: float | None = None
+    cancelled: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketFailed(OutboundFailed):
+    """A ticket action failed (retried with backoff unless `final`)."""
+
+    TYPE = EventType.TICKET_FAILED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotifyFailed(OutboundFailed):
+    """A Slack or PagerDuty call failed (retried with backoff unless `final`)."""
+
+    TYPE = EventType.NOTIFY_FAILED
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JobQueued(Fact):
     """A job was submitted (or a cron job was queued for its next run): when it runs, why."""
@@ -327,6 +445,15 @@ FACTS: tuple[type[Fact], ...] = (
     Unkilled,
     KeyCreated,
     KeyRevoked,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentEscalated,
+    IncidentResolved,
+    TicketCreated,
+    TicketUpdated,
+    TicketFailed,
+    NotifySent,
+    NotifyFailed,
     JobQueued,
     JobStarted,
     JobDone,

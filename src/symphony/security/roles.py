@@ -25,6 +25,7 @@ Permission = Literal[
     "mcp",
     "models.read",
     "status.read",
+    "incidents.read",
     "policy.reload",
     "windows.observe",
     "control.kill",
@@ -44,6 +45,7 @@ PERMISSION_ROLE: Mapping[Permission, Role] = MappingProxyType(
         "mcp": "client",  # connect to /mcp/; each MCP tool needs its REST twin's permission
         "models.read": "client",
         "status.read": "client",
+        "incidents.read": "client",  # GET /incidents, /incidents/{id}; the MCP incidents tool
         "policy.reload": "operator",
         "windows.observe": "operator",
         "control.kill": "operator",

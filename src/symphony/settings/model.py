@@ -43,6 +43,17 @@ class ServiceSettings(EnvSettings):
         "INFO", description="Log level: DEBUG, INFO, WARNING, ERROR, in any case."
     )
 
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines: text | json (one JSON object per line, redacted, for log"
+        " shippers).",
+    )
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -99,7 +110,16 @@ class DemoSettings(EnvSettings):
         " no real keys.",
     )
     simulator_port: int = Field(
-        0, ge=0, le=65535, description="Port of the demo simulator; 0 means 8788 in demo mode."
+        0,
+        ge=0,
+        le=65535,
+        description="Port of the demo simulator; 0: 8788, or a free port when 8788 is busy.",
+    )
+    demo_data_dir: Path | None = Field(
+        None,
+        description="Data directory of demo mode, never shared with the real service's;"
+        " empty: the data directory's demo/ subdirectory (./data/demo), or `serve --demo"
+        " --data-dir DIR`.",
     )
 
 
