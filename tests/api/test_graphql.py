@@ -163,3 +163,17 @@ async def test_graphql_over_a_real_socket(tmp_path: Path, monkeypatch: pytest.Mo
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
     assert {"name": "local/ollama"} in response.json()["data"]["models"]
+
+
+async def test_incidents_query_lists_what_rest_lists(demo: Demo) -> None:
+    filed = await demo.client.post(
+        "/incidents", params={"wait_s": 0}, json={"title": "jobs stuck", "severity": "p2"}
+    )
+    assert filed.status_code == 201, filed.text
+    body = await gql(demo, '{ incidents(status: "open") { id title severity status } }')
+    assert "errors" not in body, body
+    assert body["data"]["incidents"] == [
+        {"id": filed.json()["id"], "title": "jobs stuck", "severity": "p2", "status": "open"}
+    ]
+    bad = await gql(demo, '{ incidents(status: "closed") { id } }')
+    assert bad["errors"][0]["extensions"]["code"] == "validation_error"

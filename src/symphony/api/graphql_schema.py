@@ -20,6 +20,7 @@ from symphony.api.graphql_types import (
     BudgetLine,
     ExecuteRequest,
     Execution,
+    Incident,
     Job,
     JobRequest,
     JobState,
@@ -29,6 +30,7 @@ from symphony.api.graphql_types import (
     PlanRequest,
     TenantBudgets,
 )
+from symphony.api.incident_views import summary
 from symphony.api.jobs import JobIn, job_body, visible_tenants
 from symphony.api.schemas import PlanIn
 from symphony.api.security import actor_of, require_tenant
@@ -86,6 +88,36 @@ class Query:
     def models(self, info: Info[Any, None], tenant: str = "default") -> list[Model]:
         services = _tenant(info, tenant)
         return [Model.of(item) for item in services.planning.matrix(tenant)]
+
+    @strawberry.field(description="Incidents, newest first (GET /incidents)")
+    def incidents(
+        self, info: Info[Any, None], status: str | None = None, limit: int = 100
+    ) -> list[Incident]:
+        _, services = _ctx(info)
+        if status not in (None, "open", "resolved"):
+            raise ValidationFailed(f"status: expected open or resolved, got '{status}'")
+        found = services.incidents.services.incidents.incidents(status)[: max(1, min(limit, 1000))]
+        out = []
+        for incident in found:
+            data = summary(incident)
+            out.append(
+                Incident(
+                    id=incident.id,
+                    title=incident.title,
+                    severity=incident.severity,
+                    status=incident.status,
+                    source=incident.source,
+                    slo=incident.slo,
+                    level=incident.level,
+                    opened_at=incident.opened_at.isoformat(),
+                    updated_at=incident.updated_at.isoformat(),
+                    resolved_at=None
+                    if incident.resolved_at is None
+                    else incident.resolved_at.isoformat(),
+                    tickets=cast(Any, data["tickets"]),
+                )
+            )
+        return out
 
     @strawberry.field(description="Budget lines of the tenants this key may see")
     def budgets(self, info: Info[Any, None], tenant: str | None = None) -> list[TenantBudgets]:

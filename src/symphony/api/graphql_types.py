@@ -260,3 +260,18 @@ class Execution:
     cost_usd: float
     latency_ms: float
     result: JSON
+
+
+@strawberry.type(description="An incident (GET /incidents/{id} has its timeline and outbox)")
+class Incident:
+    id: str
+    title: str
+    severity: str
+    status: str
+    source: str
+    slo: str | None
+    level: str | None
+    opened_at: str
+    updated_at: str
+    resolved_at: str | None
+    tickets: JSON
