@@ -5,6 +5,7 @@ import { Burndown } from "./burndown.js";
 import { Explain } from "./explain.js";
 import { Feed } from "./feed.js";
 import { Incidents } from "./incidents.js";
+import { Jobs } from "./jobs.js";
 import { loadHealth, loadPolicy, setupKeyTools, showStreamState } from "./header.js";
 import { Matrix } from "./matrix.js";
 import { openStream } from "./stream.js";
@@ -13,6 +14,7 @@ import { onDeadline, startTicker } from "./ticker.js";
 const MATRIX_EVENTS = new Set(["route.execute", "window.update", "rate.limit", "policy.update", "control.kill", "control.unkill", "budget.update", "reset"]);
 const BURNDOWN_EVENTS = new Set(["route.execute", "policy.update", "reset"]);
 const POLICY_EVENTS = new Set(["policy.update", "policy.rejected", "reset"]);
+const JOB_EVENTS = /^job\./;
 const INCIDENT_EVENTS = /^(incident|ticket|notify)\.|^(route\.execute|policy\.update|reset)$/;
 
 function boot() {
@@ -21,10 +23,12 @@ function boot() {
   const feed = new Feed();
   const burndown = new Burndown();
   const incidents = new Incidents();
+  const jobs = new Jobs();
 
   const refreshMatrix = debounce(() => matrix.refresh(), 250);
   const refreshBurndown = debounce(() => burndown.refresh(), 400);
   const refreshIncidents = debounce(() => incidents.refresh(), 500);
+  const refreshJobs = debounce(() => jobs.refresh(), 300);
   const refreshPolicy = debounce(async () => {
     const tenants = await loadPolicy();
     if (tenants) explain.setTenants(tenants);
@@ -33,6 +37,7 @@ function boot() {
     refreshMatrix();
     refreshBurndown();
     refreshIncidents();
+    refreshJobs();
     refreshPolicy();
     loadHealth();
   };
@@ -54,6 +59,7 @@ function boot() {
       if (BURNDOWN_EVENTS.has(type)) refreshBurndown();
       if (POLICY_EVENTS.has(type)) refreshPolicy();
       if (INCIDENT_EVENTS.test(type)) refreshIncidents();
+      if (JOB_EVENTS.test(type)) refreshJobs();
     },
   });
 
@@ -62,6 +68,7 @@ function boot() {
   setInterval(() => burndown.refresh(), 15000);
   setInterval(() => matrix.refresh(), 60000);
   setInterval(() => incidents.refresh(), 10000); // burn rates move without an event
+  setInterval(() => jobs.refresh(), 30000); // next-run times pass without an event
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
