@@ -8,8 +8,9 @@ Contract (tests/store/test_jobs_contract.py checks every backend):
   with a fresh `claim` token, `attempts + 1` and `lease_until = now + lease_s`, atomically
   against every other claimer (two workers never claim one job). Due: `queued` with
   `next_run_at <= now`, or `running` whose lease expired (its worker died): such a job
-  runs again only while `attempts < max_attempts`; otherwise it becomes `dead` with the
-  reason `interrupted`. Oldest `next_run_at` first.
+  runs again once more (`interruptions` counts it) while `attempts < max_attempts`; a
+  second interruption, or one at `max_attempts`, makes it `dead` with the reason
+  `interrupted`. Oldest `next_run_at` first.
 - `settle(job_id, claim, ...)` records the end of a run: the new state (`done`, `failed`,
   `dead`, or `queued` again for a retry or the next cron run), `next_run_at`, result or
   error. Only the holder of the current claim may settle; a stale claim returns None.
@@ -64,6 +65,7 @@ class JobRecord:
     attempts: int = 0
     max_attempts: int = 3
     runs: int = 0  # completed runs (a cron job runs many times)
+    interruptions: int = 0  # runs cut by a dead worker in the current try
     claim: str | None = None
     lease_until: float | None = None
     started_at: float | None = None

@@ -167,11 +167,14 @@ class SqliteJobQueue:
             dead: list[JobRecord] = []
             for row in rows:
                 job = _decode(row)
-                if job.state is JobState.RUNNING and job.attempts >= job.max_attempts:
+                if job.state is JobState.RUNNING and (
+                    job.interruptions >= 1 or job.attempts >= job.max_attempts
+                ):
                     error = {
                         "code": "interrupted",
-                        "message": f"interrupted {job.attempts} times (worker lost its lease);"
-                        f" max_attempts is {job.max_attempts}",
+                        "message": f"its worker died {job.interruptions + 1} times (lease"
+                        f" expired) after {job.attempts} of {job.max_attempts} attempts;"
+                        " an interrupted run is retried once",
                     }
                     dead.append(
                         _put(
@@ -200,6 +203,7 @@ class SqliteJobQueue:
                             state=JobState.RUNNING,
                             claim=f"{holder}:{secrets.token_hex(6)}",
                             attempts=job.attempts + 1,
+                            interruptions=job.interruptions + (1 if interrupted else 0),
                             lease_until=now + lease_s,
                             started_at=now,
                             updated_at=now,
@@ -244,6 +248,7 @@ class SqliteJobQueue:
                     result=result if result is not None else job.result,
                     error=error,
                     attempts=0 if reset_attempts else job.attempts,
+                    interruptions=0 if reset_attempts else job.interruptions,
                     runs=job.runs + (1 if ran else 0),
                     history=_note(job, entry),
                 ),
