@@ -14,10 +14,12 @@ import os
 import socket
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from symphony.clock import Clock
 from symphony.events.bus import EventBus
+from symphony.execute.evidence import WebEvidence
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
 from symphony.flows.budgets import BudgetWatch
@@ -29,22 +31,34 @@ from symphony.flows.keys import KeyWatch
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFacts, PolicyFlow
+from symphony.flows.web import WebFlow
 from symphony.governance.governance import Governance
 from symphony.governance.killswitch import KillSwitch
 from symphony.governance.privacy import Privacy, RedactingAuditLog
 from symphony.incidents.config import IncidentsSettings
+from symphony.ingest.config import WebSettings, load_settings
+from symphony.ingest.keys import SigningKey
+from symphony.ingest.service import IngestService
+from symphony.ingest.stack import open_web_stack
+from symphony.ingest.store import SnapshotStore
 from symphony.jobs.service import JobLimits, JobService
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
 from symphony.policy.watcher import watch_policy
+from symphony.policy.web import WebPolicy
 from symphony.providers.credentials import Credentials
 from symphony.providers.pool import ProviderPool
+from symphony.rag.config import RagSettings
+from symphony.rag.corpus import Corpus
+from symphony.rag.service import RagService
 from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
 from symphony.store.datadir import claim_data_dir
+from symphony.store.memory_counters import MemoryCounters
 from symphony.store.sqlite_jobs import SqliteJobQueue
+from symphony.windows.admission import ReservationBook
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -84,6 +98,14 @@ class Services:
     incidents: IncidentRuntime  # SLO evaluator, incidents, outbox, integrations
     jobs: JobService
     budgets: BudgetWatch
+    web_settings: WebSettings
+    rag_settings: RagSettings
+    corpus: Corpus
+    snapshots: SnapshotStore
+    signing_key: SigningKey
+    ingest: IngestService
+    rag: RagService
+    web: WebFlow
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -95,6 +117,7 @@ class Services:
         loops: dict[str, Coroutine[Any, Any, None]] = {
             "health-probe": self.probes.run(stop),
             "keys-refresh": self.key_watch.run(stop),
+            "web-refresh": self.web.run(stop),
         }
         loops["budget-watch"] = self.budgets.run(stop)
         if self.settings.jobs_enabled:
@@ -121,6 +144,9 @@ class Services:
         await self.pool.aclose()
         await self.incidents.aclose()
         self.jobs.queue.close()
+        await self.ingest.close()
+        self.snapshots.close()
+        self.corpus.close()
         self.audit.close()
         self.keys.close()
         self.usage_store.close()
@@ -163,7 +189,12 @@ def build_services(
     # Demo records (simulated calls) and a real service's never share a directory.
     claim_data_dir(settings.data_dir, demo=sim_base is not None)
     usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
-    windows = WindowService(usage_store, clock)
+    # Calls in flight hold their units here (reserve -> call -> settle); a shared Counters
+    # backend (Redis) drops in for several processes.
+    book = ReservationBook(
+        MemoryCounters(clock), clock, ttl=timedelta(seconds=settings.admission_ttl_s)
+    )
+    windows = WindowService(usage_store, clock, book)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
     metrics = Metrics()
     metrics.set_policy_version(policy.snapshot.version)
@@ -222,7 +253,46 @@ def build_services(
         clock=clock,
         flow=IncidentFlow(audit, bus, policy, windows, stats, clock),
     )
-    executor = Executor(planning, pool, clock, audit, privacy.text)
+    web_settings, rag_settings = load_settings(env)
+
+    def web_policy() -> WebPolicy:
+        return policy.snapshot.web  # read per ingest: a policy reload applies to the next
+
+    stack = open_web_stack(
+        data_dir=settings.data_dir,
+        web=web_settings,
+        rag=rag_settings,
+        governance=web_policy,
+        clock=clock,
+        durability=settings.durability,
+    )
+    metrics.watch_store("rag", stack.corpus.writer)
+    metrics.watch_store("ingest", stack.snapshots.writer)
+    web = WebFlow(
+        stack.ingest,
+        stack.rag,
+        stack.snapshots,
+        stack.signing_key,
+        policy,
+        audit,
+        bus,
+        metrics,
+        clock,
+        check_interval_s=web_settings.refresh_check_s,
+    )
+    evidence = WebEvidence(
+        stack.rag, stack.corpus, policy, audit, clock, budget_tokens=rag_settings.evidence_tokens
+    )
+    executor = Executor(
+        planning,
+        pool,
+        clock,
+        audit,
+        privacy.text,
+        evidence,
+        deadline_s=settings.request_timeout_s,
+        max_response_bytes=settings.max_upstream_response_bytes,
+    )
     job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
     metrics.watch_store("jobs", job_queue.writer)
     jobs = JobService(
@@ -276,5 +346,13 @@ def build_services(
         incidents=incidents,
         jobs=jobs,
         budgets=BudgetWatch(planning, audit, bus, metrics, clock),
+        web_settings=web_settings,
+        rag_settings=rag_settings,
+        corpus=stack.corpus,
+        snapshots=stack.snapshots,
+        signing_key=stack.signing_key,
+        ingest=stack.ingest,
+        rag=stack.rag,
+        web=web,
         health=health,
     )

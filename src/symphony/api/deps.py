@@ -22,6 +22,7 @@ from symphony.flows.incident_runtime import IncidentRuntime
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFlow
+from symphony.flows.web import WebFlow
 from symphony.governance.governance import Governance
 from symphony.jobs.service import JobService
 from symphony.metrics.registry import Metrics
@@ -110,6 +111,10 @@ async def get_budgets(request: Request) -> BudgetWatch:
     return services_of(request).budgets
 
 
+async def get_web(request: Request) -> WebFlow:
+    return services_of(request).web
+
+
 async def get_health(request: Request) -> dict[str, dict[str, Any]]:
     return services_of(request).health
 
@@ -132,4 +137,5 @@ ObserveDep = Annotated[ObserveFlow, Depends(get_observations)]
 IncidentsDep = Annotated[IncidentRuntime, Depends(get_incidents)]
 JobsDep = Annotated[JobService, Depends(get_jobs)]
 BudgetsDep = Annotated[BudgetWatch, Depends(get_budgets)]
+WebDep = Annotated[WebFlow, Depends(get_web)]
 HealthDep = Annotated[dict[str, dict[str, Any]], Depends(get_health)]

@@ -44,6 +44,10 @@ class EventType(StrEnum):
     JOB_FAILED = "job.failed"
     JOB_CANCELLED = "job.cancelled"
     BUDGET_UPDATE = "budget.update"
+    INGEST_COMPLETED = "ingest.completed"
+    INGEST_FAILED = "ingest.failed"
+    RAG_FRESHNESS = "rag.index.freshness"
+    RAG_REINDEX = "rag.reindex.progress"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -432,6 +436,63 @@ class BudgetUpdated(Fact):
     resets_at: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestCompleted(Fact):
+    """An ingest call ended with at least one URL in the corpus (ingested or unchanged)."""
+
+    TYPE = EventType.INGEST_COMPLETED
+    ingest_id: str
+    trigger: str  # api | schedule | reindex
+    source: str | None = None  # the policy source, when one was ingested
+    strategy: str
+    urls: int
+    ingested: int
+    duplicate: int
+    refused: int
+    failed: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestFailed(Fact):
+    """An ingest call stored nothing: every URL was refused or failed (or the call broke)."""
+
+    TYPE = EventType.INGEST_FAILED
+    ingest_id: str
+    trigger: str
+    source: str | None = None
+    strategy: str
+    urls: int
+    refused: int
+    failed: int
+    reasons: list[str]  # the distinct reasons, e.g. robots_disallowed, timeout
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RagFreshness(Fact):
+    """How old the retrieval index is (on /rag/status, after each ingest and reindex)."""
+
+    TYPE = EventType.RAG_FRESHNESS
+    corpus: str
+    staleness_s: float | None = None  # None: nothing indexed yet
+    stale: bool
+    documents: int
+    stale_sources: list[str]  # policy sources whose newest document is past their max_age
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReindexProgressed(Fact):
+    """One stale document of a running reindex was re-fetched (`done` of `total`)."""
+
+    TYPE = EventType.RAG_REINDEX
+    reindex_id: str
+    done: int
+    total: int
+    url: str
+    outcome: str  # ingested | duplicate | refused | failed
+    reason: str | None = None
+
+
 FACTS: tuple[type[Fact], ...] = (
     PolicyUpdated,
     PolicyRejected,
@@ -460,4 +521,8 @@ FACTS: tuple[type[Fact], ...] = (
     JobFailed,
     JobCancelled,
     BudgetUpdated,
+    IngestCompleted,
+    IngestFailed,
+    RagFreshness,
+    ReindexProgressed,
 )

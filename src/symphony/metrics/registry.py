@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from symphony.metrics.slo import SloMetrics
+from symphony.metrics.web import WebMetrics
 
 # Sub-second through 120 s, with a bucket at each SLO threshold (1 s, 2.5 s, 6 s = the
 # default policy's max_sla_ms, 30 s).
@@ -198,6 +199,7 @@ class Metrics:
         self._scrape = _ScrapeCollector()
         r.register(self._scrape)
         self.slo = SloMetrics(r)  # executes by outcome, SLO events, incidents
+        self.web = WebMetrics(r)  # ingest outcomes, corpus and source staleness
 
     def child(self, metric: Any, *labels: str) -> Any:
         """`metric.labels(*labels)`, cached: label sets are closed (policy model names,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from symphony.policy.web import WebPolicy
 from symphony.windows.specs import (
     CapSource,
     DriftAction,
@@ -200,6 +201,7 @@ class Defaults:
     reserve_fraction: float = 0.20
     max_sla_ms: int = 6000
     timezone: str = "America/Denver"
+    timeout_s: float | None = None  # overall deadline of one execution; None: the service's
 
 
 SloKind = Literal["latency", "availability"]
@@ -277,6 +279,7 @@ class PolicySnapshot:
     files: tuple[str, ...] = ()
     slos: tuple[SloSpec, ...] = ()
     models_by_name: Mapping[str, ModelSpec] = field(default_factory=dict)
+    web: WebPolicy = field(default_factory=WebPolicy)  # the `web:` section (ingest, evidence)
     # Memo of window_inputs per (model, tenant): the snapshot is immutable, so it is exact.
     _inputs: dict[tuple[str, str], WindowInputs] = field(
         default_factory=dict, compare=False, repr=False
