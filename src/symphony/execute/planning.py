@@ -15,7 +15,7 @@ from symphony.metrics.registry import Metrics
 from symphony.policy.model import ModelSpec, PolicySnapshot
 from symphony.policy.store import PolicyStore
 from symphony.providers.credentials import Credentials
-from symphony.routing.budgets import BudgetLine, Period, Unit, budget_lines, has_budgets
+from symphony.routing.budgets import BudgetLine, Period, Unit, budget_lines
 from symphony.routing.planner import Plan, PlanContext, plan
 from symphony.routing.request import PlanRequest
 from symphony.routing.stats import LatencyStats
@@ -96,22 +96,17 @@ class PlanningService:
     ) -> list[BudgetLine]:
         """The tenant's configured budget lines with this period's spend (none: no reads)."""
         spec = snapshot.tenants.get(tenant)
-        if spec is None or not has_budgets(spec):
+        limits = () if spec is None else spec.budgets.limits
+        if spec is None or not limits:
             return []
         tz = snapshot.defaults.timezone
-        bounds: dict[str, tuple[datetime, datetime]] = {}
-
-        def period(name: Period) -> tuple[datetime, datetime]:
-            found = bounds.get(name)
-            if found is None:
-                found = bounds[name] = period_bounds(now, name, datetime.min.time(), tz)
-            return found
-
+        midnight = datetime.min.time()
+        spans = {p: period_bounds(now, p, midnight, tz) for p in {line[1] for line in limits}}
         t = ts(now)
         index = self.windows.index
 
         def spend(provider: str | None, name: Period, unit: Unit) -> float:
-            start = ts(period(name)[0])
+            start = ts(spans[name][0])
             if provider is None and unit == "usd":  # as before: the tenant's whole spend
                 return index.tenant(tenant).total(start, t, unit, include_start=True)
             models = (
@@ -124,7 +119,7 @@ class PlanningService:
                 for model in models
             )
 
-        return budget_lines(spec, spend, lambda name: period(name)[1])
+        return budget_lines(spec, spend, lambda name: spans[name][1])
 
     def plan(self, request: PlanRequest) -> PlannedWork:
         """Plan against one snapshot (read once); raise NoEligibleModelError (409) if none.
