@@ -213,8 +213,10 @@ class JobService:
         """Claim and run due jobs until `stop`; running jobs finish or are cancelled."""
         try:
             while not stop.is_set():
-                with contextlib.suppress(Exception):
+                try:
                     await self.tick()
+                except Exception:  # the store may be down for a moment: look again later
+                    log.exception("job worker: claiming due jobs failed")
                 self._wake.clear()
                 waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
                 await asyncio.wait(
@@ -260,6 +262,11 @@ class JobService:
         heartbeat = asyncio.create_task(self._heartbeat(job.id, job.claim))
         try:
             result = await self.executor.run(decode(job.work, new_id("aud")))
+        except asyncio.CancelledError:
+            # Shutting down mid-run: hand the job back now (no waiting for its lease); the
+            # attempt counts, since the upstream may have been called.
+            await asyncio.shield(self._stopped(job))
+            raise
         except NoEligibleModelError as exc:
             await self._not_now(job, exc)
         except RETRYABLE as exc:
@@ -300,6 +307,15 @@ class JobService:
         finally:
             heartbeat.cancel()
             self._wake.set()
+
+    async def _stopped(self, job: JobRecord) -> None:
+        assert job.claim is not None
+        now = self.clock.now().timestamp()
+        error = {"code": "shutdown", "message": "the worker stopped during the run; queued again"}
+        with contextlib.suppress(StoreError):
+            await self.queue.settle(
+                job.id, job.claim, state=JobState.QUEUED, now=now, next_run_at=now, error=error
+            )
 
     async def _heartbeat(self, job_id: str, claim: str) -> None:
         """Renew the lease at a third of its length while the run lasts."""
