@@ -177,3 +177,18 @@ async def test_incidents_query_lists_what_rest_lists(demo: Demo) -> None:
     ]
     bad = await gql(demo, '{ incidents(status: "closed") { id } }')
     assert bad["errors"][0]["extensions"]["code"] == "validation_error"
+
+
+async def test_plans_query_reads_the_tenants_plans_with_their_denials(demo: Demo) -> None:
+    planned = await gql(demo, 'mutation { plan(request: {task: "qa", input: "hi"}) { planId } }')
+    plan_id = planned["data"]["plan"]["planId"]
+    refused = await gql(demo, 'mutation { plan(request: {task: "qa", loa: 9}) { planId } }')
+    assert refused["errors"][0]["extensions"]["code"] == "no_eligible_model"
+    body = await gql(demo, "{ plans(limit: 5) { outcome planId model denied } }")
+    newest, older = body["data"]["plans"]
+    assert newest["outcome"] == "no_eligible_model"
+    assert newest["model"] is None
+    assert "loa_exceeds" in newest["denied"]["local/ollama"]
+    assert older["planId"] == plan_id
+    assert older["outcome"] == "planned"
+    assert older["model"]

@@ -27,6 +27,7 @@ from symphony.api.graphql_types import (
     JobSubmission,
     Model,
     Plan,
+    PlanRecord,
     PlanRequest,
     TenantBudgets,
 )
@@ -118,6 +119,31 @@ class Query:
                 )
             )
         return out
+
+    @strawberry.field(
+        description="A tenant's recent plans, newest first: the chosen model and"
+        " every denied candidate with its deny codes"
+    )
+    async def plans(
+        self, info: Info[Any, None], tenant: str = "default", limit: int = 20
+    ) -> list[PlanRecord]:
+        services = _tenant(info, tenant)
+        records = await services.audit.query(
+            type="route.plan", tenant=tenant, limit=max(1, min(limit, 200))
+        )
+        return [
+            PlanRecord(
+                audit_id=r.id,
+                at=r.at.isoformat(),
+                outcome=r.payload.get("outcome", "planned"),
+                plan_id=r.payload.get("plan_id"),
+                model=r.payload.get("model"),
+                fallbacks=list(r.payload.get("fallbacks", [])),
+                denied=cast(Any, r.payload.get("denied", {})),
+                policy_version=r.payload.get("policy_version"),
+            )
+            for r in records
+        ]
 
     @strawberry.field(description="Budget lines of the tenants this key may see")
     def budgets(self, info: Info[Any, None], tenant: str | None = None) -> list[TenantBudgets]:

@@ -275,3 +275,15 @@ class Incident:
     updated_at: str
     resolved_at: str | None
     tickets: JSON
+
+
+@strawberry.type(description="A past plan of a tenant (its route.plan audit record)")
+class PlanRecord:
+    audit_id: str
+    at: str
+    outcome: str
+    plan_id: str | None
+    model: str | None
+    fallbacks: list[str]
+    denied: JSON
+    policy_version: str | None
