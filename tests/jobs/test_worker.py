@@ -222,3 +222,22 @@ async def test_a_run_stopped_by_shutdown_is_handed_back_at_once(rig: Any) -> Non
         "code": "shutdown",
         "message": "the worker stopped during the run; queued again",
     }
+
+
+async def test_queue_depth_per_model(rig: Any) -> None:
+    service, executor, clock, _ = rig
+    executor.script = [answer("aud_1"), answer("aud_2")]
+    await service.submit(
+        WORK, RunSpec("next_window"), {}, idempotency_key=None, deadline=None, actor=None
+    )
+    cron = RunSpec("cron", cron="0 * * * *", tz="UTC")
+    await service.submit(WORK, cron, {}, idempotency_key=None, deadline=None, actor=None)
+    await service.refresh_gauges()
+    gauge = service.metrics.jobs_queued
+    assert gauge.labels("m")._value.get() == 1  # planned for next_window
+    assert gauge.labels("unplanned")._value.get() == 1
+    clock.set(datetime(2026, 12, 1, 13, 0, 1, tzinfo=UTC))  # both run; the cron job requeues
+    await run_due(service)
+    await service.refresh_gauges()
+    assert gauge.labels("m")._value.get() == 1  # the cron job, by the model that answered
+    assert gauge.labels("unplanned")._value.get() == 0

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from symphony.audit.sink import AuditSink
 from symphony.clock import Clock
@@ -60,6 +60,14 @@ class JobLimits:
     deadline_s: float = 86400.0
 
 
+class When(NamedTuple):
+    """When a job runs, why, and the model planned for it (None: not planned yet)."""
+
+    at: datetime
+    why: str
+    model: str | None = None
+
+
 def iso(t: float | None) -> str | None:
     return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
 
@@ -89,21 +97,22 @@ class JobService:
         self.holder = holder
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._depth_models: set[str] = set()
 
     # --- scheduling ---------------------------------------------------------------------
-    def first_run(self, spec: RunSpec, work: ExecuteRequest, now: datetime) -> tuple[datetime, str]:
+    def first_run(self, spec: RunSpec, work: ExecuteRequest, now: datetime) -> When:
         """When a new job first runs and why; NoEligibleModelError when no window frees up."""
         if spec.mode == "asap":
-            return now, "asap"
+            return When(now, "asap")
         if spec.mode == "at":
             assert spec.at is not None
-            return max(spec.at, now), "at the requested time"
+            return When(max(spec.at, now), "at the requested time")
         if spec.mode == "cron":
             assert spec.cron is not None
-            return next_cron(spec.cron, spec.tz, now), f"cron '{spec.cron}' in {spec.tz}"
+            return When(next_cron(spec.cron, spec.tz, now), f"cron '{spec.cron}' in {spec.tz}")
         return self.next_window(work, now)
 
-    def next_window(self, work: ExecuteRequest, now: datetime) -> tuple[datetime, str]:
+    def next_window(self, work: ExecuteRequest, now: datetime) -> When:
         """The planned model's power window, or the reset of what is exhausted now."""
         snapshot = self.planning.policy.snapshot
         tenant = work.plan.tenant
@@ -120,12 +129,12 @@ class JobService:
             if at is None:
                 message = f"next_window: {why}: {exc.message}"
                 raise NoEligibleModelError(message, detail=exc.detail) from exc
-            return at, why
+            return When(at, why)
         primary = planned.plan.primary
         assert primary is not None
         state = self.planning.windows.state(snapshot, primary.name, now, tenant)
         at, why = window_time(state, [state], now)
-        return at or now, why
+        return When(at or now, why, primary.name)
 
     # --- the API's actions --------------------------------------------------------------
     async def submit(
@@ -141,7 +150,7 @@ class JobService:
         """Queue a job (or return the one with the same idempotency key: created False),
         and why it runs when it does."""
         now = self.clock.now()
-        at, why = self.first_run(spec, work, now)
+        at, why, model = self.first_run(spec, work, now)
         if deadline is None:
             deadline = at + timedelta(seconds=self.limits.deadline_s)
         record = JobRecord(
@@ -156,6 +165,7 @@ class JobService:
             deadline_at=None if spec.mode == "cron" else deadline.timestamp(),
             idempotency_key=idempotency_key,
             actor=actor,
+            model=model,
             max_attempts=self.limits.max_attempts,
             updated_at=now.timestamp(),
         )
@@ -203,9 +213,17 @@ class JobService:
         return job
 
     async def refresh_gauges(self) -> dict[JobState, int]:
+        """Jobs per state, and queued jobs per model (planned or last run; else unplanned)."""
         counts = await self.queue.counts()
         for state, n in counts.items():
             self.metrics.child(self.metrics.jobs, str(state)).set(n)
+        depth: dict[str, int] = dict.fromkeys(self._depth_models, 0)
+        for job in await self.queue.search(None, JobState.QUEUED, 10_000):
+            model = job.model or "unplanned"
+            depth[model] = depth.get(model, 0) + 1
+        for model, n in depth.items():
+            self.metrics.child(self.metrics.jobs_queued, model).set(n)
+        self._depth_models = set(depth)
         return counts
 
     # --- the worker ---------------------------------------------------------------------
@@ -288,6 +306,7 @@ class JobService:
                 result=body,
                 reset_attempts=later is not None,
                 ran=True,
+                model=result.decision.model,
             )
             if settled is None:
                 return  # lost the lease: another worker owns the job now
@@ -338,7 +357,7 @@ class JobService:
         now = self.clock.now()
         work = decode(job.work)
         try:
-            at, _why = self.next_window(work, now)
+            at, _why, _model = self.next_window(work, now)
         except NoEligibleModelError:
             at = None
         deadline = job.deadline_at

@@ -66,6 +66,7 @@ class JobRecord:
     max_attempts: int = 3
     runs: int = 0  # completed runs (a cron job runs many times)
     interruptions: int = 0  # runs cut by a dead worker in the current try
+    model: str | None = None  # planned at submit (next_window) or of the last answered run
     claim: str | None = None
     lease_until: float | None = None
     started_at: float | None = None
@@ -115,6 +116,7 @@ class JobQueue(Protocol):
         error: dict[str, Any] | None = None,
         reset_attempts: bool = False,
         ran: bool = False,
+        model: str | None = None,
     ) -> JobRecord | None: ...
 
     async def renew(self, job_id: str, claim: str, lease_until: float) -> bool: ...

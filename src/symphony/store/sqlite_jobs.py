@@ -227,6 +227,7 @@ class SqliteJobQueue:
         error: dict[str, Any] | None = None,
         reset_attempts: bool = False,
         ran: bool = False,
+        model: str | None = None,
     ) -> JobRecord | None:
         def tx(conn: sqlite3.Connection) -> JobRecord | None:
             job = _one(conn, job_id)
@@ -250,6 +251,7 @@ class SqliteJobQueue:
                     attempts=0 if reset_attempts else job.attempts,
                     interruptions=0 if reset_attempts else job.interruptions,
                     runs=job.runs + (1 if ran else 0),
+                    model=model or job.model,
                     history=_note(job, entry),
                 ),
             )
