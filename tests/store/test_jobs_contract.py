@@ -170,3 +170,13 @@ async def test_an_interrupted_run_is_retried_once_only(tmp_path: Path) -> None:
         assert "its worker died 2 times" in dead[0].error["message"]
     finally:
         q.close()
+
+
+async def test_queued_jobs_per_model(queues: tuple[JobQueue, JobQueue]) -> None:
+    a, _ = queues
+    await a.submit(record("j1").with_(model="openai/x"))
+    await a.submit(record("j2").with_(model="openai/x"))
+    await a.submit(record("j3"))
+    await a.submit(record("j4", at=T0 - 1).with_(model="local/y"))
+    await a.claim(T0 - 1, "w", 10, 1)  # j4 runs: no longer queued
+    assert await a.queued_by_model() == {"openai/x": 2, None: 1}

@@ -212,15 +212,17 @@ class JobService:
         await self._announce(JobCancelled(job_id=job.id, tenant=job.tenant, actor=actor), actor)
         return job
 
+    async def counts(self) -> dict[JobState, int]:
+        return await self.queue.counts()
+
     async def refresh_gauges(self) -> dict[JobState, int]:
         """Jobs per state, and queued jobs per model (planned or last run; else unplanned)."""
         counts = await self.queue.counts()
         for state, n in counts.items():
             self.metrics.child(self.metrics.jobs, str(state)).set(n)
         depth: dict[str, int] = dict.fromkeys(self._depth_models, 0)
-        for job in await self.queue.search(None, JobState.QUEUED, 10_000):
-            model = job.model or "unplanned"
-            depth[model] = depth.get(model, 0) + 1
+        for model, n in (await self.queue.queued_by_model()).items():
+            depth[model or "unplanned"] = n
         for model, n in depth.items():
             self.metrics.child(self.metrics.jobs_queued, model).set(n)
         self._depth_models = set(depth)

@@ -18,7 +18,8 @@ Contract (tests/store/test_jobs_contract.py checks every backend):
   heartbeat, so a long run is not taken for a dead one); False when the claim is stale.
 - `cancel(job_id)` moves a `queued` job to `cancelled`; a job in any other state is
   returned unchanged (the caller explains why it cannot be cancelled).
-- `get`, `list` (newest first, optionally by tenants and state), `counts` (jobs per state).
+- `get`, `search` (newest first, optionally by tenants and state), `counts` (jobs per
+  state), `queued_by_model` (queued jobs per planned model).
 
 Times are Unix seconds (floats); JSON columns hold the request and its outcome.
 """
@@ -97,6 +98,10 @@ class JobQueue(Protocol):
     ) -> list[JobRecord]: ...
 
     async def counts(self) -> dict[JobState, int]: ...
+
+    async def queued_by_model(self) -> dict[str | None, int]:
+        """Queued jobs per `model` (None: not planned yet)."""
+        ...
 
     async def claim(
         self, now: float, holder: str, lease_s: float, limit: int

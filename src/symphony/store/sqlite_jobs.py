@@ -154,6 +154,14 @@ class SqliteJobQueue:
         found = {JobState(s): n for s, n in rows}
         return {s: found.get(s, 0) for s in JobState}
 
+    async def queued_by_model(self) -> dict[str | None, int]:
+        sql = (
+            "SELECT json_extract(CAST(body AS TEXT), '$.model'), COUNT(*) FROM jobs"
+            " WHERE state = 'queued' GROUP BY 1"
+        )
+        rows = await self._writer.aread(lambda conn: conn.execute(sql).fetchall())
+        return dict(rows)
+
     async def claim(
         self, now: float, holder: str, lease_s: float, limit: int
     ) -> tuple[list[JobRecord], list[JobRecord]]:
