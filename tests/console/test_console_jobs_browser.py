@@ -34,3 +34,14 @@ def test_jobs_panel_shows_a_job_and_cancels_it(watched: Watched) -> None:
     page.click(f"{row} button")
     page.wait_for_selector(f"{row}[data-state='cancelled']")
     assert "1 cancelled" in page.inner_text("#jobs-note")
+
+
+def test_budgets_panel_lists_the_demo_tenants_lines(watched: Watched) -> None:
+    page = watched.open()
+    row = "#budget-rows tr[data-budget='default:tenant:daily:usd']"
+    page.wait_for_selector(row)
+    text = page.inner_text(row)
+    assert "of $5.00" in text
+    assert "within" in text
+    assert page.locator("#budget-rows tr[data-budget='default:tenant:monthly:usd']").count() == 1
+    assert _axe(page) == []

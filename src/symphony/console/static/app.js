@@ -1,6 +1,7 @@
 // Console entry point: wire the panels together, keep them fresh from /events.
 
 import { debounce } from "./dom.js";
+import { Budgets } from "./budgets.js";
 import { Burndown } from "./burndown.js";
 import { Explain } from "./explain.js";
 import { Feed } from "./feed.js";
@@ -15,6 +16,7 @@ const MATRIX_EVENTS = new Set(["route.execute", "window.update", "rate.limit", "
 const BURNDOWN_EVENTS = new Set(["route.execute", "policy.update", "reset"]);
 const POLICY_EVENTS = new Set(["policy.update", "policy.rejected", "reset"]);
 const JOB_EVENTS = /^job\./;
+const BUDGET_EVENTS = new Set(["budget.update", "route.execute", "policy.update", "reset"]);
 const INCIDENT_EVENTS = /^(incident|ticket|notify)\.|^(route\.execute|policy\.update|reset)$/;
 
 function boot() {
@@ -24,11 +26,13 @@ function boot() {
   const burndown = new Burndown();
   const incidents = new Incidents();
   const jobs = new Jobs();
+  const budgets = new Budgets();
 
   const refreshMatrix = debounce(() => matrix.refresh(), 250);
   const refreshBurndown = debounce(() => burndown.refresh(), 400);
   const refreshIncidents = debounce(() => incidents.refresh(), 500);
   const refreshJobs = debounce(() => jobs.refresh(), 300);
+  const refreshBudgets = debounce(() => budgets.refresh(), 1000);
   const refreshPolicy = debounce(async () => {
     const tenants = await loadPolicy();
     if (tenants) explain.setTenants(tenants);
@@ -38,6 +42,7 @@ function boot() {
     refreshBurndown();
     refreshIncidents();
     refreshJobs();
+    refreshBudgets();
     refreshPolicy();
     loadHealth();
   };
@@ -60,6 +65,7 @@ function boot() {
       if (POLICY_EVENTS.has(type)) refreshPolicy();
       if (INCIDENT_EVENTS.test(type)) refreshIncidents();
       if (JOB_EVENTS.test(type)) refreshJobs();
+      if (BUDGET_EVENTS.has(type)) refreshBudgets();
     },
   });
 
