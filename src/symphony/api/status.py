@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from symphony.api.contracts.base import ok
@@ -15,9 +15,11 @@ from symphony.api.deps import (
     IncidentsDep,
     PlanningDep,
     PolicyDep,
+    SharedStoresDep,
     UsageStoreDep,
 )
 from symphony.api.errors import json_response
+from symphony.api.security import tenant_scope_of
 from symphony.flows.health import health_report
 
 router = APIRouter(tags=["status"])
@@ -71,8 +73,9 @@ async def health(
     usage_store: UsageStoreDep,
     clock: ClockDep,
     incidents: IncidentsDep,
+    stores: SharedStoresDep,
 ) -> Response:
-    report = health_report(policy, health, usage_store.ping(), clock.now())
+    report = health_report(policy, health, usage_store.ping(), clock.now(), stores.states)
     report["integrations"] = incidents.integration_states()
     return json_response(report)
 
@@ -82,5 +85,6 @@ async def health(
     summary="Requests, tokens and cost per model over the last minute, hour and day",
     responses=ok(Burndown, BURNDOWN_EXAMPLE),
 )
-async def burndown(planning: PlanningDep) -> Response:
-    return json_response(planning.burndown())
+async def burndown(planning: PlanningDep, request: Request) -> Response:
+    # A tenant-bound key sees only its tenants' usage, on the models they may use.
+    return json_response(planning.burndown(tenant_scope_of(request)))

@@ -95,6 +95,13 @@ class ApiKey:
             return tenant in self.tenants
         return self.role != "client" or tenant == DEFAULT_TENANT
 
+    @property
+    def tenant_scope(self) -> frozenset[str] | None:
+        """The tenants this key is walled into; None when it spans every tenant."""
+        if self.tenants:
+            return frozenset(self.tenants)
+        return frozenset({DEFAULT_TENANT}) if self.role == "client" else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -116,10 +123,10 @@ def hash_secret(secret: str) -> str:
 class KeyStore:
     """API keys in a Documents collection, mirrored in memory for authentication."""
 
-    def __init__(self, docs: Documents, clock: Clock) -> None:
+    def __init__(self, docs: Documents, clock: Clock, *, owns_docs: bool = False) -> None:
         self._docs = docs
         self._clock = clock
-        self._owns_docs = False
+        self._owns_docs = owns_docs
         self._lock = threading.Lock()  # serialises create/revoke/reload
         self._by_id: dict[str, ApiKey] = {}
         # Active keys only, keyed by secret hash -> (that hash, key); swapped, never mutated.
@@ -130,14 +137,12 @@ class KeyStore:
     @classmethod
     def open(cls, data_dir: Path, clock: Clock) -> KeyStore:
         """Open (creating if needed) data_dir/keys.db, the embedded default."""
-        docs = SqliteDocuments.open(data_dir / KEYS_DB_NAME, KEYS_TABLE, schema=KEYS_SCHEMA)
+        docs = open_key_documents(data_dir)
         try:
-            store = cls(docs, clock)
+            return cls(docs, clock, owns_docs=True)
         except BaseException:
             docs.close()
             raise
-        store._owns_docs = True
-        return store
 
     def create(
         self, *, name: str, role: Role | str, tenants: Sequence[str] = ()
@@ -342,3 +347,8 @@ def _check_tenants(tenants: Sequence[str]) -> tuple[str, ...]:
             raise ValidationFailed(f"tenant name {tenant!r} is invalid")
         seen.setdefault(tenant, None)
     return tuple(seen)
+
+
+def open_key_documents(data_dir: Path) -> Documents:
+    """The embedded key table: data_dir/keys.db."""
+    return SqliteDocuments.open(data_dir / KEYS_DB_NAME, KEYS_TABLE, schema=KEYS_SCHEMA)

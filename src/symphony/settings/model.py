@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from symphony.settings.base import CommaList, EnvSettings
+from symphony.settings.stores import SharedStoreSettings
 
 __all__ = [
     "DEFAULT_CORS",
@@ -25,6 +26,7 @@ __all__ = [
     "SecuritySettings",
     "ServiceSettings",
     "Settings",
+    "SharedStoreSettings",
     "StateSettings",
 ]
 
@@ -158,8 +160,19 @@ class SecuritySettings(EnvSettings):
         description="Require API keys on every endpoint except SYMPHONY_PUBLIC_PATHS: true|false.",
     )
     public_paths: CommaList = Field(
-        ("/status/health.json", "/metrics"),
+        ("/status/health.json",),
         description="Comma-separated paths served without a key.",
+    )
+    metrics_token: str | None = Field(
+        None,
+        repr=False,
+        description="Bearer token that may scrape GET /metrics without an API key (Prometheus"
+        " `authorization: credentials_file`); unset: /metrics needs a key (status.read).",
+    )
+    metrics_public: bool = Field(
+        False,
+        description="Serve GET /metrics without a key or token: true|false. Only on a private"
+        " network: the metrics name tenants, models and their cost.",
     )
     cors_origins: CommaList = Field(
         DEFAULT_CORS,
@@ -244,6 +257,7 @@ class JobsSettings(EnvSettings):
 # Bases in reverse: pydantic lists the last base's fields first (repr follows sections()).
 class Settings(
     JobsSettings,
+    SharedStoreSettings,
     McpSettings,
     SecuritySettings,
     DemoSettings,
@@ -264,4 +278,5 @@ class Settings(
             SecuritySettings,
             McpSettings,
             JobsSettings,
+            SharedStoreSettings,
         )
