@@ -15,6 +15,7 @@ from fastapi.responses import ORJSONResponse
 from symphony import __version__
 from symphony.api import anthropic_compat as anthropic_api
 from symphony.api import audit as audit_api
+from symphony.api import budgets as budgets_api
 from symphony.api import control as control_api
 from symphony.api import docs_ui
 from symphony.api import embeddings as embeddings_api
@@ -22,12 +23,14 @@ from symphony.api import events as events_api
 from symphony.api import execute as execute_api
 from symphony.api import governance as governance_api
 from symphony.api import incidents as incidents_api
+from symphony.api import jobs as jobs_api
 from symphony.api import metrics as metrics_api
 from symphony.api import models as models_api
 from symphony.api import openai_compat as openai_api
 from symphony.api import plan as plan_api
 from symphony.api import policy as policy_api
 from symphony.api import status as status_api
+from symphony.api import web as web_api
 from symphony.api.body_timeout import BodyTimeoutMiddleware
 from symphony.api.errors import install_error_handlers
 from symphony.api.hotpath import HotPathMiddleware
@@ -131,6 +134,9 @@ def create_app(
         events_api,
         metrics_api,
         policy_api,
+        jobs_api,
+        budgets_api,
+        web_api,
     ):
         app.include_router(module.router)
     for module in (control_api, audit_api, governance_api):  # security and governance

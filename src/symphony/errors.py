@@ -101,3 +101,10 @@ class DataDirError(SymphonyError):
 
     status = 500
     code = "data_dir_mismatch"
+
+
+class NoEvidenceError(SymphonyError):
+    """An execute demanded web evidence and the corpus has nothing fresh enough to cite."""
+
+    status = 422
+    code = "no_fresh_evidence"

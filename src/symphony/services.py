@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -18,8 +19,10 @@ from typing import Any
 
 from symphony.clock import Clock
 from symphony.events.bus import EventBus
+from symphony.execute.evidence import WebEvidence
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
+from symphony.flows.budgets import BudgetWatch
 from symphony.flows.control import ControlFlow
 from symphony.flows.health import HealthProbes
 from symphony.flows.incident_runtime import IncidentRuntime, build_incident_runtime
@@ -28,21 +31,33 @@ from symphony.flows.keys import KeyWatch
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFacts, PolicyFlow
+from symphony.flows.web import WebFlow
 from symphony.governance.governance import Governance
 from symphony.governance.killswitch import KillSwitch
 from symphony.governance.privacy import Privacy, RedactingAuditLog
 from symphony.incidents.config import IncidentsSettings
+from symphony.ingest.config import WebSettings, load_settings
+from symphony.ingest.keys import SigningKey
+from symphony.ingest.service import IngestService
+from symphony.ingest.stack import open_web_stack
+from symphony.ingest.store import SnapshotStore
+from symphony.jobs.service import JobLimits, JobService
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
 from symphony.policy.watcher import watch_policy
+from symphony.policy.web import WebPolicy
 from symphony.providers.credentials import Credentials
 from symphony.providers.pool import ProviderPool
+from symphony.rag.config import RagSettings
+from symphony.rag.corpus import Corpus
+from symphony.rag.service import RagService
 from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
 from symphony.store.datadir import claim_data_dir
 from symphony.store.memory_counters import MemoryCounters
+from symphony.store.sqlite_jobs import SqliteJobQueue
 from symphony.windows.admission import ReservationBook
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
@@ -81,6 +96,16 @@ class Services:
     key_watch: KeyWatch
     probes: HealthProbes
     incidents: IncidentRuntime  # SLO evaluator, incidents, outbox, integrations
+    jobs: JobService
+    budgets: BudgetWatch
+    web_settings: WebSettings
+    rag_settings: RagSettings
+    corpus: Corpus
+    snapshots: SnapshotStore
+    signing_key: SigningKey
+    ingest: IngestService
+    rag: RagService
+    web: WebFlow
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -92,7 +117,11 @@ class Services:
         loops: dict[str, Coroutine[Any, Any, None]] = {
             "health-probe": self.probes.run(stop),
             "keys-refresh": self.key_watch.run(stop),
+            "web-refresh": self.web.run(stop),
         }
+        loops["budget-watch"] = self.budgets.run(stop)
+        if self.settings.jobs_enabled:
+            loops["jobs-worker"] = self.jobs.run(stop)
         if self.settings.watch_policy:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
@@ -114,6 +143,10 @@ class Services:
         await self.executor.aclose()
         await self.pool.aclose()
         await self.incidents.aclose()
+        self.jobs.queue.close()
+        await self.ingest.close()
+        self.snapshots.close()
+        self.corpus.close()
         self.audit.close()
         self.keys.close()
         self.usage_store.close()
@@ -220,6 +253,65 @@ def build_services(
         clock=clock,
         flow=IncidentFlow(audit, bus, policy, windows, stats, clock),
     )
+    web_settings, rag_settings = load_settings(env)
+
+    def web_policy() -> WebPolicy:
+        return policy.snapshot.web  # read per ingest: a policy reload applies to the next
+
+    stack = open_web_stack(
+        data_dir=settings.data_dir,
+        web=web_settings,
+        rag=rag_settings,
+        governance=web_policy,
+        clock=clock,
+        durability=settings.durability,
+    )
+    metrics.watch_store("rag", stack.corpus.writer)
+    metrics.watch_store("ingest", stack.snapshots.writer)
+    web = WebFlow(
+        stack.ingest,
+        stack.rag,
+        stack.snapshots,
+        stack.signing_key,
+        policy,
+        audit,
+        bus,
+        metrics,
+        clock,
+        check_interval_s=web_settings.refresh_check_s,
+    )
+    evidence = WebEvidence(
+        stack.rag, stack.corpus, policy, audit, clock, budget_tokens=rag_settings.evidence_tokens
+    )
+    executor = Executor(
+        planning,
+        pool,
+        clock,
+        audit,
+        privacy.text,
+        evidence,
+        deadline_s=settings.request_timeout_s,
+        max_response_bytes=settings.max_upstream_response_bytes,
+    )
+    job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
+    metrics.watch_store("jobs", job_queue.writer)
+    jobs = JobService(
+        job_queue,
+        executor,
+        audit,
+        bus,
+        metrics,
+        clock,
+        JobLimits(
+            poll_interval_s=settings.jobs_poll_interval_s,
+            concurrency=settings.jobs_concurrency,
+            lease_s=settings.jobs_lease_s,
+            max_attempts=settings.jobs_max_attempts,
+            retry_backoff_s=settings.jobs_retry_backoff_s,
+            deadline_s=settings.jobs_deadline_s,
+        ),
+        holder=f"{socket.gethostname()}:{os.getpid()}",
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -237,15 +329,7 @@ def build_services(
         governance=governance,
         planning=planning,
         pool=pool,
-        executor=Executor(
-            planning,
-            pool,
-            clock,
-            audit,
-            privacy.text,
-            deadline_s=settings.request_timeout_s,
-            max_response_bytes=settings.max_upstream_response_bytes,
-        ),
+        executor=executor,
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),
         control=ControlFlow(killswitch, policy, audit, bus),
@@ -260,5 +344,15 @@ def build_services(
             timeout_s=settings.health_probe_timeout_s,
         ),
         incidents=incidents,
+        jobs=jobs,
+        budgets=BudgetWatch(planning, audit, bus, metrics, clock),
+        web_settings=web_settings,
+        rag_settings=rag_settings,
+        corpus=stack.corpus,
+        snapshots=stack.snapshots,
+        signing_key=stack.signing_key,
+        ingest=stack.ingest,
+        rag=stack.rag,
+        web=web,
         health=health,
     )

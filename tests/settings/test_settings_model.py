@@ -44,6 +44,13 @@ DEFAULTS = {
     "max_upstream_response_bytes": 16 * 1024 * 1024,
     "mcp_enabled": True,
     "mcp_allowed_hosts": (),
+    "jobs_enabled": True,
+    "jobs_poll_interval_s": 1.0,
+    "jobs_concurrency": 2,
+    "jobs_lease_s": 600.0,
+    "jobs_max_attempts": 3,
+    "jobs_retry_backoff_s": 30.0,
+    "jobs_deadline_s": 86400.0,
 }
 
 
@@ -94,6 +101,13 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "SYMPHONY_MAX_UPSTREAM_RESPONSE_BYTES": "65536",
         "SYMPHONY_MCP_ENABLED": "false",
         "SYMPHONY_MCP_ALLOWED_HOSTS": "symphony.example.com, 10.0.0.5:*",
+        "SYMPHONY_JOBS_ENABLED": "false",
+        "SYMPHONY_JOBS_POLL_INTERVAL_S": "0.5",
+        "SYMPHONY_JOBS_CONCURRENCY": "4",
+        "SYMPHONY_JOBS_LEASE_S": "60",
+        "SYMPHONY_JOBS_MAX_ATTEMPTS": "5",
+        "SYMPHONY_JOBS_RETRY_BACKOFF_S": "2",
+        "SYMPHONY_JOBS_DEADLINE_S": "3600",
     }
     assert set(environ) == {variable for _n, variable, _i in Settings.env_fields()}
     settings = Settings.from_env(environ)
@@ -130,6 +144,13 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "max_upstream_response_bytes": 65536,
         "mcp_enabled": False,
         "mcp_allowed_hosts": ("symphony.example.com", "10.0.0.5:*"),
+        "jobs_enabled": False,
+        "jobs_poll_interval_s": 0.5,
+        "jobs_concurrency": 4,
+        "jobs_lease_s": 60.0,
+        "jobs_max_attempts": 5,
+        "jobs_retry_backoff_s": 2.0,
+        "jobs_deadline_s": 3600.0,
     }
 
 

@@ -12,6 +12,7 @@ from symphony import __version__
 def build_parser() -> argparse.ArgumentParser:
     from symphony.cli import (
         drill_cmd,
+        jobs_cmd,
         ops,
         plan_cmd,
         policy_cmds,
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         settings_cmd,
         slo_cmds,
         drill_cmd,
+        jobs_cmd,
     ):
         module.register(sub)
     return parser

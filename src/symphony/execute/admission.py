@@ -86,20 +86,17 @@ class Gate:
             claims.append(Claim(key, _estimate(measure, candidate), state.remaining))
             measures[key] = measure
             labels[key] = (f"window full ({state.label})", state.used, state.cap, state.unit)
-        tenant_spec = snapshot.tenants.get(tenant)
-        if tenant_spec is not None and spec.model_class == "hosted":
-            budgets = tenant_spec.budgets
-            daily, monthly = self.planning.tenant_spend(snapshot, tenant, now)
-            for period, cap, spent in (
-                ("daily", budgets.daily_usd, daily),
-                ("monthly", budgets.monthly_usd, monthly),
-            ):
-                if cap is None:
-                    continue
-                key = budget_key(tenant, period)
-                claims.append(Claim(key, candidate.est_cost_usd or 0.0, max(cap - spent, 0.0)))
-                measures[key] = "usd"
-                labels[key] = (f"{period} budget of tenant '{tenant}' full", spent, cap, "usd")
+        for line in self.planning.budget_lines(snapshot, tenant, now):
+            if not line.covers(spec):
+                continue
+            key = budget_key(tenant, line.key)
+            claims.append(
+                Claim(key, _estimate(line.unit, candidate), max(line.limit - line.spent, 0.0))
+            )
+            measures[key] = line.unit
+            scope = "" if line.provider is None else f" on provider '{line.provider}'"
+            what = f"{line.period} {line.unit} budget of tenant '{tenant}'{scope} full"
+            labels[key] = (what, line.spent, line.limit, line.unit)
         if not claims:
             return Admitted(self.book, None, {})
         got = await self.book.reserve(claims, at_least=timedelta(seconds=may_run_s + 60.0))

@@ -23,6 +23,7 @@ from symphony.execute.accounting import Accountant
 from symphony.execute.admission import Gate
 from symphony.execute.attempt import Try, complete
 from symphony.execute.embedding import EmbedCall, embed_attempt
+from symphony.execute.evidence import WebEvidence
 from symphony.execute.outcome import Outcome
 from symphony.execute.planning import PlannedWork, PlanningService
 from symphony.execute.request import MIN_TIMEOUT_S, Attempt, ExecuteRequest
@@ -53,11 +54,13 @@ class Executor:
         clock: Clock,
         audit: AuditSink,
         redact: Callable[[str], str],
+        evidence: WebEvidence,
         *,
         deadline_s: float,
         max_response_bytes: int,
     ) -> None:
         self.planning = planning
+        self.evidence = evidence
         self.max_response_bytes = max_response_bytes  # per upstream answer
         self.deadline_s = deadline_s  # when neither the request nor the policy sets one
         self.pool = pool
@@ -154,6 +157,7 @@ class Executor:
     async def run(self, req: ExecuteRequest) -> ExecuteResult:
         """Run the work to its answer (non-streaming); raise UpstreamFailedError if none."""
         started = time.perf_counter()
+        req, found = await self.evidence.gather(req)
         outcome = self._start(req)
         for attempt in self._tries(req, outcome):
             if not await self._admit(attempt):
@@ -164,7 +168,8 @@ class Executor:
                 await attempt.release()
         if not outcome.done:
             await self._fail(outcome, req, started)
-        return await self._conclude(outcome, req, started)
+        result = await self._conclude(outcome, req, started)
+        return await self.evidence.conclude(result, found, req, self.redact)
 
     async def embed(self, req: ExecuteRequest, call: EmbedCall) -> tuple[ExecuteResult, Embeddings]:
         """Embed `call.inputs` with the planned embedding models (the same loop as `run`)."""
@@ -190,6 +195,7 @@ class Executor:
         """Yield `ModelStarted` when a model starts answering, `TextDelta` pieces, then one
         `Finished` with the result. Plan errors raise before anything is yielded."""
         started = time.perf_counter()
+        req, found = await self.evidence.gather(req)
         outcome = self._start(req)
         guard = req.cost_guard
         usd_cap = guard.usd_cap if guard.stop_on_cap else None
@@ -217,7 +223,8 @@ class Executor:
             concluded = True
             if not outcome.done:
                 await self._fail(outcome, req, started)
-            yield Finished(await self._conclude(outcome, req, started))
+            result = await self._conclude(outcome, req, started)
+            yield Finished(await self.evidence.conclude(result, found, req, self.redact))
         finally:
             if not concluded:  # the client left mid-stream: the audit record still exists
                 self._conclude_in_background(outcome, req, started)

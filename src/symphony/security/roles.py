@@ -34,6 +34,8 @@ Permission = Literal[
     "policy.propose",
     "policy.approve",
     "keys.manage",
+    "rag.read",
+    "web.ingest",
 ]
 
 # The least role that holds each permission; the API guards endpoints with these.
@@ -54,6 +56,8 @@ PERMISSION_ROLE: Mapping[Permission, Role] = MappingProxyType(
         "policy.propose": "operator",
         "policy.approve": "approver",
         "keys.manage": "admin",
+        "rag.read": "client",  # query the corpus, read documents and their snapshots' checks
+        "web.ingest": "operator",  # fetch the web into the corpus (POST /ingest, /rag/reindex)
     }
 )
 

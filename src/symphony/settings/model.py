@@ -19,6 +19,7 @@ __all__ = [
     "DemoSettings",
     "Durability",
     "GovernanceMode",
+    "JobsSettings",
     "McpSettings",
     "RuntimeSettings",
     "SecuritySettings",
@@ -212,9 +213,44 @@ class McpSettings(EnvSettings):
     )
 
 
+class JobsSettings(EnvSettings):
+    env_section: ClassVar[str] = "jobs (power-window queue)"
+
+    jobs_enabled: bool = Field(
+        True, description="Run the job worker in this process (POST /jobs works either way)."
+    )
+    jobs_poll_interval_s: float = Field(
+        1.0, gt=0, description="Seconds between looks for due jobs (a submit wakes it at once)."
+    )
+    jobs_concurrency: int = Field(2, ge=1, le=64, description="Jobs one worker runs at once.")
+    jobs_lease_s: float = Field(
+        600.0,
+        gt=0,
+        description="Seconds a running job is leased; a job whose worker died runs again after.",
+    )
+    jobs_max_attempts: int = Field(
+        3, ge=1, le=20, description="Runs of a job (crashes included) before it is dead."
+    )
+    jobs_retry_backoff_s: float = Field(
+        30.0, ge=0, description="First retry delay after a failed run; doubles per attempt."
+    )
+    jobs_deadline_s: float = Field(
+        86400.0,
+        gt=0,
+        description="Default deadline after a job's first scheduled run: waiting for a"
+        " window past it fails the job with the reason.",
+    )
+
+
 # Bases in reverse: pydantic lists the last base's fields first (repr follows sections()).
 class Settings(
-    McpSettings, SecuritySettings, DemoSettings, RuntimeSettings, StateSettings, ServiceSettings
+    JobsSettings,
+    McpSettings,
+    SecuritySettings,
+    DemoSettings,
+    RuntimeSettings,
+    StateSettings,
+    ServiceSettings,
 ):
     """Every setting of the service, flat (`settings.data_dir`); read with `from_env()`."""
 
@@ -228,4 +264,5 @@ class Settings(
             DemoSettings,
             SecuritySettings,
             McpSettings,
+            JobsSettings,
         )

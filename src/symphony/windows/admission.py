@@ -48,9 +48,10 @@ def window_key(model: str) -> str:
     return f"window:{model}"
 
 
-def budget_key(tenant: str, period: str) -> str:
-    """The counter of a tenant's USD budget for `period` (daily, monthly)."""
-    return f"budget:{tenant}:{period}"
+def budget_key(tenant: str, line: str) -> str:
+    """The counter of one of a tenant's budget lines (`tenant:daily:usd`,
+    `provider:openai:monthly:tokens`: `routing.budgets.BudgetLine.key`)."""
+    return f"budget:{tenant}:{line}"
 
 
 @dataclass(frozen=True, slots=True)

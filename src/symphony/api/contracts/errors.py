@@ -36,6 +36,7 @@ ErrorCode = Literal[
     "request_timeout",
     "http_error",
     "cors_forbidden",
+    "no_fresh_evidence",
 ]
 # ... and under /v1, also what the OpenAI-compatible routes name themselves.
 OpenAIErrorCode = Literal[
