@@ -36,7 +36,7 @@ from symphony.api.errors import install_error_handlers
 from symphony.api.hotpath import HotPathMiddleware
 from symphony.api.limits import BodyLimitMiddleware
 from symphony.api.openapi import install_openapi
-from symphony.api.security import SecurityMiddleware, SecurityRuntime
+from symphony.api.security import SecurityMiddleware, SecurityRuntime, public_paths
 from symphony.clock import Clock, SystemClock
 from symphony.console.router import router as console_router
 from symphony.mcp.server import McpFace
@@ -122,7 +122,7 @@ def create_app(
             services.metrics.errors.labels(path, code).inc()
 
     install_error_handlers(app, count_error)
-    install_openapi(app, settings.public_paths)  # every response schema, security schemes
+    install_openapi(app, public_paths(settings))  # every response schema, security schemes
     for module in (
         plan_api,
         execute_api,

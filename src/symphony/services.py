@@ -126,10 +126,10 @@ class Services:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
                 files.append(self.settings.windows_file)
-            reload = self.policy_flow.reload
+            reload = self.policy_flow.areload
 
-            def on_change() -> None:
-                reload("watch")
+            async def on_change() -> None:
+                await reload("watch")
 
             loops["policy-watch"] = watch_policy(files, on_change, stop)
         incidents = self.incidents.settings
@@ -332,8 +332,8 @@ def build_services(
         executor=executor,
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),
-        control=ControlFlow(killswitch, policy, audit, bus),
-        observations=ObserveFlow(policy, windows, audit, bus, clock),
+        control=ControlFlow(killswitch, policy, audit, bus, privacy.text),
+        observations=ObserveFlow(policy, windows, audit, bus, clock, privacy.text),
         key_watch=KeyWatch(keys, bus),
         probes=HealthProbes(
             policy,

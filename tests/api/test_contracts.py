@@ -90,7 +90,7 @@ async def test_security_schemes_and_public_operations(harness: Any) -> None:
     assert schemes["apiKey"] == {**schemes["apiKey"], "type": "apiKey", "in": "header"}
     assert schemes["apiKey"]["name"] == "x-api-key"
     security = {f"{m.upper()} {p}": op["security"] for m, p, op in operations(doc)}
-    public = {"GET /status/health.json", "GET /metrics", "GET /console"}
+    public = {"GET /status/health.json", "GET /console"}  # /metrics: a key or scrape token
     assert {k for k, v in security.items() if v == []} == public
     keyed = [{"bearer": []}, {"apiKey": []}]
     assert all(v == keyed for k, v in security.items() if k not in public)

@@ -112,9 +112,7 @@ async def test_audit_verify_catches_tampering_with_the_apps_log(
     async with secured(settings, clock) as app:
         for _ in range(3):
             await app.call("POST", "/route/plan", "client", json=PLAN)
-        await app.call(
-            "POST", "/control/kill", "operator", json={"scope": "all", "reason": "drill"}
-        )
+        await app.call("POST", "/control/kill", "admin", json={"scope": "all", "reason": "drill"})
     data = ["--data-dir", str(settings.data_dir)]
     assert main(["audit", "verify", *data]) == 0
     assert "audit chain ok: 4 record(s)" in capsys.readouterr().out

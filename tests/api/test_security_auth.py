@@ -53,7 +53,7 @@ def test_route_table_resolves_templates_and_public_prefixes(settings: Settings) 
     assert table.lookup("POST", "/policy/proposals/prop_x/approve").need == "approver"
     assert table.lookup("GET", "/audit/aud_x").need == "operator"
     assert table.lookup("GET", "/status/health.json").need is None
-    assert table.lookup("HEAD", "/metrics").need is None
+    assert table.lookup("HEAD", "/metrics").need == "client"  # a key or the scrape token
     assert table.lookup("GET", "/console").need is None
     assert table.lookup("GET", "/console/static/app.js").need is None
     assert table.lookup("GET", "/openapi.json").need is None
@@ -146,20 +146,37 @@ async def test_roles_are_ordered(
 
 
 async def test_public_paths_need_no_key(app: Secured) -> None:
-    for path in ("/status/health.json", "/metrics", "/openapi.json", "/docs"):
+    for path in ("/status/health.json", "/openapi.json", "/docs"):
         r = await app.call("GET", path)
         assert r.status_code == 200, path
 
 
-async def test_metrics_can_be_protected_and_scraped_with_a_bearer_token(
+async def test_metrics_need_a_key_or_the_scrape_token_by_default(
     settings: Settings, clock: FixedClock
 ) -> None:
-    async with secured(settings, clock, public_paths=("/status/health.json",)) as s:
-        assert (await s.call("GET", "/metrics")).status_code == 401
+    token = "scrape-" + "x" * 32
+    async with secured(settings, clock, metrics_token=token) as s:
+        assert (await s.call("GET", "/metrics")).status_code == 401  # names tenants and cost
+        wrong = {"Authorization": "Bearer scrape-wrong"}
+        assert (await s.call("GET", "/metrics", headers=wrong)).status_code == 401
         r = await s.call("GET", "/metrics", "client")
         assert r.status_code == 200
         assert "symphony_rate_limited_total" in r.text
+        r = await s.call("GET", "/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200
+        assert "symphony_rate_limited_total" in r.text
+        # The token opens /metrics only.
+        r = await s.call("GET", "/models", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401
         assert (await s.call("GET", "/status/health.json")).status_code == 200
+
+
+async def test_metrics_public_opens_it_on_a_private_network(
+    settings: Settings, clock: FixedClock
+) -> None:
+    async with secured(settings, clock, metrics_public=True) as s:
+        assert (await s.call("GET", "/metrics")).status_code == 200
+        assert (await s.call("GET", "/models")).status_code == 401
 
 
 async def test_unknown_paths_need_a_key_before_their_404(app: Secured) -> None:

@@ -62,8 +62,9 @@ async def test_kill_denies_at_once_and_unkill_restores(app: Secured) -> None:
 
 
 async def test_kill_all_makes_plans_fail_with_the_reason(app: Secured) -> None:
-    body = {"scope": "all", "reason": "stop everything"}
-    assert (await app.call("POST", "/control/kill", "operator", json=body)).status_code == 200
+    body = {"scope": "all", "reason": "stop everything"}  # scope 'all' is an unbound admin's
+    assert (await app.call("POST", "/control/kill", "operator", json=body)).status_code == 403
+    assert (await app.call("POST", "/control/kill", "admin", json=body)).status_code == 200
     r = await app.call("POST", "/route/plan", "client", json=PLAN)
     assert r.status_code == 409
     for cand in r.json()["candidates"]:
@@ -81,7 +82,7 @@ async def test_kill_validates_scope_and_target(app: Secured) -> None:
         ({"scope": "all", "target": "x", "reason": "x"}, "must be omitted"),
     ]
     for body, message in cases:
-        r = await app.call("POST", "/control/kill", "operator", json=body)
+        r = await app.call("POST", "/control/kill", "admin", json=body)
         assert r.status_code == 422, r.text
         assert message in r.json()["error"]["message"]
     r = await app.call(

@@ -80,7 +80,7 @@ def test_stdout_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["slo", "rules", "--policy", str(bad)]) == 1
     assert "looks like a percentage" in capsys.readouterr().err
     empty = tmp_path / "empty.yml"
-    empty.write_text("policy: { models: [] }\n")
+    empty.write_text("policy: { models: [{ name: a/b, quota: { type: dynamic } }] }\n")
     assert main(["slo", "rules", "--policy", str(empty)]) == 1
     assert "policy.slos is empty" in capsys.readouterr().err
 

@@ -41,6 +41,9 @@ DEBIAN_PACKAGE = {
 }
 
 
+SCRAPE_TOKEN = "obs-e2e-scrape-token"  # SYMPHONY_METRICS_TOKEN of the server under test
+
+
 def need(binary: str) -> str:
     """Path of a required binary; skip (fail under CI) when it is not installed."""
     found = shutil.which(binary)
@@ -144,7 +147,12 @@ class Symphony:
 def start_symphony(tmp: Path) -> Symphony:
     """`symphony serve --demo` on free ports (loopback: no auth, /metrics public)."""
     port, sim_port = free_port(), free_port()
-    env = {**os.environ, "SIM_FAST": "1", "SYMPHONY_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "SIM_FAST": "1",
+        "SYMPHONY_LOG_LEVEL": "WARNING",
+        "SYMPHONY_METRICS_TOKEN": SCRAPE_TOKEN,
+    }
     env.pop("SYMPHONY_AUTH", None)
     symphony = BIN / "symphony"
     command = (
@@ -221,6 +229,10 @@ def start_prometheus(tmp: Path, config_text: str, *extra: str) -> Prometheus:
     port = free_port()
     config = tmp / "prometheus.yml"
     config.write_text(config_text)
+    # The committed config scrapes with `credentials_file: secrets/symphony_metrics_token`
+    # (relative to the config file), as an operator's Prometheus does.
+    (tmp / "secrets").mkdir(exist_ok=True)
+    (tmp / "secrets" / "symphony_metrics_token").write_text(SCRAPE_TOKEN)
     args = [
         binary,
         f"--config.file={config}",

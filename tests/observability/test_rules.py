@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,19 @@ def alert_rules() -> list[dict[str, object]]:
     return [rule for rule in all_rules() if "alert" in rule]
 
 
-def test_promtool_checks_the_prometheus_config_and_its_rule_files() -> None:
+def test_promtool_checks_the_prometheus_config_and_its_rule_files(tmp_path: Path) -> None:
     promtool = need("promtool")
-    result = run(promtool, "check", "config", str(ALERTING / "prometheus.yml"))
+    # promtool checks that the scrape token file exists: an operator's copy has it.
+    alerting = tmp_path / "alerting"
+    shutil.copytree(ALERTING, alerting)
+    (alerting / "secrets" / "symphony_metrics_token").write_text("token")
+    result = run(promtool, "check", "config", str(alerting / "prometheus.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
+    [job] = load_yaml(ALERTING / "prometheus.yml")["scrape_configs"]
+    assert job["authorization"] == {
+        "type": "Bearer",
+        "credentials_file": "secrets/symphony_metrics_token",
+    }
     # The config's glob picked up every committed rule file.
     for path in rule_files():
         assert f"Checking {path}" in result.stdout or path.name in result.stdout

@@ -314,9 +314,8 @@ tenants:
     assert Price(2.0, 10.0).cost(1_000_000, 500_000) == pytest.approx(7.0)
 
 
-def test_empty_policy_is_an_empty_snapshot() -> None:
-    snap = load_policy("")
-    assert snap.models == ()
-    assert list(snap.tenants) == ["default"]
-    assert snap.declared_version is None
-    assert snap.files == ("router.policy.yml",)
+def test_empty_policy_is_refused() -> None:
+    # An editor that truncates before writing must not leave the service with no models
+    # (tests/policy/test_policy_guard.py covers comments-only, null and duplicated keys).
+    with pytest.raises(PolicyError, match="the file is empty"):
+        load_policy("")

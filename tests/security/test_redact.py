@@ -243,6 +243,7 @@ def test_mask_names_the_kind() -> None:
         "[REDACTED:card]",
         "[REDACTED:ssn]",
         "[REDACTED:ip]",
+        "[REDACTED:iban]",
         "[REDACTED:secret]",
     ]
 

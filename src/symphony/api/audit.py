@@ -18,6 +18,7 @@ from symphony.audit.log import MAX_QUERY_LIMIT
 from symphony.errors import NotFoundError, ValidationFailed
 
 router = APIRouter(tags=["audit"])
+MAX_SEQ = 2**63 - 1  # SQLite INTEGER; a larger before_seq is a 422 naming the field
 
 RECORD_EXAMPLE: dict[str, Any] = {
     "seq": 42, "id": "aud_Qm9vYmFyYmF6cXV4cXV1", "type": "route.execute",
@@ -59,7 +60,9 @@ async def list_audit(
     ),
     type: str | None = Query(None, max_length=64, description="record type, e.g. route.execute"),
     tenant: str | None = Query(None, max_length=64),
-    before_seq: int | None = Query(None, ge=1, description="page: records older than this seq"),
+    before_seq: int | None = Query(
+        None, ge=1, le=MAX_SEQ, description="page: records older than this seq"
+    ),
     limit: int = Query(100, ge=1, le=MAX_QUERY_LIMIT),
 ) -> Response:
     key = api_key_of(request)

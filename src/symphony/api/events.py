@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from symphony.api.contracts.errors import problems
 from symphony.api.contracts.events import EVENT_STREAM
 from symphony.api.deps import BusDep, MetricsDep
+from symphony.api.security import api_key_of
 from symphony.errors import ValidationFailed
 from symphony.events.bus import EVENT_TYPES, Event
 
 router = APIRouter(tags=["events"])
+EVENT_ID = re.compile(r"[0-9]{1,19}")  # ASCII digits only (str.isdigit accepts '²')
 
 
 def _sse(event: Event) -> ServerSentEvent:
@@ -32,10 +35,11 @@ def _sse(event: Event) -> ServerSentEvent:
             ),
             "content": EVENT_STREAM,
         },
-        **problems({422: "Last-Event-ID is not a decimal event id"}),
+        **problems({422: "Last-Event-ID is not a decimal event id (at most 19 digits)"}),
     },
 )
 async def events(
+    request: Request,
     bus: BusDep,
     metrics: MetricsDep,
     types: str | None = Query(
@@ -46,12 +50,16 @@ async def events(
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
     last: int | None = None
     if last_event_id:
-        if not last_event_id.isdigit():
-            message = "must be a decimal event id"
+        if not EVENT_ID.fullmatch(last_event_id):
+            message = "must be a decimal event id of at most 19 digits"
             field = {"path": "header.Last-Event-ID", "message": message}
             raise ValidationFailed(f"{field['path']}: {message}", detail={"fields": [field]})
         last = int(last_event_id)
-    sub, replay, too_old = bus.subscribe(wanted, last)
+    key = api_key_of(request)
+    # The tenant wall: a tenant-bound key sees only its tenants' facts and shared ones.
+    sub, replay, too_old = bus.subscribe(
+        wanted, last, tenants=None if key is None else key.tenant_scope
+    )
 
     async def stream() -> AsyncIterator[Any]:
         metrics.sse_subscribers.inc()

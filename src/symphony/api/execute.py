@@ -26,7 +26,7 @@ from symphony.api.contracts.execute import STREAM, ExecuteResult, UpstreamFailed
 from symphony.api.deps import services_of
 from symphony.api.errors import json_response
 from symphony.api.schemas import PLAN_EXAMPLE, OverridesIn, to_overrides
-from symphony.api.security import actor_of, require_tenant
+from symphony.api.security import actor_of, default_tenant, require_tenant
 from symphony.errors import SymphonyError
 from symphony.execute.request import (
     DEFAULT_TIMEOUT_S,
@@ -306,6 +306,8 @@ def to_execute_request(
 )
 async def route_execute(body: ExecuteIn, request: Request) -> Response:
     services = services_of(request)
+    if "tenant" not in body.model_fields_set:  # a key bound to one tenant acts for it
+        body = body.model_copy(update={"tenant": default_tenant(request)})
     require_tenant(request, body.tenant)
     executor = services.executor
     req = to_execute_request(body, services.policy.snapshot.overrides_schema, actor_of(request))

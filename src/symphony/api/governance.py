@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from symphony.api.contracts.base import ok
-from symphony.api.contracts.errors import INVALID, STORE_DOWN, problems
+from symphony.api.contracts.errors import INVALID, STORE_DOWN, TENANT, problems
 from symphony.api.contracts.policy import Approved, Proposal, Proposals
 from symphony.api.deps import GovernanceDep
 from symphony.api.errors import json_response
-from symphony.api.security import api_key_of
+from symphony.api.security import api_key_of, require_unbound
 from symphony.errors import ForbiddenError
 from symphony.governance.governance import APPROVALS_NEEDED
 
@@ -34,13 +34,15 @@ PROPOSAL_EXAMPLE: dict[str, Any] = {
     summary="Policy changes held for two-person approval (production mode), newest first",
     responses={
         **ok(Proposals, {"mode": "production", "items": [PROPOSAL_EXAMPLE]}),
-        **problems({422: INVALID}),
+        **problems({403: TENANT, 422: INVALID}),
     },
 )
 async def list_proposals(
     gov: GovernanceDep,
+    request: Request,
     status: Literal["pending", "applied", "superseded"] | None = Query(None),
 ) -> Response:
+    require_unbound(request, "reading policy proposals")
     items = [p.to_dict() for p in gov.list(status)]
     return json_response({"mode": gov.mode, "items": items})
 
@@ -48,9 +50,13 @@ async def list_proposals(
 @router.get(
     "/policy/proposals/{proposal_id}",
     summary="One policy proposal with its diff",
-    responses={**ok(Proposal, PROPOSAL_EXAMPLE), **problems({404: "No such proposal"})},
+    responses={
+        **ok(Proposal, PROPOSAL_EXAMPLE),
+        **problems({403: TENANT, 404: "No such proposal"}),
+    },
 )
-async def get_proposal(proposal_id: str, gov: GovernanceDep) -> Response:
+async def get_proposal(proposal_id: str, gov: GovernanceDep, request: Request) -> Response:
+    require_unbound(request, "reading a policy proposal")
     return json_response(gov.get(proposal_id[:64]).to_dict())
 
 
@@ -61,7 +67,9 @@ async def get_proposal(proposal_id: str, gov: GovernanceDep) -> Response:
         **ok(Approved, {"applied": False, "proposal": PROPOSAL_EXAMPLE}),
         **problems(
             {
-                403: "The proposer cannot approve; approvals need an API key",
+                403: (
+                    "The proposer cannot approve; approvals need an API key not bound to tenants"
+                ),
                 404: "No such proposal",
                 409: "Not pending, already approved by this key, or policy moved on",
                 503: STORE_DOWN,
@@ -75,5 +83,6 @@ async def approve(proposal_id: str, gov: GovernanceDep, request: Request) -> Res
         raise ForbiddenError(
             "approvals need an API key (two distinct keys approve); authentication is off"
         )
+    require_unbound(request, "approving a policy change")
     proposal = await gov.approve(proposal_id[:64], key)
     return json_response({"applied": proposal.status == "applied", "proposal": proposal.to_dict()})

@@ -13,7 +13,7 @@ from symphony.api.contracts.models import OBSERVED_EXAMPLE, MatrixRow, ModelMatr
 from symphony.api.deps import ClockDep, ObserveDep, PlanningDep, PolicyDep, WindowsDep
 from symphony.api.errors import json_response
 from symphony.api.schemas import ObservationIn
-from symphony.api.security import actor_of, require_tenant
+from symphony.api.security import actor_of, default_tenant, require_tenant, require_unbound
 from symphony.errors import UnknownModelError, UnknownTenantError, ValidationFailed
 from symphony.policy.store import PolicyStore
 
@@ -99,8 +99,13 @@ async def list_models(
     policy: PolicyDep,
     planning: PlanningDep,
     request: Request,
-    tenant: str = Query("default", max_length=64),
+    tenant: str | None = Query(
+        None,
+        max_length=64,
+        description="default: the key's tenant when it is bound to one, else 'default'",
+    ),
 ) -> Response:
+    tenant = tenant or default_tenant(request)
     require_tenant(request, tenant)
     return json_response(
         {
@@ -125,8 +130,13 @@ async def get_model(
     windows: WindowsDep,
     clock: ClockDep,
     request: Request,
-    tenant: str = Query("default", max_length=64),
+    tenant: str | None = Query(
+        None,
+        max_length=64,
+        description="default: the key's tenant when it is bound to one, else 'default'",
+    ),
 ) -> Response:
+    tenant = tenant or default_tenant(request)
     require_tenant(request, tenant)
     snapshot = policy.snapshot
     spec = snapshot.model(name)
@@ -144,12 +154,13 @@ async def get_model(
     summary="Feed a window observation (operator): reset instant, remaining, cap",
     responses={
         **ok(Observed, OBSERVED_EXAMPLE),
-        **problems({404: "Unknown model", 422: INVALID, 503: STORE_DOWN}),
+        **problems({403: TENANT, 404: "Unknown model", 422: INVALID, 503: STORE_DOWN}),
     },
 )
 async def observe(
     name: str, body: ObservationIn, observations: ObserveDep, request: Request
 ) -> Response:
+    require_unbound(request, "observing a model's window")
     resets_at = body.resets_at
     if resets_at is not None and resets_at.tzinfo is None:
         message = "needs a UTC offset (e.g. 2026-11-22T20:00:00Z)"

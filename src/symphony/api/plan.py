@@ -18,7 +18,7 @@ from symphony.api.contracts.plan import Plan
 from symphony.api.deps import services_of
 from symphony.api.errors import json_response
 from symphony.api.schemas import PLAN_EXAMPLE, PlanIn
-from symphony.api.security import actor_of, require_tenant
+from symphony.api.security import actor_of, default_tenant, require_tenant
 
 router = APIRouter(tags=["routing"])
 
@@ -37,6 +37,8 @@ router = APIRouter(tags=["routing"])
 )
 async def route_plan(body: PlanIn, request: Request) -> Response:
     services = services_of(request)
+    if "tenant" not in body.model_fields_set:  # a key bound to one tenant acts for it
+        body = body.model_copy(update={"tenant": default_tenant(request)})
     require_tenant(request, body.tenant)
     schema = services.policy.snapshot.overrides_schema
     # Audited (durably) before the answer, also when every candidate is denied.

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from symphony.api.contracts.base import content, ok
-from symphony.api.contracts.errors import STORE_DOWN, problems
+from symphony.api.contracts.errors import STORE_DOWN, TENANT, problems
 from symphony.api.contracts.policy import REJECTED, RELOADED, PolicyStatus, ReloadOutcome
 from symphony.api.deps import PolicyDep, PolicyFlowDep
 from symphony.api.errors import json_response
+from symphony.api.security import require_unbound, tenant_scope_of
 from symphony.flows.policy import policy_status
 
 router = APIRouter(tags=["policy"])
@@ -34,8 +35,12 @@ router = APIRouter(tags=["policy"])
         },
     ),
 )
-async def get_policy(policy: PolicyDep) -> Response:
-    return json_response(policy_status(policy))
+async def get_policy(policy: PolicyDep, request: Request) -> Response:
+    status = policy_status(policy)
+    tenants = tenant_scope_of(request)
+    if tenants is not None:  # a tenant-bound key sees only its tenants' names
+        status["tenants"] = sorted(t for t in policy.snapshot.tenants if t in tenants)
+    return json_response(status)
 
 
 @router.post(
@@ -49,11 +54,12 @@ async def get_policy(policy: PolicyDep) -> Response:
             ),
             "content": content(ReloadOutcome, REJECTED),
         },
-        **problems({503: STORE_DOWN}),
+        **problems({403: TENANT, 503: STORE_DOWN}),
     },
 )
-async def reload_policy(flow: PolicyFlowDep) -> Response:
-    result = flow.reload("api")
+async def reload_policy(flow: PolicyFlowDep, request: Request) -> Response:
+    require_unbound(request, "reloading the policy")
+    result = await flow.areload("api")
     body = {
         "ok": result.ok,
         "changed": result.changed,

@@ -9,6 +9,7 @@ address without a valid key); the open loopback demo has no keys to limit by.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Iterable
 
@@ -22,7 +23,7 @@ from symphony.events.bus import EventBus
 from symphony.events.facts import RateLimited
 from symphony.governance.governance import current_actor
 from symphony.metrics.registry import Metrics
-from symphony.security.keys import ApiKey, KeyStore
+from symphony.security.keys import DEFAULT_TENANT, ApiKey, KeyStore
 from symphony.security.ratelimit import RateLimiter, Verdict
 from symphony.settings import Settings
 
@@ -36,6 +37,16 @@ ALLOW_HEADERS = (
     "x-symphony-task, x-symphony-loa, x-symphony-tenant"
 )
 Headers = list[tuple[bytes, bytes]]
+METRICS_PATH = "/metrics"
+
+
+def public_paths(settings: Settings) -> tuple[str, ...]:
+    """Paths served without a key: SYMPHONY_PUBLIC_PATHS, and /metrics when
+    SYMPHONY_METRICS_PUBLIC is true (otherwise a key or SYMPHONY_METRICS_TOKEN)."""
+    paths = tuple(settings.public_paths)
+    if settings.metrics_public and METRICS_PATH not in paths:
+        paths = (*paths, METRICS_PATH)
+    return paths
 
 
 def csp(script_src: Iterable[str], connect_src: Iterable[str]) -> str:
@@ -94,6 +105,9 @@ class SecurityRuntime:
                 ("access-control-max-age", "600"),
             ]
         )
+        self.public_paths = public_paths(settings)
+        token = settings.metrics_token
+        self.metrics_token = token.encode() if token else None
         self.table: RouteTable | None = None
         self.keys: KeyStore | None = None
         self.limiter = RateLimiter(settings.rate_limit_rps, settings.rate_limit_burst)
@@ -110,6 +124,12 @@ class SecurityRuntime:
         self.keys = keys
         self.metrics = metrics
         self.bus = bus
+
+    def scrape_token_ok(self, secret: str | None) -> bool:
+        """True when `secret` is the configured /metrics scrape token (constant time)."""
+        if self.metrics_token is None or secret is None:
+            return False
+        return hmac.compare_digest(secret.encode("latin-1"), self.metrics_token)
 
     def cors_for(self, origin: bytes) -> Headers | None:
         return self.cors.get(origin) or self.cors_any
@@ -194,8 +214,11 @@ class SecurityMiddleware:
             return
         table = rt.table
         if table is None:
-            table = rt.table = RouteTable(app_routes(scope["app"]), rt.settings.public_paths)
+            table = rt.table = RouteTable(app_routes(scope["app"]), rt.public_paths)
         guard = table.lookup(method, path)
+        if key is None and path == METRICS_PATH and rt.scrape_token_ok(secret):
+            await self.app(scope, receive, send_secured)
+            return
         if guard.need is not None:
             if key is None:
                 await _unauthorized(send_secured, path, presented=secret is not None)
@@ -333,4 +356,42 @@ def require_tenant(request: Request, tenant: str) -> None:
     raise ForbiddenError(
         f"key '{key.name}' may not act for tenant '{tenant}' (allowed: {allowed})",
         detail={"tenant": tenant, "allowed": list(key.tenants) or ["default"]},
+    )
+
+
+def tenant_scope_of(request: Request) -> frozenset[str] | None:
+    """The tenants the request's key is walled into; None when it spans every tenant."""
+    key = api_key_of(request)
+    return None if key is None else key.tenant_scope
+
+
+def default_tenant(request: Request) -> str:
+    """The tenant of a request that names none: a key bound to exactly one tenant acts
+    for that tenant; otherwise "default"."""
+    key = api_key_of(request)
+    if key is not None and len(key.tenants) == 1:
+        return key.tenants[0]
+    return DEFAULT_TENANT
+
+
+def require_unbound(request: Request, action: str, *, admin: bool = False) -> None:
+    """Refuse (403) `action` — one that reaches every tenant — to a tenant-bound key (and,
+    with `admin`, to any key below admin)."""
+    key = api_key_of(request)
+    if key is None:
+        return
+    scope = key.tenant_scope
+    if scope is None and (not admin or key.allows("admin")):
+        return
+    need = "an admin key" if admin else "a key"
+    bound = (
+        f"is bound to tenants {', '.join(sorted(scope))}" if scope else f"has the {key.role} role"
+    )
+    raise ForbiddenError(
+        f"{action} reaches every tenant and needs {need} not bound to tenants; "
+        f"key '{key.name}' {bound}",
+        detail={
+            "allowed": sorted(scope) if scope else [],
+            "needs": "unbound admin" if admin else "unbound key",
+        },
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from symphony.api.contracts.base import ok
@@ -18,6 +18,7 @@ from symphony.api.deps import (
     UsageStoreDep,
 )
 from symphony.api.errors import json_response
+from symphony.api.security import tenant_scope_of
 from symphony.flows.health import health_report
 
 router = APIRouter(tags=["status"])
@@ -82,5 +83,6 @@ async def health(
     summary="Requests, tokens and cost per model over the last minute, hour and day",
     responses=ok(Burndown, BURNDOWN_EXAMPLE),
 )
-async def burndown(planning: PlanningDep) -> Response:
-    return json_response(planning.burndown())
+async def burndown(planning: PlanningDep, request: Request) -> Response:
+    # A tenant-bound key sees only its tenants' usage, on the models they may use.
+    return json_response(planning.burndown(tenant_scope_of(request)))

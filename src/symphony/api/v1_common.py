@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 
 from symphony.api.errors import Problem
+from symphony.api.security import default_tenant
 from symphony.errors import NoEligibleModelError, SymphonyError
 from symphony.execute.request import MAX_DEADLINE_S, MIN_TIMEOUT_S
 from symphony.policy.model import ModelSpec, PolicySnapshot
@@ -90,7 +91,9 @@ def hints(request: Request, metadata: dict[str, Any] | None) -> Hints:
     meta = metadata or {}
     task = request.headers.get("x-symphony-task") or meta.get("task")
     loa_text = request.headers.get("x-symphony-loa") or meta.get("loa") or "1"
-    tenant = request.headers.get("x-symphony-tenant") or meta.get("tenant") or "default"
+    tenant = (
+        request.headers.get("x-symphony-tenant") or meta.get("tenant") or default_tenant(request)
+    )
     if not str(loa_text).isdigit() or len(str(loa_text)) > 3:
         raise HintError(
             "x-symphony-loa", f"x-symphony-loa must be an integer, got '{str(loa_text)[:20]}'"

@@ -18,6 +18,7 @@ import orjson
 
 from symphony.clock import Clock
 from symphony.events.facts import EventType, Fact
+from symphony.events.visibility import accept_for
 from symphony.store.memory_pubsub import MemoryFeed
 from symphony.store.pubsub import Feed, Subscription
 
@@ -110,11 +111,12 @@ class EventBus:
         types: Collection[str] | None = None,
         last_event_id: int | None = None,
         max_queue: int = 1024,
+        tenants: Collection[str] | None = None,
     ) -> tuple[Subscription[Event], list[Event], bool]:
         """A new subscription, the events to replay after `last_event_id`, and whether
-        the id was too old to replay (the client should reset its state)."""
-        wanted = frozenset(types) if types else None
-        accept = None if wanted is None else (lambda event: event.type in wanted)
+        the id was too old to replay (the client should reset its state). `tenants` walls
+        the subscriber into those tenants' facts (`events.visibility`); None: all."""
+        accept = accept_for(types or None, tenants)
         return self.feed.subscribe(after=last_event_id, accept=accept, max_queue=max_queue)
 
     def unsubscribe(self, sub: Subscription[Event]) -> None:

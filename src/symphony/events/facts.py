@@ -200,6 +200,7 @@ class RouteFailed(Fact):
     model: str | None
     rule: str | None
     latency_ms: float
+    tenant: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -304,6 +304,7 @@ class Executor:
                 model=outcome.attempts[-1].model if outcome.attempts else None,
                 rule=outcome.work.plan.controls.rule,
                 latency_ms=round(latency_ms, 1),
+                tenant=req.plan.tenant,
             )
         )
         raise UpstreamFailedError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from symphony.execute.planning import PlannedWork
 from symphony.execute.request import Attempt, ExecuteRequest, Sampling
@@ -103,6 +103,15 @@ class Outcome:
             lines.append(f"attempt {i + 1}: {a.model} {a.outcome} ({why})")
         return tuple(lines)
 
+    def redacted_attempts(self, redact: Callable[[str], str]) -> tuple[Attempt, ...]:
+        """The attempts with failed ones' upstream text redacted: the result, the 502 body,
+        a /v1 stream's error event and the audit record all quote `reason`."""
+        out: list[Attempt] = []
+        for attempt in self.attempts:
+            reason = attempt.reason if attempt.outcome == "ok" else redact(attempt.reason)
+            out.append(attempt if reason == attempt.reason else replace(attempt, reason=reason))
+        return tuple(out)
+
     def result(
         self, req: ExecuteRequest, latency_ms: float, redact: Callable[[str], str]
     ) -> ExecuteResult:
@@ -144,7 +153,7 @@ class Outcome:
                 latency_ms=latency,
                 cost_usd=round(self.cost_usd, 8),
                 usage=Usage(self.prompt_tokens, self.completion_tokens),
-                attempts=tuple(self.attempts),
+                attempts=self.redacted_attempts(redact),
                 stopped_reason=self.stopped_reason,
                 model=choice.model,
                 finish_reason=self.finish_reason,

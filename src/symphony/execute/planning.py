@@ -246,7 +246,9 @@ class PlanningService:
             self._gauge(spec.name, self.windows.state(snapshot, spec.name, now))
         self.metrics.policy_reload_ok.set(0.0 if self.policy.last_error else 1.0)
 
-    def burndown(self) -> dict[str, Any]:
+    def burndown(self, tenants: frozenset[str] | None = None) -> dict[str, Any]:
+        """Usage per model over 1 min / 1 h / 1 day; with `tenants`, only theirs (and only
+        the models one of them may use): a tenant-bound key never sees another's usage."""
         snapshot = self.policy.snapshot
         now = self.clock.now()
         t = ts(now)
@@ -258,13 +260,23 @@ class PlanningService:
         ):
             bucket: dict[str, Any] = {}
             for spec in snapshot.models:
-                series = self.windows.index.model(spec.name)
-                state = self.windows.state(snapshot, spec.name, now)
                 start = t - span.total_seconds()
+                if tenants is None:
+                    series = [self.windows.index.model(spec.name)]
+                else:
+                    allowed = [
+                        name
+                        for name in sorted(tenants)
+                        if (tenant := snapshot.tenants.get(name)) and tenant.allows(spec.name)
+                    ]
+                    if not allowed:
+                        continue
+                    series = [self.windows.index.tenant_model(n, spec.name) for n in allowed]
+                state = self.windows.state(snapshot, spec.name, now)
                 bucket[spec.name] = {
-                    "requests": int(series.total(start, t, "requests")),
-                    "tokens": int(series.total(start, t, "tokens")),
-                    "cost_usd": round(series.total(start, t, "usd"), 6),
+                    "requests": int(sum(s.total(start, t, "requests") for s in series)),
+                    "tokens": int(sum(s.total(start, t, "tokens") for s in series)),
+                    "cost_usd": round(sum(s.total(start, t, "usd") for s in series), 6),
                     "cap": state.to_dict()["cap"],
                     "remaining": state.to_dict()["remaining"],
                 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from symphony.audit.sink import AuditSink
@@ -24,8 +25,14 @@ class ControlFlow:
     """Kill and unkill scopes; every change is durable, audited and published."""
 
     def __init__(
-        self, killswitch: KillSwitch, policy: PolicyStore, audit: AuditSink, bus: EventBus
+        self,
+        killswitch: KillSwitch,
+        policy: PolicyStore,
+        audit: AuditSink,
+        bus: EventBus,
+        redact: Callable[[str], str],
     ) -> None:
+        self.redact = redact  # reasons are operators' free text, shown in plans' deny reasons
         self.killswitch = killswitch
         self.policy = policy
         self.audit = audit
@@ -57,6 +64,7 @@ class ControlFlow:
     async def kill(self, scope: str, target: str | None, reason: str, actor: str | None) -> Kill:
         """Kill a scope now: plans deny it, its streams stop."""
         checked = self.check_target(scope, target)
+        reason = self.redact(reason)
         done = await asyncio.to_thread(self.killswitch.kill, scope, checked, reason, actor)
         payload = done.to_dict()
         await self.audit.append("control.kill", payload, actor=actor, tenant=_tenant(payload))
@@ -77,7 +85,7 @@ class ControlFlow:
         fact = Unkilled(
             scope=lifted.scope,
             target=lifted.to_dict()["target"],
-            reason=reason,
+            reason=None if reason is None else self.redact(reason),
             actor=actor,
             kill=lifted.to_dict(),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,8 +26,10 @@ class ObserveFlow:
         audit: AuditSink,
         bus: EventBus,
         clock: Clock,
+        redact: Callable[[str], str],
     ) -> None:
         self.policy = policy
+        self.redact = redact  # an operator's note is free text: masked before it is kept
         self.windows = windows
         self.audit = audit
         self.bus = bus
@@ -57,7 +60,7 @@ class ObserveFlow:
             remaining=remaining,
             cap=cap,
             source="learned",
-            note=f"{source}: {note}".strip(": "),
+            note=self.redact(f"{source}: {note}".strip(": ")),
             schedule=snapshot.schedules.get(model),
         )
         state = self.windows.state(snapshot, model, now)

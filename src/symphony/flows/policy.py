@@ -8,9 +8,11 @@ is recorded the same way whoever applied it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from symphony.audit.sink import AuditSink
+from symphony.errors import PolicyError
 from symphony.events.bus import EventBus
 from symphony.events.facts import PolicyRejected, PolicyUpdated
 from symphony.governance.governance import Governance, current_actor
@@ -25,6 +27,7 @@ from symphony.windows.calendar import local_iso
 log = logging.getLogger("symphony")
 MAX_DIFF_LINES = 200
 MAX_ERRORS = 50
+LOAD_TIME_LIMIT_S = 10.0  # a bounded parse of a 1 MB file takes well under a second
 
 
 class PolicyFacts:
@@ -91,11 +94,35 @@ class PolicyFlow:
         self.facts = facts
 
     def reload(self, trigger: str) -> ReloadResult:
-        """Reload now; a bad file keeps the last good policy and is reported, not raised."""
+        """Reload now, on this thread (tests, CLI); the service uses `areload`."""
         before = self.policy.snapshot
+        return self._conclude(before, self.policy.reload(gate=self.governance.gate), trigger)
+
+    async def areload(self, trigger: str, time_limit_s: float = LOAD_TIME_LIMIT_S) -> ReloadResult:
+        """Reload without blocking the event loop: the files are parsed and validated on a
+        worker thread (bounded by the YAML limits) and refused if that takes longer than
+        `time_limit_s`; the last good policy serves meanwhile and after a refusal."""
+        before = self.policy.snapshot
+        try:
+            candidate = await asyncio.wait_for(
+                asyncio.to_thread(self.policy.read_candidate), time_limit_s
+            )
+        except PolicyError as exc:
+            result = self.policy.refuse(exc.errors)
+        except TimeoutError:
+            result = self.policy.refuse(
+                [
+                    f"{self.policy.policy_file}: parsing and validating took longer than "
+                    f"{time_limit_s:g} s (limit: load time {time_limit_s:g} s); refusing it"
+                ]
+            )
+        else:
+            result = self.policy.offer(candidate, gate=self.governance.gate)
+        return self._conclude(before, result, trigger)
+
+    def _conclude(self, before: PolicySnapshot, result: ReloadResult, trigger: str) -> ReloadResult:
         caller = current_actor.get()
         actor = caller[0] if caller else None
-        result = self.policy.reload(gate=self.governance.gate)
         if not result.ok:
             self.facts.rejected(result, trigger, actor)
             return result

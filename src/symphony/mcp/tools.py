@@ -106,8 +106,9 @@ async def health(services: Services, caller: Caller, args: NoArgs) -> dict[str, 
 
 
 async def burndown(services: Services, caller: Caller, args: NoArgs) -> dict[str, Any]:
-    """Requests, tokens and cost per model over the last minute, hour and day."""
-    return services.planning.burndown()
+    """Requests, tokens and cost per model over the last minute, hour and day (a
+    tenant-bound key: its tenants' usage only, as GET /status/burndown.json)."""
+    return services.planning.burndown(None if caller.key is None else caller.key.tenant_scope)
 
 
 async def audit_record(services: Services, caller: Caller, args: AuditArgs) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from symphony.policy.parse_tenants import (
 from symphony.policy.parse_windows import parse_windows_doc
 from symphony.policy.problems import Path, Problems, line_map
 from symphony.policy.web import Issues, WebPolicy, parse_web
+from symphony.policy.yaml_guard import YamlRefused, parse_bounded
 from symphony.security.redact import contains_secret
 
 TOP_KEYS = ("policy", "work_unit_overrides_schema", "tenants", "web")
@@ -42,6 +43,14 @@ POLICY_KEYS = (
     "tenants",
     "slos",
     "web",
+)
+EMPTY = (
+    "the file is empty (no YAML content, or only comments): a policy declares at least one "
+    "model (an editor that truncated the file?)"
+)
+NO_MODELS = (
+    "declares no models (`policy:` missing, null or empty): a policy declares at least one "
+    "model in policy.models or a tenant's allow_models"
 )
 SECRET_KEY_NAMES = re.compile(r"(^|_)(api_?key|token|secret|password|passwd)$", re.IGNORECASE)
 
@@ -78,7 +87,10 @@ PolicyLoader.add_implicit_resolver(
 
 def _yaml(problems: Problems, text: str, name: str) -> Any:
     try:
-        return yaml.load(text, Loader=PolicyLoader)  # a SafeLoader subclass: no objects
+        # A SafeLoader subclass (no objects), under size/depth/alias limits, no duplicates.
+        return parse_bounded(PolicyLoader, text, name)
+    except YamlRefused as exc:
+        problems.extend(exc.errors)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else "?"
@@ -194,12 +206,12 @@ def load_policy(
     ptext = _text(policy_text, policy_name)
     wtext = None if windows_text is None else _text(windows_text, windows_name)
     problems = Problems()
-    problems.use(policy_name, line_map(ptext))
-    doc = _yaml(problems, ptext, policy_name)
+    doc = _yaml(problems, ptext, policy_name)  # before line_map: that walk is unbounded
     if problems:
         raise PolicyError(problems.errors)
+    problems.use(policy_name, line_map(ptext))
     if doc is None:
-        doc = {}
+        raise PolicyError([f"{policy_name}: {EMPTY}"])
     top = Fields(problems, doc, (), TOP_KEYS)
     _reject_secrets(problems, doc)
     section = Fields(problems, top.raw("policy"), ("policy",), POLICY_KEYS)
@@ -251,6 +263,9 @@ def load_policy(
             | {pw.model for t in tenants.values() for pw in t.power_windows if pw.model}
         )
         models = [implied_model(name) for name in implied]
+    if not models and not problems:  # alone: every schedule would name an unknown model
+        problems.add(("policy",), NO_MODELS)
+        raise PolicyError(problems.errors)
     names = {m.name for m in models}
     if "default" not in tenants:
         tenants["default"] = Tenant(
@@ -278,8 +293,8 @@ def load_policy(
 
     schedules: dict[str, ModelSchedule] = {}
     if wtext is not None:
-        problems.use(windows_name, line_map(wtext))
         wdoc = _yaml(problems, wtext, windows_name)
+        problems.use(windows_name, {} if wdoc is None else line_map(wtext))
         if wdoc is not None:
             _reject_secrets(problems, wdoc)
             for sched in parse_windows_doc(problems, wdoc, defaults.timezone):

@@ -54,6 +54,11 @@ class PolicyStore:
         snap = load_policy_files(self.policy_file, self.windows_file)
         return self.transform(snap) if self.transform else snap
 
+    def read_candidate(self) -> PolicySnapshot:
+        """Read and validate the files (pure, thread-safe: nothing is applied); raise
+        PolicyError. The async reload runs this on a worker thread under a time limit."""
+        return self._read()
+
     def load_initial(self) -> PolicySnapshot:
         """Start-up load: an invalid policy here is fatal (raise PolicyError)."""
         self._snapshot = self._read()
@@ -68,9 +73,17 @@ class PolicyStore:
         try:
             candidate = self._read()
         except PolicyError as exc:
-            self.last_error = tuple(exc.errors)
-            self.last_error_at = self.clock.now()
-            return ReloadResult(False, self.snapshot.version, False, tuple(exc.errors))
+            return self.refuse(exc.errors)
+        return self.offer(candidate, gate)
+
+    def refuse(self, errors: list[str]) -> ReloadResult:
+        """The files were refused: keep the last good snapshot, remember why."""
+        self.last_error = tuple(errors)
+        self.last_error_at = self.clock.now()
+        return ReloadResult(False, self.snapshot.version, False, tuple(errors))
+
+    def offer(self, candidate: PolicySnapshot, gate: Gate | None = None) -> ReloadResult:
+        """A valid candidate: apply it unless unchanged or held by `gate`."""
         current = self._snapshot
         if current is not None and candidate.version == current.version:
             self.last_error = None

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from watchfiles import awatch
@@ -49,19 +49,20 @@ def signature(files: list[Path]) -> Signature:
 
 
 async def watch_policy(
-    files: list[Path], on_change: Callable[[], None], stop: asyncio.Event
+    files: list[Path], on_change: Callable[[], Awaitable[object]], stop: asyncio.Event
 ) -> None:
-    """Call `on_change` whenever one of `files` changes, until `stop` is set."""
+    """Await `on_change` whenever one of `files` changes, until `stop` is set (it must not
+    block the loop: the reload parses off the event loop)."""
     seen = signature(files)
 
-    def check() -> None:
+    async def check() -> None:
         nonlocal seen
         now = signature(files)
         if now == seen:
             return
         seen = now
         try:
-            on_change()
+            await on_change()
         except Exception:  # the watcher must outlive any single bad reload
             log.exception("policy reload failed")
 
@@ -69,7 +70,7 @@ async def watch_policy(
         present = [p for p in watch_paths(files) if p.exists()]
         if not present:
             await _wait(stop, MISSING_WAIT_S)
-            check()
+            await check()
             continue
         try:
             async for changes in awatch(
@@ -82,12 +83,12 @@ async def watch_policy(
                 yield_on_timeout=True,
                 recursive=False,
             ):
-                check()
+                await check()
                 if changes:
                     break  # re-arm: the watched inode may have been replaced
         except FileNotFoundError:  # replaced between the listing and the watch
             await _wait(stop, MISSING_WAIT_S)
-            check()
+            await check()
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

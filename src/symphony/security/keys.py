@@ -95,6 +95,13 @@ class ApiKey:
             return tenant in self.tenants
         return self.role != "client" or tenant == DEFAULT_TENANT
 
+    @property
+    def tenant_scope(self) -> frozenset[str] | None:
+        """The tenants this key is walled into; None when it spans every tenant."""
+        if self.tenants:
+            return frozenset(self.tenants)
+        return frozenset({DEFAULT_TENANT}) if self.role == "client" else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -24,10 +24,11 @@ import logging
 import re
 from collections.abc import Iterable
 from typing import Final
+from urllib.parse import unquote
 
+from symphony.security.redact_extra import EXTRA_RULES
 from symphony.security.redact_patterns import (
     MASK_KINDS,
-    RULES,
     MaskKind,
     Rule,
     Span,
@@ -35,6 +36,9 @@ from symphony.security.redact_patterns import (
     luhn_ok,
     mask,
 )
+from symphony.security.redact_patterns import RULES as BASE_RULES
+
+RULES: Final[tuple[Rule, ...]] = (*BASE_RULES, *EXTRA_RULES)
 
 __all__ = [
     "MASK_KINDS",
@@ -51,7 +55,7 @@ MIN_SECRET_LEN: Final = 8
 _IP_RULES: Final = frozenset({"ipv4", "ipv6"})
 _MAX_ROUNDS: Final = 8
 _DIGIT: Final = re.compile(r"\d", re.ASCII)
-_MASK_ONLY: Final = r"\[REDACTED:(?:email|phone|card|ssn|ip|secret)\]"
+_MASK_ONLY: Final = rf"\[REDACTED:(?:{'|'.join(MASK_KINDS)})\]"
 _SUFFIX: Final = "…[truncated {} chars]"
 
 
@@ -203,6 +207,10 @@ def _literal_replacement(match: re.Match[str]) -> str:
     return match.group() if match.group("mask") is not None else mask("secret")
 
 
+# Loggers whose formatter reads the record's args itself (so they must stay a tuple).
+ARGS_FORMATTERS = frozenset({"uvicorn.access"})
+
+
 class RedactingFilter(logging.Filter):
     """Handler filter: formats ``msg % args`` once, redacts and caps it, clears ``args``.
 
@@ -224,6 +232,17 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drops a record."""
+        if record.name in ARGS_FORMATTERS and isinstance(record.args, tuple):
+            # uvicorn's access formatter unpacks `args` (client, method, path, version,
+            # status): keep their shape, redact and cap each text argument instead.
+            # The path is percent-decoded first: alice%40example.com is still an email.
+            record.args = tuple(
+                truncate(self.redactor.redact(unquote(a)), self.max_len)
+                if isinstance(a, str)
+                else a
+                for a in record.args
+            )
+            return True
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line or leak its args

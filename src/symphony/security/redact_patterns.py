@@ -49,8 +49,8 @@ __all__ = [
     "mask",
 ]
 
-MaskKind = Literal["email", "phone", "card", "ssn", "ip", "secret"]
-MASK_KINDS: Final[tuple[MaskKind, ...]] = ("email", "phone", "card", "ssn", "ip", "secret")
+MaskKind = Literal["email", "phone", "card", "ssn", "ip", "iban", "secret"]
+MASK_KINDS: Final[tuple[MaskKind, ...]] = ("email", "phone", "card", "ssn", "ip", "iban", "secret")
 Span = tuple[int, int, str]  # start, end, replacement
 Handler = Callable[[re.Match[str], str], list[Span]]
 
@@ -277,7 +277,7 @@ def _keep(match: re.Match[str], text: str) -> list[Span]:
 
 _KEY_NAMES: Final = r"api[_-]?key|secret(?:[_-]?(?:access[_-]?)?key)?|token|passw(?:or)?d"
 MASK_RULE: Final = Rule(
-    "mask", "secret", r"\[REDACTED:(?:email|phone|card|ssn|ip|secret)\]", _keep, ("[REDACTED:",)
+    "mask", "secret", rf"\[REDACTED:(?:{'|'.join(MASK_KINDS)})\]", _keep, ("[REDACTED:",)
 )
 
 RULES: Final[tuple[Rule, ...]] = (

@@ -159,8 +159,19 @@ class SecuritySettings(EnvSettings):
         description="Require API keys on every endpoint except SYMPHONY_PUBLIC_PATHS: true|false.",
     )
     public_paths: CommaList = Field(
-        ("/status/health.json", "/metrics"),
+        ("/status/health.json",),
         description="Comma-separated paths served without a key.",
+    )
+    metrics_token: str | None = Field(
+        None,
+        repr=False,
+        description="Bearer token that may scrape GET /metrics without an API key (Prometheus"
+        " `authorization: credentials_file`); unset: /metrics needs a key (status.read).",
+    )
+    metrics_public: bool = Field(
+        False,
+        description="Serve GET /metrics without a key or token: true|false. Only on a private"
+        " network: the metrics name tenants, models and their cost.",
     )
     cors_origins: CommaList = Field(
         DEFAULT_CORS,
