@@ -64,3 +64,13 @@ async def test_every_claim_or_none() -> None:
     assert isinstance(refused, Refusal)
     assert refused.key == other
     assert b.reserved(KEY) == 0  # the first claim was not taken either
+
+
+async def test_a_call_allowed_longer_than_the_ttl_keeps_its_hold_while_it_runs() -> None:
+    clock = FixedClock(T0)
+    b = book(clock)  # ttl 60 s
+    hold = await b.reserve([Claim(KEY, 1, limit=1)], at_least=timedelta(seconds=600))
+    assert isinstance(hold, Hold)
+    clock.advance(timedelta(seconds=300))
+    assert b.reserved(KEY) == 1
+    assert isinstance(await b.reserve([Claim(KEY, 1, limit=1)]), Refusal)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from symphony.execute.planning import PlanningService
 from symphony.providers.base import Usage
@@ -62,8 +63,11 @@ class Gate:
     def book(self) -> ReservationBook:
         return self.planning.windows.book
 
-    async def enter(self, candidate: Candidate, tenant: str) -> Admitted | str:
-        """Admit a call to `candidate` for `tenant`, or say why not."""
+    async def enter(
+        self, candidate: Candidate, tenant: str, *, may_run_s: float = 0.0
+    ) -> Admitted | str:
+        """Admit a call to `candidate` for `tenant` that may run `may_run_s` seconds (its
+        reservation outlives that by a minute), or say why not."""
         spec = candidate.spec
         killed = self.planning.killed(spec, tenant)
         if killed:
@@ -95,7 +99,7 @@ class Gate:
             labels[key] = (what, line.spent, line.limit, line.unit)
         if not claims:
             return Admitted(self.book, None, {})
-        got = await self.book.reserve(claims)
+        got = await self.book.reserve(claims, at_least=timedelta(seconds=may_run_s + 60.0))
         if isinstance(got, Refusal):
             return _refused(got, labels)
         return Admitted(self.book, got, measures)

@@ -90,17 +90,23 @@ class ReservationBook:
         self._expire()
         return len(self._live)
 
-    async def reserve(self, claims: Sequence[Claim]) -> Hold | Refusal:
-        """Hold every claim (see the module docstring for `since`), or refuse them all."""
+    async def reserve(
+        self, claims: Sequence[Claim], *, at_least: timedelta | None = None
+    ) -> Hold | Refusal:
+        """Hold every claim (see the module docstring for `since`), or refuse them all.
+
+        The hold lives `ttl`, or `at_least` when that is longer (a call allowed to run
+        longer than the TTL must not lose its hold while it runs)."""
         claims = [Claim(c.key, c.amount, c.limit, IN_FLIGHT_ONLY) for c in claims]
-        answer = await self.counters.reserve(claims, ttl=self.ttl)
+        ttl = self.ttl if at_least is None else max(self.ttl, at_least)
+        answer = await self.counters.reserve(claims, ttl=ttl)
         if not answer.admitted or answer.reservation is None:
             assert answer.refusal is not None
             return answer.refusal
         amounts: dict[str, float] = {}
         for claim in claims:
             amounts[claim.key] = amounts.get(claim.key, 0.0) + claim.amount
-        expires = answer.expires_at or self.clock.now() + self.ttl
+        expires = answer.expires_at or self.clock.now() + ttl
         hold = Hold(answer.reservation, amounts, expires)
         self._live[hold.reservation] = hold
         for key, amount in amounts.items():
