@@ -125,6 +125,22 @@ burndown:
 reload:
     @curl -sS ${SYMPHONY_KEY:+-H "Authorization: Bearer $SYMPHONY_KEY"} -X POST "$PROXY_BASE/policy/reload" | jq
 
+# incident drill against a running demo (`just serve` in another terminal): inject latency,
+# watch the SLO breach open an incident with tickets, remove it, watch the autoclose
+symphony-drill *args:
+    .venv/bin/symphony drill {{ args }}
+
+# SLOs now: status, burn rate per window, error budget left
+slo:
+    @curl -fsS ${SYMPHONY_KEY:+-H "Authorization: Bearer $SYMPHONY_KEY"} "$PROXY_BASE/slo" \
+      | jq -r '["SLO","STATUS","BUDGET LEFT","P95 MS","BURN RATES"], (.slos[] | [.name, .status, .error_budget_remaining, (.p95_ms // "-"), (.burn_rates | to_entries | map("\(.key)=\(.value // "-")") | join(" "))]) | @tsv' \
+      | column -t -s $'\t'
+
+# incidents, newest first (open and resolved) with their tickets
+incidents:
+    @curl -fsS ${SYMPHONY_KEY:+-H "Authorization: Bearer $SYMPHONY_KEY"} "$PROXY_BASE/incidents" \
+      | jq -r '.incidents[] | [.id, .status, .severity, .title, ([.tickets[] | "\(.system) \(.key)"] | join(", "))] | @tsv'
+
 # run the benchmarks; extra args go to `python -m bench`
 bench *args:
     .venv/bin/python -m bench {{ args }}

@@ -15,17 +15,22 @@ from fastapi.responses import ORJSONResponse
 from symphony import __version__
 from symphony.api import anthropic_compat as anthropic_api
 from symphony.api import audit as audit_api
+from symphony.api import budgets as budgets_api
 from symphony.api import control as control_api
+from symphony.api import docs_ui
 from symphony.api import embeddings as embeddings_api
 from symphony.api import events as events_api
 from symphony.api import execute as execute_api
 from symphony.api import governance as governance_api
+from symphony.api import incidents as incidents_api
+from symphony.api import jobs as jobs_api
 from symphony.api import metrics as metrics_api
 from symphony.api import models as models_api
 from symphony.api import openai_compat as openai_api
 from symphony.api import plan as plan_api
 from symphony.api import policy as policy_api
 from symphony.api import status as status_api
+from symphony.api import web as web_api
 from symphony.api.errors import install_error_handlers
 from symphony.api.hotpath import HotPathMiddleware
 from symphony.api.limits import BodyLimitMiddleware
@@ -70,6 +75,7 @@ def create_app(
             sim_base = simulator.base_url
             log.info("demo: provider simulator on %s", sim_base)
         services = build_services(settings, clock, environ, sim_base)
+        await services.start()
         app.state.symphony = services
         security.bind(keys=services.keys, metrics=services.metrics, bus=services.bus)
         services.privacy.install_logging()
@@ -103,6 +109,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=ORJSONResponse,
+        docs_url=None,  # /docs and /redoc come from api/docs_ui.py with packaged assets
+        redoc_url=None,
     )
 
     def count_error(request: Request, code: str) -> None:
@@ -125,10 +133,15 @@ def create_app(
         events_api,
         metrics_api,
         policy_api,
+        jobs_api,
+        budgets_api,
+        web_api,
     ):
         app.include_router(module.router)
     for module in (control_api, audit_api, governance_api):  # security and governance
         app.include_router(module.router)
+    app.include_router(docs_ui.router)  # /docs, /redoc: assets from a wheel, no CDN
+    app.include_router(incidents_api.router)  # SLOs, incidents, integrations
     app.include_router(console_router)  # the operator page; its API calls carry the key
     if mcp is not None:  # MCP (Streamable HTTP, stateless) behind the same key checks
         app.mount("/mcp", mcp.asgi())

@@ -93,3 +93,18 @@ class RateLimitedError(SymphonyError):
     def __init__(self, message: str, *, retry_after_s: float) -> None:
         super().__init__(message, detail={"retry_after_s": retry_after_s})
         self.retry_after_s = retry_after_s
+
+
+class DataDirError(SymphonyError):
+    """The data directory belongs to the other mode (demo records in a real service, or the
+    reverse): refused at start, never mixed."""
+
+    status = 500
+    code = "data_dir_mismatch"
+
+
+class NoEvidenceError(SymphonyError):
+    """An execute demanded web evidence and the corpus has nothing fresh enough to cite."""
+
+    status = 422
+    code = "no_fresh_evidence"

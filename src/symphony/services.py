@@ -11,32 +11,51 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from symphony.clock import Clock
 from symphony.events.bus import EventBus
+from symphony.execute.evidence import WebEvidence
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
+from symphony.flows.budgets import BudgetWatch
 from symphony.flows.control import ControlFlow
 from symphony.flows.health import HealthProbes
+from symphony.flows.incident_runtime import IncidentRuntime, build_incident_runtime
+from symphony.flows.incidents import IncidentFlow
 from symphony.flows.keys import KeyWatch
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFacts, PolicyFlow
+from symphony.flows.web import WebFlow
 from symphony.governance.governance import Governance
 from symphony.governance.killswitch import KillSwitch
 from symphony.governance.privacy import Privacy, RedactingAuditLog
+from symphony.incidents.config import IncidentsSettings
+from symphony.ingest.config import WebSettings, load_settings
+from symphony.ingest.keys import SigningKey
+from symphony.ingest.service import IngestService
+from symphony.ingest.stack import open_web_stack
+from symphony.ingest.store import SnapshotStore
+from symphony.jobs.service import JobLimits, JobService
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
 from symphony.policy.watcher import watch_policy
+from symphony.policy.web import WebPolicy
 from symphony.providers.credentials import Credentials
 from symphony.providers.pool import ProviderPool
+from symphony.rag.config import RagSettings
+from symphony.rag.corpus import Corpus
+from symphony.rag.service import RagService
 from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
+from symphony.store.datadir import claim_data_dir
+from symphony.store.sqlite_jobs import SqliteJobQueue
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -73,14 +92,33 @@ class Services:
     observations: ObserveFlow
     key_watch: KeyWatch
     probes: HealthProbes
+    incidents: IncidentRuntime  # SLO evaluator, incidents, outbox, integrations
+    jobs: JobService
+    budgets: BudgetWatch
+    web_settings: WebSettings
+    rag_settings: RagSettings
+    corpus: Corpus
+    snapshots: SnapshotStore
+    signing_key: SigningKey
+    ingest: IngestService
+    rag: RagService
+    web: WebFlow
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        """Load what must be in memory before serving (incidents and their outbox)."""
+        await self.incidents.start()
 
     def background(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
         """The loops a long-running front end runs (name → coroutine), until `stop`."""
         loops: dict[str, Coroutine[Any, Any, None]] = {
             "health-probe": self.probes.run(stop),
             "keys-refresh": self.key_watch.run(stop),
+            "web-refresh": self.web.run(stop),
         }
+        loops["budget-watch"] = self.budgets.run(stop)
+        if self.settings.jobs_enabled:
+            loops["jobs-worker"] = self.jobs.run(stop)
         if self.settings.watch_policy:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
@@ -91,6 +129,9 @@ class Services:
                 await reload("watch")
 
             loops["policy-watch"] = watch_policy(files, on_change, stop)
+        incidents = self.incidents.settings
+        if incidents.incidents_enabled:
+            loops.update(self.incidents.loops.loops(stop, incidents.incidents_roadmap_at))
         return loops
 
     async def aclose(self) -> None:
@@ -98,6 +139,11 @@ class Services:
         self.bus.close()
         await self.executor.aclose()
         await self.pool.aclose()
+        await self.incidents.aclose()
+        self.jobs.queue.close()
+        await self.ingest.close()
+        self.snapshots.close()
+        self.corpus.close()
         self.audit.close()
         self.keys.close()
         self.usage_store.close()
@@ -121,11 +167,13 @@ def build_services(
     clock: Clock,
     environ: Mapping[str, str] | None = None,
     sim_base: str | None = None,
+    incidents_settings: IncidentsSettings | None = None,
 ) -> Services:
     """Construct every service (no network, no tasks); `background` starts the loops.
 
     `sim_base`: demo mode's in-process simulator; its models are rebased there and marked
-    simulated. `environ` holds provider keys (default: the process environment)."""
+    simulated. `environ` holds provider keys and integration credentials (default: the
+    process environment); `incidents_settings` default: read from `environ`."""
     transform: Callable[[PolicySnapshot], PolicySnapshot] | None = None
     if sim_base is not None:
         base = sim_base
@@ -135,6 +183,8 @@ def build_services(
 
     policy = PolicyStore(settings.policy_file, settings.windows_file, clock, transform=transform)
     policy.load_initial()
+    # Demo records (simulated calls) and a real service's never share a directory.
+    claim_data_dir(settings.data_dir, demo=sim_base is not None)
     usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
     windows = WindowService(usage_store, clock)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
@@ -184,6 +234,67 @@ def build_services(
     )
     pool = ProviderPool(credentials)
     health: dict[str, dict[str, Any]] = {}
+    incidents = build_incident_runtime(
+        incidents_settings or IncidentsSettings.from_env(env),
+        env,
+        demo=settings.demo,
+        data_dir=settings.data_dir,
+        durability=settings.durability,
+        policy=policy,
+        metrics=metrics.slo,
+        clock=clock,
+        flow=IncidentFlow(audit, bus, policy, windows, stats, clock),
+    )
+    web_settings, rag_settings = load_settings(env)
+
+    def web_policy() -> WebPolicy:
+        return policy.snapshot.web  # read per ingest: a policy reload applies to the next
+
+    stack = open_web_stack(
+        data_dir=settings.data_dir,
+        web=web_settings,
+        rag=rag_settings,
+        governance=web_policy,
+        clock=clock,
+        durability=settings.durability,
+    )
+    metrics.watch_store("rag", stack.corpus.writer)
+    metrics.watch_store("ingest", stack.snapshots.writer)
+    web = WebFlow(
+        stack.ingest,
+        stack.rag,
+        stack.snapshots,
+        stack.signing_key,
+        policy,
+        audit,
+        bus,
+        metrics,
+        clock,
+        check_interval_s=web_settings.refresh_check_s,
+    )
+    evidence = WebEvidence(
+        stack.rag, stack.corpus, policy, audit, clock, budget_tokens=rag_settings.evidence_tokens
+    )
+    executor = Executor(planning, pool, clock, audit, privacy.text, evidence)
+    job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
+    metrics.watch_store("jobs", job_queue.writer)
+    jobs = JobService(
+        job_queue,
+        executor,
+        audit,
+        bus,
+        metrics,
+        clock,
+        JobLimits(
+            poll_interval_s=settings.jobs_poll_interval_s,
+            concurrency=settings.jobs_concurrency,
+            lease_s=settings.jobs_lease_s,
+            max_attempts=settings.jobs_max_attempts,
+            retry_backoff_s=settings.jobs_retry_backoff_s,
+            deadline_s=settings.jobs_deadline_s,
+        ),
+        holder=f"{socket.gethostname()}:{os.getpid()}",
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -201,7 +312,7 @@ def build_services(
         governance=governance,
         planning=planning,
         pool=pool,
-        executor=Executor(planning, pool, clock, audit, privacy.text),
+        executor=executor,
         policy_flow=PolicyFlow(policy, governance, facts),
         plans=PlanFlow(planning, audit, bus),
         control=ControlFlow(killswitch, policy, audit, bus, privacy.text),
@@ -215,5 +326,16 @@ def build_services(
             interval_s=settings.health_probe_interval_s,
             timeout_s=settings.health_probe_timeout_s,
         ),
+        incidents=incidents,
+        jobs=jobs,
+        budgets=BudgetWatch(planning, audit, bus, metrics, clock),
+        web_settings=web_settings,
+        rag_settings=rag_settings,
+        corpus=stack.corpus,
+        snapshots=stack.snapshots,
+        signing_key=stack.signing_key,
+        ingest=stack.ingest,
+        rag=stack.rag,
+        web=web,
         health=health,
     )

@@ -77,3 +77,26 @@ def test_justfile_has_the_operator_targets() -> None:
         "policy-check",
     }
     assert expected <= targets, sorted(expected - targets)
+
+
+def test_docker_examples_mount_the_images_data_directory() -> None:
+    """Every `docker run … symphony` in the docs mounts the image's data directory (was
+    /app/data in the runbook while the image uses /data)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (data_dir,) = re.findall(r"SYMPHONY_DATA_DIR=(\S+)", dockerfile)
+    assert f'VOLUME ["{data_dir}"]' in dockerfile
+    mounts = []
+    for doc in ("README.md", "docs/runbook.md"):
+        text = (ROOT / doc).read_text().replace("\\\n", " ")
+        for line in text.splitlines():
+            if "docker run" in line and re.search(r"\bsymphony\b", line.split("docker run")[-1]):
+                found = re.findall(r"-v \S+:(/\S*?data\S*?)(?::ro)?[\s`]", line)
+                mounts += [(doc, m) for m in found]
+    assert mounts, "no docker run example mounts a data directory"
+    assert all(m == data_dir for _doc, m in mounts), mounts
+
+
+def test_readme_shows_creating_the_first_key_in_a_container() -> None:
+    readme = (ROOT / "README.md").read_text()
+    docker = readme[readme.index("## Docker") :]
+    assert "symphony keys create --role admin" in docker[: docker.index("\n## ", 1)]

@@ -70,7 +70,10 @@ async def test_an_operators_window_note_is_redacted_before_it_is_kept(
     note = f"per {EMAIL} ({PHONE}), card {CARD} was charged"
     async with secured(settings, clock) as app:
         r = await app.call(
-            "POST", "/windows/local/ollama/observe", "operator", json={"remaining": 3, "note": note}
+            "POST",
+            "/windows/local/ollama/observe",
+            "operator",
+            json={"remaining": 3, "resets_at": "2026-11-22T20:00:00Z", "note": note},
         )
         assert r.status_code == 200, r.text
         assert_clean(r.text, "the observe answer")

@@ -24,6 +24,7 @@ from security_app import Secured, edit_yaml, secured
 from contract_check import contract_checked
 from symphony.clock import FixedClock
 from symphony.events.facts import (
+    IncidentOpened,
     KeyCreated,
     Killed,
     PolicyRejected,
@@ -83,6 +84,8 @@ def test_visibility_of_every_fact_type() -> None:
         (RateLimited(scope="upstream", retry_after_s=1.0, model="m", tenant="acme"), True),
         (WindowUpdated(model="m", source="headers"), True),
         (WindowUpdated(model="m", source="usage", tenant="default"), False),
+        (IncidentOpened(incident_id="i", key="k", source="slo", title="t", severity="p1",
+                        episode=1, actions=[], slo="s"), False),  # operator facts: denied
     ]  # fmt: skip
     for fact, shown in cases:
         assert visible(fact.TYPE, fact.payload(), acme) is shown, fact
@@ -195,12 +198,12 @@ async def test_a_tenant_bound_operator_switches_only_its_tenant(app: Secured) ->
 
 
 async def test_a_tenant_bound_key_cannot_act_on_every_tenant(app: Secured) -> None:
-    body = {"remaining": 3, "note": "seen in the console"}
+    body = {"remaining": 3, "resets_at": "2026-11-22T20:00:00Z", "note": "seen in the console"}
     r = await app.call("POST", "/windows/local/ollama/observe", "operator-acme", json=body)
     assert r.status_code == 403
     assert "observing a model's window" in r.json()["error"]["message"]
     r = await app.call("POST", "/windows/local/ollama/observe", "operator", json=body)
-    assert r.status_code == 200
+    assert r.status_code == 200, r.text
     assert (await app.call("POST", "/policy/reload", "operator-acme")).status_code == 403
     r = await app.call("POST", "/policy/proposals/prop_x/approve", "approver-acme")
     assert r.status_code == 403

@@ -177,3 +177,38 @@ async def test_an_estimate_over_the_cap_is_a_409_json_body_when_streaming_too(de
     assert response.headers["content-type"].startswith("application/json")
     [candidate] = [c for c in response.json()["candidates"] if c["model"] == PRIMARY]
     assert "over_cost_cap" in [d["code"] for d in candidate["deny_reasons"]]
+
+
+async def test_accept_json_gets_the_whole_result_as_one_json_document(demo: Demo) -> None:
+    # The VS Code extension seed called stream=true then `res.json()` (issue 12 item 5).
+    response = await demo.client.post(
+        "/route/execute", json=QA, headers={"accept": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    result = response.json()
+    assert result["answer"].startswith("Simulated gpt-4o-mini answer: stream me the weekly report")
+    assert result["audit"]["finish_reason"] == "stop"
+    assert [(a["model"], a["outcome"]) for a in result["audit"]["attempts"]] == [(PRIMARY, "ok")]
+    assert (await demo.window(PRIMARY))["used"] == 1
+
+
+async def test_accept_json_gets_plan_errors_as_json_problems(demo: Demo) -> None:
+    body = {
+        **QA,
+        "overrides": {"provider_hints": ["openai", "anthropic"]},
+        "controls": {"cost_guard": {"usd_cap": 1e-9}},
+    }
+    response = await demo.client.post(
+        "/route/execute", json=body, headers={"accept": "application/json"}
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "no_eligible_model"
+
+
+async def test_accept_event_stream_still_streams(demo: Demo) -> None:
+    response = await demo.client.post(
+        "/route/execute", json=QA, headers={"accept": "text/event-stream"}
+    )
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert [name for name, _ in sse_events(response.text)][-1] == "result"

@@ -59,8 +59,9 @@ def test_every_problem_is_named_by_its_field_path() -> None:
         "web.domain_rps.x.com: -1 is outside 0.001..100",
         "web.tos_deny[0]: expected an http(s) URL prefix, got 'ftp://x/'",
         "web.colour: unknown key (known: allow_domains, block_domains, cache_ttl_s, "
-        "domain_rps, keep_snapshots, max_depth, max_documents, near_duplicate_similarity, "
-        "respect_robots, rps, screenshots, sign_snapshots, timeout_s, tos_deny)",
+        "domain_rps, keep_snapshots, max_age, max_depth, max_documents, "
+        "near_duplicate_similarity, respect_robots, rps, screenshots, sign_snapshots, "
+        "sources, timeout_s, tos_deny)",
     ]
 
 

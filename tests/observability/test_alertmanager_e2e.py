@@ -3,9 +3,8 @@ alertmanager.yml, its templates and file secrets) notifies Slack, PagerDuty and 
 webhook, here local receivers that record what arrives; the same SLO's ticket is inhibited
 while the page fires; then both resolve.
 
-TODO(lead): point the `symphony` receiver at a running Symphony's
-POST /integrations/alertmanager (issue 13) instead of the local recorder, and assert that an
-incident opens and then resolves.
+test_alertmanager_symphony_e2e.py aims the same `symphony` receiver at a running Symphony's
+POST /integrations/alertmanager and follows the incident it opens until it resolves.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ GRAFANA_VARS = {"$__rate_interval": "1m", "$__range": "10m", "$__interval": "15s
 # Metrics other parts of Symphony export (not on this branch yet): a panel reading them may
 # be empty while they do not exist. Anything else must have data.
 OWNED_ELSEWHERE = {
-    "symphony_rag_index_staleness_seconds": "RAG/ingest issue",
+    # Exported once the corpus has been indexed (absent for an empty corpus).
+    "symphony_rag_index_staleness_seconds": "RAG/ingest: empty until something is ingested",
     # Registered by the incidents branch, but its SloService is not wired into the app
     # yet: the SLO recording rules (and the burn-rate panel) have no input on this branch.
     "symphony_slo_events_total": "incidents issue 13 (app wiring)",

@@ -100,11 +100,11 @@ def test_unknown_key() -> None:
     ]
     assert errors_of(edit("  defaults:", "  defaultz:")) == [
         f"{P}:2: policy.defaultz: unknown key 'defaultz' (expected one of: defaults, models,"
-        " routing_rules, slos, tenants, version, work_unit_overrides_schema)"
+        " routing_rules, slos, tenants, version, web, work_unit_overrides_schema)"
     ]
     assert errors_of("polcy: {}\n") == [
         f"{P}:1: polcy: unknown key 'polcy'"
-        " (expected one of: policy, tenants, work_unit_overrides_schema)"
+        " (expected one of: policy, tenants, web, work_unit_overrides_schema)"
     ]
 
 

@@ -21,7 +21,9 @@ DEFAULTS = {
     "durability": "process",
     "demo": False,
     "simulator_port": 0,
+    "demo_data_dir": None,
     "log_level": "INFO",
+    "log_format": "text",
     "auth_enabled": True,
     "public_paths": ("/status/health.json",),
     "metrics_token": None,
@@ -40,6 +42,13 @@ DEFAULTS = {
     "event_buffer_size": 2048,
     "mcp_enabled": True,
     "mcp_allowed_hosts": (),
+    "jobs_enabled": True,
+    "jobs_poll_interval_s": 1.0,
+    "jobs_concurrency": 2,
+    "jobs_lease_s": 600.0,
+    "jobs_max_attempts": 3,
+    "jobs_retry_backoff_s": 30.0,
+    "jobs_deadline_s": 86400.0,
 }
 
 
@@ -67,7 +76,9 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "SYMPHONY_DURABILITY": "power",
         "SYMPHONY_DEMO": "yes",
         "SYMPHONY_SIMULATOR_PORT": "8788",
+        "SYMPHONY_DEMO_DATA_DIR": "/tmp/symphony-demo",
         "SYMPHONY_LOG_LEVEL": "debug",
+        "SYMPHONY_LOG_FORMAT": "JSON",
         "SYMPHONY_AUTH": "off",
         "SYMPHONY_PUBLIC_PATHS": "/status/health.json",
         "SYMPHONY_METRICS_TOKEN": "scrape-token",
@@ -86,6 +97,13 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "SYMPHONY_EVENT_BUFFER_SIZE": "64",
         "SYMPHONY_MCP_ENABLED": "false",
         "SYMPHONY_MCP_ALLOWED_HOSTS": "symphony.example.com, 10.0.0.5:*",
+        "SYMPHONY_JOBS_ENABLED": "false",
+        "SYMPHONY_JOBS_POLL_INTERVAL_S": "0.5",
+        "SYMPHONY_JOBS_CONCURRENCY": "4",
+        "SYMPHONY_JOBS_LEASE_S": "60",
+        "SYMPHONY_JOBS_MAX_ATTEMPTS": "5",
+        "SYMPHONY_JOBS_RETRY_BACKOFF_S": "2",
+        "SYMPHONY_JOBS_DEADLINE_S": "3600",
     }
     assert set(environ) == {variable for _n, variable, _i in Settings.env_fields()}
     settings = Settings.from_env(environ)
@@ -99,7 +117,9 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "durability": "power",
         "demo": True,
         "simulator_port": 8788,
+        "demo_data_dir": Path("/tmp/symphony-demo"),
         "log_level": "DEBUG",
+        "log_format": "json",
         "auth_enabled": False,
         "public_paths": ("/status/health.json",),
         "metrics_token": "scrape-token",
@@ -118,6 +138,13 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "event_buffer_size": 64,
         "mcp_enabled": False,
         "mcp_allowed_hosts": ("symphony.example.com", "10.0.0.5:*"),
+        "jobs_enabled": False,
+        "jobs_poll_interval_s": 0.5,
+        "jobs_concurrency": 4,
+        "jobs_lease_s": 60.0,
+        "jobs_max_attempts": 5,
+        "jobs_retry_backoff_s": 2.0,
+        "jobs_deadline_s": 3600.0,
     }
 
 

@@ -20,7 +20,7 @@ from symphony.api.contracts.anthropic import MESSAGE_EVENTS, AnthropicErrorBody,
 from symphony.api.contracts.base import content, request_body
 from symphony.api.contracts.errors import STORE_DOWN, problems
 from symphony.api.deps import services_of
-from symphony.api.errors import Problem, error_body, error_response
+from symphony.api.errors import Problem, error_body, error_response, field_message
 from symphony.api.openai_compat import cut_problem, started
 from symphony.api.security import actor_of, require_tenant
 from symphony.api.v1_common import hints, param_of, resolve_model, v1_problem
@@ -147,7 +147,7 @@ async def messages(request: Request) -> Response:
         return anthropic_error(400, f"There was an issue with your request JSON: {exc}")
     except ValidationError as exc:
         problem = exc.errors()[0]
-        return anthropic_error(400, f"{param_of(problem['loc'])}: {problem['msg']}")
+        return anthropic_error(400, f"{param_of(problem['loc'])}: {field_message(problem)}")
     except ValueError as exc:
         return anthropic_error(400, str(exc))
     try:

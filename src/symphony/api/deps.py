@@ -16,11 +16,15 @@ from symphony.clock import Clock
 from symphony.events.bus import EventBus
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
+from symphony.flows.budgets import BudgetWatch
 from symphony.flows.control import ControlFlow
+from symphony.flows.incident_runtime import IncidentRuntime
 from symphony.flows.observe import ObserveFlow
 from symphony.flows.plans import PlanFlow
 from symphony.flows.policy import PolicyFlow
+from symphony.flows.web import WebFlow
 from symphony.governance.governance import Governance
+from symphony.jobs.service import JobService
 from symphony.metrics.registry import Metrics
 from symphony.policy.store import PolicyStore
 from symphony.services import Services
@@ -95,6 +99,22 @@ async def get_observations(request: Request) -> ObserveFlow:
     return services_of(request).observations
 
 
+async def get_incidents(request: Request) -> IncidentRuntime:
+    return services_of(request).incidents
+
+
+async def get_jobs(request: Request) -> JobService:
+    return services_of(request).jobs
+
+
+async def get_budgets(request: Request) -> BudgetWatch:
+    return services_of(request).budgets
+
+
+async def get_web(request: Request) -> WebFlow:
+    return services_of(request).web
+
+
 async def get_health(request: Request) -> dict[str, dict[str, Any]]:
     return services_of(request).health
 
@@ -114,4 +134,8 @@ PolicyFlowDep = Annotated[PolicyFlow, Depends(get_policy_flow)]
 PlanFlowDep = Annotated[PlanFlow, Depends(get_plans)]
 ControlDep = Annotated[ControlFlow, Depends(get_control)]
 ObserveDep = Annotated[ObserveFlow, Depends(get_observations)]
+IncidentsDep = Annotated[IncidentRuntime, Depends(get_incidents)]
+JobsDep = Annotated[JobService, Depends(get_jobs)]
+BudgetsDep = Annotated[BudgetWatch, Depends(get_budgets)]
+WebDep = Annotated[WebFlow, Depends(get_web)]
 HealthDep = Annotated[dict[str, dict[str, Any]], Depends(get_health)]

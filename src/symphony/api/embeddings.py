@@ -19,7 +19,7 @@ from symphony.api.contracts.base import content, request_body
 from symphony.api.contracts.errors import STORE_DOWN, openai_problems
 from symphony.api.contracts.openai import EmbeddingList
 from symphony.api.deps import services_of
-from symphony.api.errors import error_response
+from symphony.api.errors import error_response, field_message
 from symphony.api.openai_compat import openai_error
 from symphony.api.security import actor_of, require_tenant
 from symphony.api.v1_common import hints, param_of, resolve_model, v1_problem
@@ -104,7 +104,7 @@ async def embeddings(request: Request) -> Response:
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = param_of(problem["loc"])
-        return openai_error(400, f"{where}: {problem['msg']}", "invalid_request", where)
+        return openai_error(400, f"{where}: {field_message(problem)}", "invalid_request", where)
     except ValueError as exc:
         return openai_error(400, str(exc), "invalid_header", "x-symphony-loa")
     try:

@@ -165,6 +165,16 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return out
 
 
+def field_message(e: Mapping[str, Any]) -> str:
+    """Pydantic's message for one invalid field; a choice among fixed values (a message
+    role, an enum) also names the value given: "Input should be 'system', 'user' or
+    'assistant', got 'robot'"."""
+    message = str(e.get("msg", ""))
+    if e.get("type") in ("literal_error", "enum") and isinstance(e.get("input"), str | int):
+        message += f", got {e['input']!r}"
+    return message
+
+
 def _field(e: dict[str, Any]) -> dict[str, Any]:
     loc = tuple(e.get("loc", ()))
     if e.get("type") == "json_invalid":
@@ -173,7 +183,7 @@ def _field(e: dict[str, Any]) -> dict[str, Any]:
         reason = (e.get("ctx") or {}).get("error", "")
         message = f"malformed JSON{where}" + (f": {reason}" if reason else "")
         return {"path": "body", "message": message, "type": "json_invalid"}
-    return {"path": field_path(loc), "message": e.get("msg", ""), "type": e.get("type", "")}
+    return {"path": field_path(loc), "message": field_message(e), "type": e.get("type", "")}
 
 
 def validation_problem(errors: list[dict[str, Any]]) -> Problem:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
+from symphony.api.accept import prefers_json
 from symphony.api.contracts.base import content
 from symphony.api.contracts.errors import (
     INVALID,
@@ -33,6 +34,7 @@ from symphony.execute.request import (
     ExecuteRequest,
     RetryPolicy,
     Sampling,
+    WebControls,
 )
 from symphony.execute.result import Finished, ModelStarted, TextDelta
 from symphony.policy.model import OverridesSchema
@@ -84,6 +86,54 @@ class ControlsIn(BaseModel):
     )
 
 
+class WebIn(BaseModel):
+    """Evidence-first execute: search the web corpus and cite what goes in the prompt."""
+
+    model_config = ConfigDict(extra="forbid")
+    allow: bool = True
+    strategy: Literal["search", "none"] | None = Field(
+        None, description="search: the local corpus (default); none: no retrieval"
+    )
+    search: bool | None = Field(None, description="shorthand: true = strategy search")
+    query: str | None = Field(None, min_length=1, max_length=2000)
+    sources: list[str] = Field(default_factory=list, max_length=20)
+    domains_allow: list[str] = Field(default_factory=list, max_length=50)
+    max_docs: int | None = Field(None, ge=1, le=20, description="documents cited at most (5)")
+    max_citations: int | None = Field(None, ge=1, le=20, description="alias of max_docs")
+    citation_mode: Literal["url", "title", "hash"] = "url"
+    max_age_s: float | None = Field(None, gt=0, description="stricter than the policy's")
+    require: bool = Field(False, description="409 no_fresh_evidence when nothing qualifies")
+    depth: int = Field(0, ge=0, le=2)
+    timeout_s: float = Field(45.0, ge=30, le=120)
+    cache_ttl_s: int = Field(3600, ge=0, le=30 * 86_400)
+    respect_robots: Literal[True] = Field(
+        True, description="robots.txt is always respected; false is refused"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WebIn:
+        if self.search is False and self.strategy == "search":
+            raise ValueError("search: false contradicts strategy: search")
+        return self
+
+    def to_controls(self) -> WebControls:
+        strategy = self.strategy or ("none" if self.search is False else "search")
+        return WebControls(
+            allow=self.allow,
+            strategy=strategy,
+            query=self.query,
+            sources=tuple(self.sources),
+            domains_allow=tuple(d.lower() for d in self.domains_allow),
+            max_docs=self.max_docs or self.max_citations or 5,
+            citation_mode=self.citation_mode,
+            max_age_s=self.max_age_s,
+            require=self.require,
+            depth=self.depth,
+            timeout_s=self.timeout_s,
+            cache_ttl_s=self.cache_ttl_s,
+        )
+
+
 class ExecuteIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -112,6 +162,7 @@ class ExecuteIn(BaseModel):
     overrides: OverridesIn | None = None
     stream: bool = False
     controls: ControlsIn | None = None
+    web: WebIn | None = None
 
     @model_validator(mode="after")
     def _needs_text(self) -> ExecuteIn:
@@ -120,6 +171,10 @@ class ExecuteIn(BaseModel):
         return self
 
 
+INVALID_OR_NO_EVIDENCE = (
+    f"{INVALID}; or `web.require` and no fresh enough evidence in the corpus "
+    "(code no_fresh_evidence, naming the query, sources and age limit)"
+)
 RESULT_EXAMPLE: dict[str, Any] = {
     "audit_id": "aud_Qm9vYmFyYmF6cXV4",
     "latency_ms": 412.3,
@@ -206,18 +261,30 @@ def to_execute_request(
         retry=RetryPolicy(retry.max_attempts, retry.backoff_s),
         timeout_s=controls.timeout_s or DEFAULT_TIMEOUT_S,
         actor=actor,
+        web=None if body.web is None else body.web.to_controls(),
     )
 
 
 @router.post(
     "/route/execute",
     summary="Plan and run the work: retries, fallbacks, cost guard; stream=true answers as SSE",
+    description=(
+        "With `stream: false` the answer is one JSON `ExecuteResult`. With `stream: true` it"
+        " follows `Accept`: `text/event-stream`, `*/*` or no Accept gets Server-Sent Events"
+        " (`model`, `delta`..., then `result` or `error`); `Accept: application/json` gets"
+        " the whole result as one JSON `ExecuteResult`, errors as JSON problems."
+    ),
     responses={
         200: {
-            "description": "The result as JSON, or with stream=true as Server-Sent Events",
+            "description": (
+                "The result as JSON (`stream: false`, or `Accept: application/json`), or with"
+                " `stream: true` as Server-Sent Events"
+            ),
             "content": {**content(ExecuteResult, RESULT_EXAMPLE), **STREAM},
         },
-        **problems({403: TENANT, 404: "Unknown tenant", 422: INVALID, 503: STORE_DOWN}),
+        **problems(
+            {403: TENANT, 404: "Unknown tenant", 422: INVALID_OR_NO_EVIDENCE, 503: STORE_DOWN}
+        ),
         409: problem("No eligible model (full explanation)", NoEligibleModelBody),
         502: problem("Every candidate failed: each attempt with its reason", UpstreamFailedBody),
     },
@@ -229,6 +296,8 @@ async def route_execute(body: ExecuteIn, request: Request) -> Response:
     require_tenant(request, body.tenant)
     executor = services.executor
     req = to_execute_request(body, services.policy.snapshot.overrides_schema, actor_of(request))
+    if req.stream and prefers_json(request.headers.get("accept")):
+        req = replace(req, stream=False)  # the client asked for one JSON document
     if not req.stream:
         return json_response((await executor.run(req)).to_dict())
     events = executor.stream(req)

@@ -15,7 +15,7 @@ from symphony.api.contracts.base import content, ok, ref, request_body
 from symphony.api.contracts.errors import STORE_DOWN, openai_problems
 from symphony.api.contracts.openai import CHUNKS, ChatCompletion, ModelCard, ModelList
 from symphony.api.deps import PolicyDep, services_of
-from symphony.api.errors import Problem, error_body, error_response
+from symphony.api.errors import Problem, error_body, error_response, field_message
 from symphony.api.openai_in import ChatCompletionIn, read_chat
 from symphony.api.security import actor_of, require_tenant
 from symphony.api.v1_common import hints, param_of, v1_problem
@@ -107,7 +107,7 @@ def _completion(result: ExecuteResult, created: int) -> dict[str, Any]:
 def _bad_request(exc: ValidationError) -> Response:
     problem = exc.errors()[0]
     where = param_of(problem["loc"])
-    return openai_error(400, f"{where}: {problem['msg']}", "invalid_request", where)
+    return openai_error(400, f"{where}: {field_message(problem)}", "invalid_request", where)
 
 
 @router.post(

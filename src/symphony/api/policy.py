@@ -25,6 +25,8 @@ router = APIRouter(tags=["policy"])
             "version": "f8ef309224ee3aea",
             "declared_version": "2",
             "loaded_at": "2026-11-22T17:00:00Z",
+            "loaded_at_local": "2026-11-22T10:00:00-07:00",
+            "timezone": "America/Denver",
             "files": ["config/router.policy.yml", "config/model.windows.yml"],
             "models": 10,
             "tenants": ["default"],

@@ -9,7 +9,14 @@ from starlette.responses import Response
 
 from symphony.api.contracts.base import ok
 from symphony.api.contracts.status import Burndown, Health
-from symphony.api.deps import ClockDep, HealthDep, PlanningDep, PolicyDep, UsageStoreDep
+from symphony.api.deps import (
+    ClockDep,
+    HealthDep,
+    IncidentsDep,
+    PlanningDep,
+    PolicyDep,
+    UsageStoreDep,
+)
 from symphony.api.errors import json_response
 from symphony.api.security import tenant_scope_of
 from symphony.flows.health import health_report
@@ -60,9 +67,15 @@ BURNDOWN_EXAMPLE: dict[str, Any] = {
     responses=ok(Health, HEALTH_EXAMPLE),
 )
 async def health(
-    policy: PolicyDep, health: HealthDep, usage_store: UsageStoreDep, clock: ClockDep
+    policy: PolicyDep,
+    health: HealthDep,
+    usage_store: UsageStoreDep,
+    clock: ClockDep,
+    incidents: IncidentsDep,
 ) -> Response:
-    return json_response(health_report(policy, health, usage_store.ping(), clock.now()))
+    report = health_report(policy, health, usage_store.ping(), clock.now())
+    report["integrations"] = incidents.integration_states()
+    return json_response(report)
 
 
 @router.get(

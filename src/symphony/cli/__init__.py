@@ -11,6 +11,8 @@ from symphony import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from symphony.cli import (
+        drill_cmd,
+        jobs_cmd,
         ops,
         plan_cmd,
         policy_cmds,
@@ -35,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         snapshot_cmd,
         settings_cmd,
         slo_cmds,
+        drill_cmd,
+        jobs_cmd,
     ):
         module.register(sub)
     return parser

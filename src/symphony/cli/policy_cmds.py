@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -14,7 +13,14 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from symphony.cli.common import add_data_option, add_policy_options, settings_from
+from symphony.cli.common import (
+    add_data_option,
+    add_policy_options,
+    own_windows,
+    settings_from,
+    strangers,
+    windows_named,
+)
 from symphony.clock import FixedClock, SystemClock, parse_instant
 from symphony.errors import PolicyError
 from symphony.policy.loader import load_policy_files
@@ -95,8 +101,7 @@ def _windows_file(args: argparse.Namespace, settings: Settings) -> Path | None:
     """The windows file to read: a named one (--windows, SYMPHONY_WINDOWS_FILE) must exist;
     the default one is optional, so a policy alone can be checked."""
     path = settings.windows_file
-    named = bool(getattr(args, "windows", None) or os.environ.get("SYMPHONY_WINDOWS_FILE"))
-    if path is not None and not named and not path.exists():
+    if path is not None and not windows_named(args) and not path.exists():
         return None
     return path
 
@@ -108,19 +113,46 @@ def _load(policy: Path, windows: Path | None) -> PolicySnapshot:
 
 
 def _snapshot(args: argparse.Namespace, settings: Settings) -> PolicySnapshot:
+    notes: list[str] = []
+    settings = own_windows(args, settings, notes)
+    if notes:
+        _fail(notes)
     return _load(settings.policy_file, _windows_file(args, settings))
 
 
 # --- policy check -------------------------------------------------------------------------
+WINDOWS_NAME = "model.windows.yml"
+
+
+def _check_one(file: Path, windows: Path | None) -> PolicySnapshot:
+    """A policy alone, with the windows file when one is named, or with the one beside it
+    when that names only models this policy declares (else a note says it was left out)."""
+    if windows is not None:
+        return _load(file, windows)
+    alone = load_policy_files(file, None)
+    beside = file.parent / WINDOWS_NAME
+    if not beside.is_file():
+        return alone
+    others = strangers(alone, beside)
+    if not others:
+        return _load(file, beside)
+    print(
+        f"note: {beside} not checked: it schedules models {file} does not declare"
+        f" ({', '.join(others)}); check them together with --windows {beside}",
+        file=sys.stderr,
+    )
+    return alone
+
+
 def cmd_policy_check(args: argparse.Namespace) -> int:
-    """Validate each policy file (with the windows file); exit 1 listing every error."""
+    """Validate each policy file, alone or with its windows file; exit 1 listing every error."""
     settings = settings_from(args)
     files = [Path(f) for f in args.files] or [settings.policy_file]
-    windows = _windows_file(args, settings)
+    windows = settings.windows_file if windows_named(args) else None
     failed = False
     for file in files:
         try:
-            snap = _load(file, windows)
+            snap = _check_one(file, windows)
         except PolicyError as exc:
             failed = True
             _fail(exc.errors)

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import socket
 import sys
-from pathlib import Path
 from typing import Any
 
-from symphony.cli.common import add_data_option, add_policy_options, load_snapshot, settings_from
+from symphony.cli.common import (
+    add_data_option,
+    add_policy_options,
+    load_snapshot,
+    own_windows,
+    settings_from,
+)
+from symphony.settings import Settings
+from symphony.settings.config_files import DEMO_POLICY, resolve_config
 
-DEMO_POLICY = Path("config/demo.policy.yml")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SIMULATOR_HOST = "127.0.0.1"
+SIMULATOR_PORT = 8788  # demo mode's default; a busy one gives way to a free port
 
 
 def register(sub: Any) -> None:
@@ -21,10 +31,14 @@ def register(sub: Any) -> None:
     serve.add_argument(
         "--demo",
         action="store_true",
-        help="in-process simulator + config/demo.policy.yml; no keys needed",
+        help="in-process simulator + config/demo.policy.yml, data in ./data/demo (or"
+        " --data-dir, SYMPHONY_DEMO_DATA_DIR); no keys needed",
     )
     serve.add_argument(
-        "--simulator-port", type=int, default=None, help="demo simulator port (default 8788)"
+        "--simulator-port",
+        type=int,
+        default=None,
+        help=f"demo simulator port (default {SIMULATOR_PORT}, or a free one when it is busy)",
     )
     serve.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: hot path)"
@@ -38,7 +52,7 @@ def register(sub: Any) -> None:
         help="run the provider simulator (fake OpenAI/Anthropic/Gemini/Ollama upstreams)",
     )
     simulate.add_argument("--host", default="127.0.0.1")
-    simulate.add_argument("--port", type=int, default=8788)
+    simulate.add_argument("--port", type=int, default=SIMULATOR_PORT)
     simulate.add_argument(
         "--config",
         default=None,
@@ -47,65 +61,158 @@ def register(sub: Any) -> None:
     simulate.set_defaults(handler=run_simulate)
 
 
+class StartError(Exception):
+    """A reason not to start, said in one line."""
+
+
+def serve_settings(args: argparse.Namespace, notes: list[str]) -> Settings:
+    """The settings `serve` runs with: demo mode's policy, data directory and simulator port
+    chosen here; `notes` collects what the operator should read at start."""
+    settings = settings_from(args)
+    if args.host:
+        settings = settings.replace(host=args.host)
+    if args.port:
+        settings = settings.replace(port=args.port)
+    if not (args.demo or settings.demo):
+        return settings
+    changes: dict[str, Any] = {"demo": True}
+    if not args.policy and not _env_set("SYMPHONY_POLICY_FILE"):
+        changes["policy_file"], changes["windows_file"] = resolve_config(
+            DEMO_POLICY, settings.windows_file
+        )
+    # --data-dir names the demo's own directory; SYMPHONY_DATA_DIR is the real service's,
+    # so the demo keeps to its demo/ subdirectory (or SYMPHONY_DEMO_DATA_DIR).
+    if args.data_dir:
+        data_dir = settings.data_dir
+    else:
+        data_dir = settings.demo_data_dir or settings.data_dir / "demo"
+    changes["data_dir"] = data_dir
+    notes.append(f"demo: data in {data_dir} (never read by a real service)")
+    changes["simulator_port"] = _simulator_port(
+        args.simulator_port or settings.simulator_port, notes
+    )
+    host = settings.host
+    if host in LOOPBACK and not _env_set("SYMPHONY_AUTH"):
+        changes["auth_enabled"] = False
+    elif settings.auth_enabled:
+        notes.append(
+            f"demo on {host}: authentication is ON (not a loopback address), every call needs"
+            f" a key; create one: symphony keys create --role admin --name me"
+            f" --data-dir {data_dir}"
+        )
+    return settings.replace(**changes)
+
+
+def _simulator_port(asked: int, notes: list[str]) -> int:
+    """The asked port when free (else StartError), or the default when free, or 0 (any)."""
+    from symphony.kit.ports import port_free
+
+    if asked:
+        if not port_free(SIMULATOR_HOST, asked):
+            raise StartError(
+                f"simulator port {asked} is in use: choose another with --simulator-port"
+                " (env SYMPHONY_SIMULATOR_PORT), or leave it unset to take a free one"
+            )
+        return asked
+    if port_free(SIMULATOR_HOST, SIMULATOR_PORT):
+        return SIMULATOR_PORT
+    notes.append(
+        f"demo: simulator port {SIMULATOR_PORT} is busy; the simulator takes a free port"
+        " (logged below; pin one with --simulator-port)"
+    )
+    return 0
+
+
+def _listen(settings: Settings) -> socket.socket:
+    from symphony.kit.ports import listen_socket
+
+    try:
+        return listen_socket(settings.host, settings.port)
+    except OSError as exc:
+        raise StartError(
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}):"
+            " choose another port with --port (env SYMPHONY_PORT)"
+        ) from exc
+
+
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from symphony.app import create_app
-    from symphony.errors import PolicyError
+    from symphony.errors import DataDirError, PolicyError
+    from symphony.kit.logs import configure_logging
+    from symphony.store.datadir import claim_data_dir
 
-    settings = settings_from(args)
-    changes: dict[str, Any] = {}
-    if args.host:
-        changes["host"] = args.host
-    if args.port:
-        changes["port"] = args.port
-    if args.demo or settings.demo:
-        changes["demo"] = True
-        if not args.policy and settings.policy_file == Path("config/router.policy.yml"):
-            changes["policy_file"] = DEMO_POLICY
-        changes["simulator_port"] = args.simulator_port or settings.simulator_port or 8788
-        host = changes.get("host", settings.host)
-        if host in LOOPBACK and not _env_set("SYMPHONY_AUTH"):
-            changes["auth_enabled"] = False
-    settings = settings.replace(**changes)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if settings.demo and not settings.auth_enabled:
-        banner = "!" * 78
-        print(
-            f"{banner}\n!! DEMO MODE: authentication is OFF (loopback only)."
-            f" Simulated upstreams, no real keys.\n{banner}",
-            file=sys.stderr,
-        )
+    notes: list[str] = []
     try:
+        settings = serve_settings(args, notes)
+        settings = own_windows(args, settings, notes)
         load_snapshot(settings)  # fail fast with every policy error, before binding a port
-        app = create_app(settings)
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.lower(),
-            access_log=args.access_log,
-            loop="auto",
-            http="auto",
-            timeout_graceful_shutdown=5,
-        )
+        claim_data_dir(settings.data_dir, demo=settings.demo)
+        sock = _listen(settings)
     except PolicyError as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         return 1
+    except (StartError, DataDirError) as exc:
+        print(f"symphony: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    _announce(settings, notes, sock.getsockname()[1])
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        # json: uvicorn's loggers reach the root handler, so they are JSON (and redacted) too
+        log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
+        access_log=args.access_log,
+        loop="auto",
+        http="auto",
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
-def _env_set(name: str) -> bool:
-    import os
+def _announce(settings: Settings, notes: list[str], port: int) -> None:
+    """The start lines: on stderr as they are, or as JSON log records (SYMPHONY_LOG_FORMAT=
+    json: every line a log shipper reads is one JSON object)."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    lines = [*notes, f"symphony: serving on http://{host}:{port}"]
+    off = settings.demo and not settings.auth_enabled
+    warning = "DEMO MODE: authentication is OFF (loopback only). Simulated upstreams, no real keys."
+    if settings.log_format == "json":
+        log = logging.getLogger("symphony")
+        if off:
+            log.warning(warning)
+        for line in lines:
+            log.info(line)
+        return
+    if off:
+        banner = "!" * 78
+        lines.insert(0, f"{banner}\n!! {warning}\n{banner}")
+    print("\n".join(lines), file=sys.stderr)
 
+
+def _env_set(name: str) -> bool:
     return bool(os.environ.get(name))
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    from symphony.kit.ports import port_free
     from symphony.simulator import run_simulator
 
+    if not port_free(args.host, args.port):
+        print(
+            f"symphony: cannot listen on {args.host}:{args.port} (in use):"
+            " choose another port with --port",
+            file=sys.stderr,
+        )
+        return 2
     run_simulator(args.host, args.port, args.config)
     return 0
+
+
+__all__ = ["SIMULATOR_PORT", "register", "run_serve", "serve_settings"]

@@ -7,13 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from symphony.incidents.config import IncidentsSettings
 from symphony.ingest.config import WebSettings
 from symphony.rag.config import RagSettings
 from symphony.settings import EnvSettings, Settings
 from symphony.settings.env_example import render_env_example
 
 # Every settings model of the service, in .env.example order.
-SETTINGS_MODELS: tuple[type[EnvSettings], ...] = (Settings, WebSettings, RagSettings)
+SETTINGS_MODELS: tuple[type[EnvSettings], ...] = (
+    Settings,
+    WebSettings,
+    RagSettings,
+    IncidentsSettings,
+)
 
 
 def env_example() -> str:

@@ -14,6 +14,8 @@ from symphony.clock import SystemClock
 from symphony.ingest.config import load_settings
 from symphony.ingest.governance import WebGovernance
 from symphony.ingest.stack import WebStack, open_web_stack
+from symphony.policy.loader import load_policy_files
+from symphony.policy.web import WebPolicy
 
 
 def add_web_options(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +24,8 @@ def add_web_options(parser: argparse.ArgumentParser) -> None:
         "--governance",
         metavar="FILE",
         default=None,
-        help="YAML with the web governance knobs (a mapping, or one under a `web:` key)",
+        help="YAML with the web governance knobs (a mapping, or one under a `web:` key); "
+        "default: the policy file's `web:` section",
     )
 
 
@@ -37,10 +40,16 @@ def load_governance(path: str | None) -> WebGovernance:
 
 
 def open_stack(args: argparse.Namespace) -> WebStack:
-    """The ingest + RAG stack over the data directory the server uses."""
+    """The ingest + RAG stack over the data directory the server uses, governed by
+    `--governance FILE` or else the policy file's `web:` section (as the server is)."""
     settings = settings_from(args)
     web, rag = load_settings(os.environ)
-    governance = load_governance(getattr(args, "governance", None))
+    path = getattr(args, "governance", None)
+    governance: WebPolicy = (
+        load_governance(path)
+        if path is not None or not Path(settings.policy_file).exists()
+        else load_policy_files(Path(settings.policy_file), settings.windows_file).web
+    )
     return open_web_stack(
         data_dir=Path(settings.data_dir),
         web=web,

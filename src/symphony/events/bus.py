@@ -8,6 +8,7 @@ slowing others.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,8 @@ from symphony.store.memory_pubsub import MemoryFeed
 from symphony.store.pubsub import Feed, Subscription
 
 __all__ = ["EVENT_TYPES", "Event", "EventBus", "Subscription"]
+
+log = logging.getLogger(__name__)
 
 EVENT_TYPES = tuple(t.value for t in EventType)
 
@@ -61,6 +64,7 @@ class EventBus:
         self.feed = feed
         self.published_total = 0
         self.scrub = scrub
+        self._listeners: list[Callable[[Event], None]] = []
 
     @property
     def buffer(self) -> Sequence[Event]:
@@ -89,7 +93,18 @@ class EventBus:
         if self.scrub is not None:
             payload = self.scrub(payload)
         self.published_total += 1
-        return self.feed.publish(Event(0, type, self.clock.now(), payload))
+        event = self.feed.publish(Event(0, type, self.clock.now(), payload))
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:  # a listener's bug must not fail the producer
+                log.exception("event listener failed on %s", type)
+        return event
+
+    def listen(self, callback: Callable[[Event], None]) -> None:
+        """Call `callback` synchronously with every published event (in-process consumers
+        such as the SLO evaluator: unlike a subscription it never drops; keep it cheap)."""
+        self._listeners.append(callback)
 
     def subscribe(
         self,

@@ -28,6 +28,26 @@ class EventType(StrEnum):
     CONTROL_UNKILL = "control.unkill"
     KEY_CREATED = "key.created"
     KEY_REVOKED = "key.revoked"
+    # SLOs and incidents (produced by flows/incidents.py)
+    INCIDENT_OPENED = "incident.opened"
+    INCIDENT_REOPENED = "incident.reopened"
+    INCIDENT_ESCALATED = "incident.escalated"
+    INCIDENT_RESOLVED = "incident.resolved"
+    TICKET_CREATED = "ticket.created"
+    TICKET_UPDATED = "ticket.updated"
+    TICKET_FAILED = "ticket.failed"
+    NOTIFY_SENT = "notify.sent"
+    NOTIFY_FAILED = "notify.failed"
+    JOB_QUEUED = "job.queued"
+    JOB_STARTED = "job.started"
+    JOB_DONE = "job.done"
+    JOB_FAILED = "job.failed"
+    JOB_CANCELLED = "job.cancelled"
+    BUDGET_UPDATE = "budget.update"
+    INGEST_COMPLETED = "ingest.completed"
+    INGEST_FAILED = "ingest.failed"
+    RAG_FRESHNESS = "rag.index.freshness"
+    RAG_REINDEX = "rag.reindex.progress"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,6 +248,252 @@ class KeyRevoked(Fact):
     role: str
 
 
+# --- SLOs and incidents (flows/incidents.py) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentChanged(Fact):
+    """Base of the incident lifecycle facts: which incident, why, and the outbound actions
+    (`github.create`, `slack.post`, …) the change queued in the durable outbox."""
+
+    incident_id: str
+    key: str
+    source: str
+    title: str
+    severity: str
+    episode: int
+    actions: list[str]
+    slo: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentOpened(IncidentChanged):
+    """An incident opened (an SLO alert, an Alertmanager alert, or by hand)."""
+
+    TYPE = EventType.INCIDENT_OPENED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentReopened(IncidentChanged):
+    """A resolved incident fired again within its reopen window: same incident, new episode."""
+
+    TYPE = EventType.INCIDENT_REOPENED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentEscalated(IncidentChanged):
+    """An open incident became more severe (a ticket-level alert now pages)."""
+
+    TYPE = EventType.INCIDENT_ESCALATED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentResolved(IncidentChanged):
+    """An incident resolved (recovery, Alertmanager's resolve, or by hand)."""
+
+    TYPE = EventType.INCIDENT_RESOLVED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundDone(Fact):
+    """Base of the outbox facts: one action (`vendor`.`action`) of one incident."""
+
+    incident_id: str
+    entry_id: str
+    vendor: str
+    action: str
+    attempts: int | None = None
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketCreated(OutboundDone):
+    """A GitHub issue or Jira issue exists for the incident (`result` has its id and url)."""
+
+    TYPE = EventType.TICKET_CREATED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketUpdated(OutboundDone):
+    """A ticket was commented, cross-linked, closed or reopened (`action` says which)."""
+
+    TYPE = EventType.TICKET_UPDATED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotifySent(OutboundDone):
+    """Slack was posted to, or PagerDuty triggered or resolved."""
+
+    TYPE = EventType.NOTIFY_SENT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundFailed(Fact):
+    """Base of the failure facts: `final` False means it is retried in `retry_in_s`."""
+
+    incident_id: str
+    entry_id: str
+    vendor: str
+    action: str
+    error: str
+    final: bool
+    attempts: int | None = None
+    retry_in_s: float | None = None
+    cancelled: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketFailed(OutboundFailed):
+    """A ticket action failed (retried with backoff unless `final`)."""
+
+    TYPE = EventType.TICKET_FAILED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotifyFailed(OutboundFailed):
+    """A Slack or PagerDuty call failed (retried with backoff unless `final`)."""
+
+    TYPE = EventType.NOTIFY_FAILED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobQueued(Fact):
+    """A job was submitted (or a cron job was queued for its next run): when it runs, why."""
+
+    TYPE = EventType.JOB_QUEUED
+    job_id: str
+    tenant: str
+    run: str
+    next_run_at: str | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobStarted(Fact):
+    """A worker claimed a due job; `waited_s` is how late it started after `next_run_at`."""
+
+    TYPE = EventType.JOB_STARTED
+    job_id: str
+    tenant: str
+    attempt: int
+    waited_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobDone(Fact):
+    """A job's run answered; its execution has its own `route.execute` fact and audit."""
+
+    TYPE = EventType.JOB_DONE
+    job_id: str
+    tenant: str
+    audit_id: str
+    model: str
+    attempts: int
+    cost_usd: float
+    next_run_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobFailed(Fact):
+    """A job's run failed: `state` is `queued` (it retries at `retry_at`), `failed` (not
+    retryable, or past its deadline) or `dead` (retries exhausted)."""
+
+    TYPE = EventType.JOB_FAILED
+    job_id: str
+    tenant: str
+    state: str
+    code: str
+    message: str
+    attempts: int
+    retry_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobCancelled(Fact):
+    """A queued job was cancelled before it started."""
+
+    TYPE = EventType.JOB_CANCELLED
+    job_id: str
+    tenant: str
+    actor: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BudgetUpdated(Fact):
+    """A tenant budget line crossed a threshold (`reason: threshold`, `threshold` 0.5, 0.8 or
+    1.0 of its limit) or its period reset (`reason: reset`, `threshold` 0)."""
+
+    TYPE = EventType.BUDGET_UPDATE
+    tenant: str
+    budget: str
+    period: str
+    unit: str
+    provider: str | None
+    spent: float
+    limit: float
+    fraction: float
+    threshold: float
+    reason: str
+    resets_at: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestCompleted(Fact):
+    """An ingest call ended with at least one URL in the corpus (ingested or unchanged)."""
+
+    TYPE = EventType.INGEST_COMPLETED
+    ingest_id: str
+    trigger: str  # api | schedule | reindex
+    source: str | None = None  # the policy source, when one was ingested
+    strategy: str
+    urls: int
+    ingested: int
+    duplicate: int
+    refused: int
+    failed: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestFailed(Fact):
+    """An ingest call stored nothing: every URL was refused or failed (or the call broke)."""
+
+    TYPE = EventType.INGEST_FAILED
+    ingest_id: str
+    trigger: str
+    source: str | None = None
+    strategy: str
+    urls: int
+    refused: int
+    failed: int
+    reasons: list[str]  # the distinct reasons, e.g. robots_disallowed, timeout
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RagFreshness(Fact):
+    """How old the retrieval index is (on /rag/status, after each ingest and reindex)."""
+
+    TYPE = EventType.RAG_FRESHNESS
+    corpus: str
+    staleness_s: float | None = None  # None: nothing indexed yet
+    stale: bool
+    documents: int
+    stale_sources: list[str]  # policy sources whose newest document is past their max_age
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReindexProgressed(Fact):
+    """One stale document of a running reindex was re-fetched (`done` of `total`)."""
+
+    TYPE = EventType.RAG_REINDEX
+    reindex_id: str
+    done: int
+    total: int
+    url: str
+    outcome: str  # ingested | duplicate | refused | failed
+    reason: str | None = None
+
+
 FACTS: tuple[type[Fact], ...] = (
     PolicyUpdated,
     PolicyRejected,
@@ -241,4 +507,23 @@ FACTS: tuple[type[Fact], ...] = (
     Unkilled,
     KeyCreated,
     KeyRevoked,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentEscalated,
+    IncidentResolved,
+    TicketCreated,
+    TicketUpdated,
+    TicketFailed,
+    NotifySent,
+    NotifyFailed,
+    JobQueued,
+    JobStarted,
+    JobDone,
+    JobFailed,
+    JobCancelled,
+    BudgetUpdated,
+    IngestCompleted,
+    IngestFailed,
+    RagFreshness,
+    ReindexProgressed,
 )

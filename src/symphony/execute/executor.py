@@ -21,6 +21,7 @@ from symphony.events.facts import RouteExecuted, RouteFailed
 from symphony.execute.accounting import Accountant
 from symphony.execute.attempt import Try, complete
 from symphony.execute.embedding import EmbedCall, embed_attempt
+from symphony.execute.evidence import WebEvidence
 from symphony.execute.outcome import Outcome
 from symphony.execute.planning import PlannedWork, PlanningService
 from symphony.execute.request import ExecuteRequest
@@ -51,8 +52,10 @@ class Executor:
         clock: Clock,
         audit: AuditSink,
         redact: Callable[[str], str],
+        evidence: WebEvidence,
     ) -> None:
         self.planning = planning
+        self.evidence = evidence
         self.pool = pool
         self.clock = clock
         self.audit = audit
@@ -124,12 +127,14 @@ class Executor:
     async def run(self, req: ExecuteRequest) -> ExecuteResult:
         """Run the work to its answer (non-streaming); raise UpstreamFailedError if none."""
         started = time.perf_counter()
+        req, found = await self.evidence.gather(req)
         outcome = self._start(req)
         for attempt in self._tries(req, outcome):
             await complete(attempt, self.pool.for_model(attempt.spec))
         if not outcome.done:
             await self._fail(outcome, req, started)
-        return await self._conclude(outcome, req, started)
+        result = await self._conclude(outcome, req, started)
+        return await self.evidence.conclude(result, found, req, self.redact)
 
     async def embed(self, req: ExecuteRequest, call: EmbedCall) -> tuple[ExecuteResult, Embeddings]:
         """Embed `call.inputs` with the planned embedding models (the same loop as `run`)."""
@@ -150,6 +155,7 @@ class Executor:
         """Yield `ModelStarted` when a model starts answering, `TextDelta` pieces, then one
         `Finished` with the result. Plan errors raise before anything is yielded."""
         started = time.perf_counter()
+        req, found = await self.evidence.gather(req)
         outcome = self._start(req)
         guard = req.cost_guard
         usd_cap = guard.usd_cap if guard.stop_on_cap else None
@@ -169,7 +175,8 @@ class Executor:
                     yield event
         if not outcome.done:
             await self._fail(outcome, req, started)
-        yield Finished(await self._conclude(outcome, req, started))
+        result = await self._conclude(outcome, req, started)
+        yield Finished(await self.evidence.conclude(result, found, req, self.redact))
 
     # --- conclusion -----------------------------------------------------------------
     async def _conclude(

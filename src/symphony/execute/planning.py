@@ -15,6 +15,7 @@ from symphony.metrics.registry import Metrics
 from symphony.policy.model import ModelSpec, PolicySnapshot
 from symphony.policy.store import PolicyStore
 from symphony.providers.credentials import Credentials
+from symphony.routing.budgets import BudgetLine, Period, Unit, budget_lines, has_budgets
 from symphony.routing.planner import Plan, PlanContext, plan
 from symphony.routing.request import PlanRequest
 from symphony.routing.stats import LatencyStats
@@ -90,18 +91,36 @@ class PlanningService:
     ) -> dict[str, WindowState]:
         return {m.name: self.windows.state(snapshot, m.name, now, tenant) for m in snapshot.models}
 
-    def tenant_spend(
+    def budget_lines(
         self, snapshot: PolicySnapshot, tenant: str, now: datetime
-    ) -> tuple[float, float]:
-        series = self.windows.index.tenant(tenant)
+    ) -> list[BudgetLine]:
+        """The tenant's configured budget lines with this period's spend (none: no reads)."""
+        spec = snapshot.tenants.get(tenant)
+        if spec is None or not has_budgets(spec):
+            return []
         tz = snapshot.defaults.timezone
-        day_start, _ = period_bounds(now, "daily", datetime.min.time(), tz)
-        month_start, _ = period_bounds(now, "monthly", datetime.min.time(), tz)
+        bounds = {
+            period: period_bounds(now, period, datetime.min.time(), tz)
+            for period in ("daily", "monthly")
+        }
         t = ts(now)
-        return (
-            series.total(ts(day_start), t, "usd", include_start=True),
-            series.total(ts(month_start), t, "usd", include_start=True),
-        )
+        index = self.windows.index
+        by_provider: dict[str, list[str]] = {}
+        for m in snapshot.models:
+            by_provider.setdefault(m.provider, []).append(m.name)
+
+        def spend(provider: str | None, period: Period, unit: Unit) -> float:
+            start = ts(bounds[period][0])
+            if provider is None:
+                hosted = [m.name for m in snapshot.models if m.model_class == "hosted"]
+                series = [index.tenant_model(tenant, name) for name in hosted]
+            else:
+                series = [
+                    index.tenant_model(tenant, name) for name in by_provider.get(provider, [])
+                ]
+            return sum(s.total(start, t, unit, include_start=True) for s in series)
+
+        return budget_lines(spec, spend, lambda period: bounds[period][1])
 
     def plan(self, request: PlanRequest) -> PlannedWork:
         """Plan against one snapshot (read once); raise NoEligibleModelError (409) if none.
@@ -129,7 +148,7 @@ class PlanningService:
             latency_p95=self.stats.p95,
             has_credentials=self.credentials.available,
             killed=self.killed,
-            tenant_spend=lambda t: self.tenant_spend(snapshot, t, now),
+            budgets=lambda t: self.budget_lines(snapshot, t, now),
         )
         try:
             result = plan(request, ctx)
@@ -252,7 +271,7 @@ class PlanningService:
                     ]
                     if not allowed:
                         continue
-                    series = [self.windows.index.model_tenant(spec.name, n) for n in allowed]
+                    series = [self.windows.index.tenant_model(n, spec.name) for n in allowed]
                 state = self.windows.state(snapshot, spec.name, now)
                 bucket[spec.name] = {
                     "requests": int(sum(s.total(start, t, "requests") for s in series)),

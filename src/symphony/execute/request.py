@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from symphony.providers.base import NO_OPTIONS, ChatMessage
 from symphony.providers.chat import ChatOptions
+from symphony.rag.context import CitationMode
 from symphony.routing.request import PlanRequest
 
 DEFAULT_TIMEOUT_S = 60.0  # per attempt: a whole completion, or each silence in a stream
@@ -34,6 +35,45 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class WebControls:
+    """The request's `web` control surface (validated by the API)."""
+
+    allow: bool = True
+    strategy: Literal["search", "none"] = "search"
+    query: str | None = None  # what to search (default: the last user message)
+    sources: tuple[str, ...] = ()  # policy source names (default: the whole corpus)
+    domains_allow: tuple[str, ...] = ()
+    max_docs: int = 5  # documents cited at most
+    citation_mode: CitationMode = "url"
+    max_age_s: float | None = None  # stricter freshness than the policy's
+    require: bool = False  # refuse when nothing fresh enough is found
+    depth: int = 0
+    timeout_s: float = 45.0
+    cache_ttl_s: int = 3600
+
+    @property
+    def active(self) -> bool:
+        return self.allow and self.strategy != "none"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result's `controls.web`: the knobs used (robots.txt is always respected)."""
+        return {
+            "allow": self.allow,
+            "strategy": self.strategy,
+            "sources": list(self.sources),
+            "domains_allow": list(self.domains_allow),
+            "max_docs": self.max_docs,
+            "citation_mode": self.citation_mode,
+            "max_age_s": self.max_age_s,
+            "require": self.require,
+            "depth": self.depth,
+            "timeout_s": self.timeout_s,
+            "cache_ttl_s": self.cache_ttl_s,
+            "respect_robots": True,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ExecuteRequest:
     plan: PlanRequest
     messages: tuple[ChatMessage, ...]
@@ -46,6 +86,7 @@ class ExecuteRequest:
     audit_id: str | None = None  # pre-allocated so streaming responses can name it up front
     options: ChatOptions = NO_OPTIONS  # tools, response format, n…: carried to the upstream
     tags: Mapping[str, str] | None = None  # the client's metadata, kept on the audit record
+    web: WebControls | None = None  # web evidence asked for (execute/evidence.py)
 
 
 @dataclass(slots=True)

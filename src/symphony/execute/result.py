@@ -129,9 +129,13 @@ class ExecuteResult:
     citations: tuple[dict[str, Any], ...] = ()
     tickets: tuple[dict[str, Any], ...] = ()
     choices: tuple[Choice, ...] = ()  # every choice with its tool calls (`/v1`)
+    web: dict[str, Any] | None = None  # the web controls used (echoed as `controls.web`)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise as `/route/execute`'s JSON body (the output contract)."""
+        controls = self.controls.to_dict()
+        if self.web is not None:
+            controls["web"] = self.web
         return {
             "audit_id": self.audit_id,
             "latency_ms": self.latency_ms,
@@ -140,7 +144,7 @@ class ExecuteResult:
             "tickets": list(self.tickets),
             "logs": list(self.logs),
             "decision": self.decision.decision_dict(),
-            "controls": self.controls.to_dict(),
+            "controls": controls,
             "audit": self.audit.to_dict(),
         }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from symphony.audit.sink import AuditSink
 from symphony.clock import Clock
-from symphony.errors import UnknownModelError
+from symphony.errors import UnknownModelError, ValidationFailed
 from symphony.events.bus import EventBus
 from symphony.events.facts import WindowUpdated
 from symphony.policy.store import PolicyStore
@@ -52,6 +52,7 @@ class ObserveFlow:
         if snapshot.model(model) is None:
             raise UnknownModelError(f"unknown model '{model}'")
         now = self.clock.now()
+        _check_reset(resets_at, remaining, now)
         learned = await self.windows.observe(
             model,
             now,
@@ -68,3 +69,20 @@ class ObserveFlow:
             "window.observe", {"model": model, "observation": observation}, actor=actor
         )
         return learned, state
+
+
+def _check_reset(resets_at: datetime | None, remaining: float | None, now: datetime) -> None:
+    """A count left means nothing without when it resets (it would change no window), and a
+    reset already past cannot be locked to."""
+    problem: str | None = None
+    if remaining is not None and resets_at is None:
+        problem = (
+            "is required with remaining: the instant the remaining count resets"
+            " (e.g. 2026-11-22T20:00:00Z)"
+        )
+    elif resets_at is not None and resets_at < now:
+        at = now.isoformat().replace("+00:00", "Z")
+        problem = f"is in the past (now is {at}): give the next reset"
+    if problem is not None:
+        field = {"path": "body.resets_at", "message": problem}
+        raise ValidationFailed(f"body.resets_at: {problem}", detail={"fields": [field]})

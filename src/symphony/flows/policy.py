@@ -22,6 +22,7 @@ from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore, ReloadResult
 from symphony.providers.credentials import Credentials
+from symphony.windows.calendar import local_iso
 
 log = logging.getLogger("symphony")
 MAX_DIFF_LINES = 200
@@ -136,12 +137,15 @@ class PolicyFlow:
 def policy_status(store: PolicyStore) -> dict[str, object]:
     """The loaded policy's version, files and last reload error (GET /policy, MCP)."""
     snap = store.snapshot
+    tz = snap.defaults.timezone
     return {
         "version": snap.version,
         "declared_version": snap.declared_version,
         "loaded_at": None
         if store.loaded_at is None
         else store.loaded_at.isoformat().replace("+00:00", "Z"),
+        "loaded_at_local": local_iso(store.loaded_at, tz),
+        "timezone": tz,
         "files": list(snap.files),
         "models": len(snap.models),
         "tenants": sorted(snap.tenants),

@@ -69,6 +69,13 @@ class WebSettings(EnvSettings):
         3600, ge=1, le=86_400, description="Seconds a robots.txt stays cached (RFC 9309 §2.4)"
     )
     concurrency: int = Field(4, ge=1, le=32, description="Fetches in flight at once")
+    refresh_check_s: float = Field(
+        30.0,
+        ge=0.05,
+        le=3600,
+        description="How often the server checks whether a policy web source is due for its "
+        "scheduled refresh (and records source staleness)",
+    )
 
     @field_validator("allow_private_targets")
     @classmethod

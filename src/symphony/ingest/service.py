@@ -24,7 +24,7 @@ from symphony.ingest.addresses import SsrfGuard, parse_target
 from symphony.ingest.browser import BrowserFetcher
 from symphony.ingest.config import WebSettings
 from symphony.ingest.extract import Extracted, extract, same_site_links
-from symphony.ingest.governance import WebGovernance
+from symphony.ingest.governance import admit as admit_rules
 from symphony.ingest.http import HttpFetcher
 from symphony.ingest.keys import SigningKey
 from symphony.ingest.outcome import Outcome
@@ -34,6 +34,7 @@ from symphony.ingest.reasons import FetchFailed, Reason, WebError
 from symphony.ingest.robots import RobotsCache
 from symphony.ingest.snapshot import build_snapshot
 from symphony.ingest.store import SnapshotStore
+from symphony.policy.web import WebPolicy
 from symphony.rag.corpus import Corpus
 from symphony.rag.indexer import Indexer
 from symphony.rag.models import DocumentRecord, NewDocument
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 Strategy = Literal["visit", "scrape"]
 STRATEGIES: tuple[Strategy, ...] = ("visit", "scrape")
-GovernanceSource = Callable[[], WebGovernance]
+GovernanceSource = Callable[[], WebPolicy]
 OutcomeCallback = Callable[[Outcome], None]
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 
@@ -145,10 +146,10 @@ class IngestService:
         """Stop Chromium (the stores are closed by whoever opened them)."""
         await self._browser.close()
 
-    async def admit(self, url: str, gov: WebGovernance) -> None:
+    async def admit(self, url: str, gov: WebPolicy) -> None:
         """Raise Refused/FetchFailed unless every rule lets `url` be fetched now; then pace."""
         _parts, host, port = parse_target(url)
-        gov.admit(url, host, port)
+        admit_rules(gov, url, host, port)
         await self._guard.check(url)
         delay = await self._robots.check(url)
         await self._limiter.acquire(f"{host}:{port}", interval_for(gov.rps_for(host, port), delay))
@@ -158,7 +159,7 @@ class IngestService:
         url: str,
         depth: int,
         strategy: Strategy,
-        gov: WebGovernance,
+        gov: WebPolicy,
         *,
         budget: list[int] | None,
     ) -> tuple[Outcome, list[str]]:
@@ -209,7 +210,7 @@ class IngestService:
             snapshot_id=existing.snapshot_id,
         )
 
-    async def _fetch(self, url: str, strategy: Strategy, gov: WebGovernance) -> FetchedPage:
+    async def _fetch(self, url: str, strategy: Strategy, gov: WebPolicy) -> FetchedPage:
         async def admit(hop: str) -> None:
             await self.admit(hop, gov)
 
@@ -242,7 +243,7 @@ class IngestService:
         url: str,
         depth: int,
         strategy: Strategy,
-        gov: WebGovernance,
+        gov: WebPolicy,
         page: FetchedPage,
         extracted: Extracted,
     ) -> Outcome:
@@ -307,7 +308,7 @@ class IngestService:
         page: FetchedPage,
         fetched_at: datetime,
         extracted: Extracted,
-        gov: WebGovernance,
+        gov: WebPolicy,
     ) -> str | None:
         if not gov.keep_snapshots:
             return None

@@ -48,6 +48,11 @@ class SnapshotStore:
     def open(cls, data_dir: Path, durability: Durability = "process") -> SnapshotStore:
         return cls(SqliteWriter(data_dir / "ingest" / INGEST_DB_NAME, SCHEMA, durability))
 
+    @property
+    def writer(self) -> SqliteWriter:
+        """The group-commit writer (its failed commits are exported as a metric)."""
+        return self._db
+
     def close(self) -> None:
         self._db.close()
 

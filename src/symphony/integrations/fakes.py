@@ -4,6 +4,8 @@ that record what they received."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from symphony.integrations.github.fake import FakeGitHub
@@ -60,3 +62,31 @@ class FakeStack:
 
     def http_client(self, timeout_s: float = 5.0) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=self.transport(), timeout=timeout_s)
+
+    def received(self) -> dict[str, list[dict[str, Any]]]:
+        """What the fakes hold now: issues, Jira issues, Slack messages, PagerDuty events."""
+        return {
+            "github": [
+                {
+                    "number": i.number,
+                    "title": i.title,
+                    "state": i.state,
+                    "labels": list(i.labels),
+                    "comments": len(i.comments),
+                    "url": self.github.url(i.number),
+                }
+                for i in self.github.issues.values()
+            ],
+            "jira": [
+                {
+                    "key": j.key,
+                    "summary": j.fields.get("summary"),
+                    "status": j.status.name,
+                    "comments": len(j.comments),
+                    "remote_links": len(j.remote_links),
+                }
+                for j in self.jira.issues.values()
+            ],
+            "slack": [dict(m) for m in self.slack.messages],
+            "pagerduty": [dict(e) for e in self.pagerduty.events],
+        }

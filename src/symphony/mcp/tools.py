@@ -29,14 +29,11 @@ from symphony.flows.health import health_report
 from symphony.incidents.model import Incident
 from symphony.mcp.caller import Caller
 from symphony.mcp.tooling import ToolSpec
-from symphony.security.roles import PERMISSION_ROLE, Permission
+from symphony.security.roles import Permission
 from symphony.services import Services
 
-# GET /incidents needs `incidents.read` where the incident routes define it; before they do,
-# the audit trail's `audit.read` (operator) guards the tool.
-INCIDENTS_PERMISSION = cast(
-    Permission, "incidents.read" if "incidents.read" in PERMISSION_ROLE else "audit.read"
-)
+# The incidents tool needs what GET /incidents needs.
+INCIDENTS_PERMISSION: Permission = "incidents.read"
 
 
 class NoArgs(BaseModel):
@@ -103,7 +100,9 @@ async def models(services: Services, caller: Caller, args: TenantArgs) -> dict[s
 async def health(services: Services, caller: Caller, args: NoArgs) -> dict[str, Any]:
     """Upstream health, policy and store status (as GET /status/health.json)."""
     store_ok = services.usage_store.ping()
-    return health_report(services.policy, services.health, store_ok, services.clock.now())
+    report = health_report(services.policy, services.health, store_ok, services.clock.now())
+    report["integrations"] = services.incidents.integration_states()
+    return report
 
 
 async def burndown(services: Services, caller: Caller, args: NoArgs) -> dict[str, Any]:

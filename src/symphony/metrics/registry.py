@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from symphony.metrics.slo import SloMetrics
+from symphony.metrics.web import WebMetrics
 
 # Sub-second through 120 s, with a bucket at each SLO threshold (1 s, 2.5 s, 6 s = the
 # default policy's max_sla_ms, 30 s).
@@ -170,12 +171,35 @@ class Metrics:
             ["model", "reason"],
             registry=r,
         )
+        self.jobs = Gauge(
+            "symphony_jobs", "Jobs in the power-window queue, by state", ["state"], registry=r
+        )
+        self.job_wait = Histogram(
+            "symphony_job_wait_seconds",
+            "How long a due job waited for a worker (start - next_run_at)",
+            buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0),
+            registry=r,
+        )
+        self.job_runs = Counter(
+            "symphony_job_runs_total",
+            "Job runs by outcome (done, retry, failed, dead, interrupted)",
+            ["outcome"],
+            registry=r,
+        )
+        self.tenant_budget = Gauge(
+            "symphony_tenant_budget_fraction_used",
+            "Share of a tenant budget line spent this period (budget: tenant:daily:usd,"
+            " provider:openai:monthly:tokens, ...)",
+            ["tenant", "budget"],
+            registry=r,
+        )
         self.policy_reload_ok.set(1)
         for result in ("ok", "rejected"):
             self.policy_reload.labels(result)
         self._scrape = _ScrapeCollector()
         r.register(self._scrape)
         self.slo = SloMetrics(r)  # executes by outcome, SLO events, incidents
+        self.web = WebMetrics(r)  # ingest outcomes, corpus and source staleness
 
     def child(self, metric: Any, *labels: str) -> Any:
         """`metric.labels(*labels)`, cached: label sets are closed (policy model names,

@@ -29,10 +29,11 @@ from symphony.policy.parse_tenants import (
 )
 from symphony.policy.parse_windows import parse_windows_doc
 from symphony.policy.problems import Path, Problems, line_map
+from symphony.policy.web import Issues, WebPolicy, parse_web
 from symphony.policy.yaml_guard import YamlRefused, parse_bounded
 from symphony.security.redact import contains_secret
 
-TOP_KEYS = ("policy", "work_unit_overrides_schema", "tenants")
+TOP_KEYS = ("policy", "work_unit_overrides_schema", "tenants", "web")
 POLICY_KEYS = (
     "version",
     "defaults",
@@ -41,6 +42,7 @@ POLICY_KEYS = (
     "work_unit_overrides_schema",
     "tenants",
     "slos",
+    "web",
 )
 EMPTY = (
     "the file is empty (no YAML content, or only comments): a policy declares at least one "
@@ -178,6 +180,21 @@ def _check_references(
                 problems.add((*base, "power_windows", i, "model"), f"unknown model '{pw.model}'")
 
 
+def _web_section(problems: Problems, top: Any, nested: Any) -> WebPolicy:
+    """The `web:` section (top level, or under `policy:`; not both)."""
+    if top is not None and nested is not None:
+        problems.add(("policy", "web"), "web is also defined at the top level: keep one")
+        return WebPolicy()
+    raw, path = (top, ("web",)) if top is not None else (nested, ("policy", "web"))
+    if raw is None:
+        return WebPolicy()
+    issues: Issues = []
+    values = parse_web(raw, path, issues)
+    for where, message in issues:
+        problems.add(where, message)
+    return WebPolicy() if issues else WebPolicy(**values)
+
+
 def load_policy(
     policy_text: str | bytes,
     *,
@@ -256,6 +273,13 @@ def load_policy(
         )
         tenant_paths["default"] = ("tenants", "default")
     _check_references(problems, names, rules, tenants, tenant_paths)
+    providers = {m.provider for m in models}
+    for tname, tenant in tenants.items():
+        for provider, _limits in tenant.budgets.providers:
+            if provider not in providers:
+                at = (*tenant_paths[tname], "budgets", "providers", provider)
+                known = ", ".join(sorted(providers))
+                problems.add(at, f"unknown provider '{provider}' (known: {known})")
     slos = parse_slos(
         problems,
         section.raw("slos"),
@@ -264,6 +288,8 @@ def load_policy(
         rules=rules,
         models=names,
     )
+
+    web = _web_section(problems, top.raw("web"), section.raw("web"))
 
     schedules: dict[str, ModelSchedule] = {}
     if wtext is not None:
@@ -296,6 +322,7 @@ def load_policy(
         files=(policy_name,) + ((windows_name,) if wtext is not None else ()),
         slos=slos,
         models_by_name={m.name: m for m in models},
+        web=web,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from symphony.policy.web import WebPolicy
 from symphony.windows.specs import (
     CapSource,
     DriftAction,
@@ -25,6 +26,7 @@ from symphony.windows.specs import (
 
 __all__ = [
     "DEFAULT_BURN_WINDOWS",
+    "BudgetLimits",
     "Budgets",
     "BurnWindow",
     "CapSource",
@@ -159,9 +161,20 @@ class OverridesSchema:
 
 
 @dataclass(frozen=True, slots=True)
-class Budgets:
+class BudgetLimits:
+    """Spend limits over the policy timezone's day and month (None: no limit)."""
+
     daily_usd: float | None = None
     monthly_usd: float | None = None
+    daily_tokens: int | None = None
+    monthly_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Budgets(BudgetLimits):
+    """A tenant's budgets: its total on hosted models, and per provider (its models' total)."""
+
+    providers: tuple[tuple[str, BudgetLimits], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +278,7 @@ class PolicySnapshot:
     files: tuple[str, ...] = ()
     slos: tuple[SloSpec, ...] = ()
     models_by_name: Mapping[str, ModelSpec] = field(default_factory=dict)
+    web: WebPolicy = field(default_factory=WebPolicy)  # the `web:` section (ingest, evidence)
     # Memo of window_inputs per (model, tenant): the snapshot is immutable, so it is exact.
     _inputs: dict[tuple[str, str], WindowInputs] = field(
         default_factory=dict, compare=False, repr=False

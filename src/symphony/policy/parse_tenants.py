@@ -6,6 +6,7 @@ from croniter import croniter
 
 from symphony.policy.fields import Fields
 from symphony.policy.model import (
+    BudgetLimits,
     Budgets,
     Defaults,
     OverridesSchema,
@@ -143,14 +144,46 @@ def parse_tenant(problems: Problems, name: str, raw: object, path: Path) -> Tena
             pw = parse_power_window(problems, item, (*f.at("power_windows"), i))
             if pw is not None:
                 windows.append(pw)
-    budgets = Fields(problems, f.raw("budgets"), f.at("budgets"), ("daily_usd", "monthly_usd"))
+    budgets = parse_budgets(problems, f.raw("budgets"), f.at("budgets"))
     return Tenant(
         name=name,
         loa_max=f.integer("loa_max", 2) or 0,
         context_tokens_max=f.integer("context_tokens_max", minimum=1),
         allow_models=f.strings("allow_models"),
         power_windows=tuple(windows),
-        budgets=Budgets(
-            daily_usd=budgets.number("daily_usd"), monthly_usd=budgets.number("monthly_usd")
-        ),
+        budgets=budgets,
+    )
+
+
+LIMIT_KEYS = ("daily_usd", "monthly_usd", "daily_tokens", "monthly_tokens")
+
+
+def _limits(f: Fields) -> BudgetLimits:
+    return BudgetLimits(
+        daily_usd=f.number("daily_usd"),
+        monthly_usd=f.number("monthly_usd"),
+        daily_tokens=f.integer("daily_tokens"),
+        monthly_tokens=f.integer("monthly_tokens"),
+    )
+
+
+def parse_budgets(problems: Problems, raw: object, path: Path) -> Budgets:
+    """`budgets: {daily_usd, monthly_usd, daily_tokens, monthly_tokens, providers: {<provider>:
+    {the same four}}}`."""
+    f = Fields(problems, raw, path, (*LIMIT_KEYS, "providers"))
+    top = _limits(f)
+    providers: list[tuple[str, BudgetLimits]] = []
+    raw_providers = f.raw("providers")
+    if raw_providers is not None and not isinstance(raw_providers, dict):
+        problems.add(f.at("providers"), "expected a mapping of provider -> limits")
+    elif isinstance(raw_providers, dict):
+        for name, limits in raw_providers.items():
+            at = (*f.at("providers"), str(name))
+            providers.append((str(name), _limits(Fields(problems, limits, at, LIMIT_KEYS))))
+    return Budgets(
+        daily_usd=top.daily_usd,
+        monthly_usd=top.monthly_usd,
+        daily_tokens=top.daily_tokens,
+        monthly_tokens=top.monthly_tokens,
+        providers=tuple(providers),
     )

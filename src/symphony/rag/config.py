@@ -31,6 +31,11 @@ class RagSettings(EnvSettings):
         "re-fetched by a reindex",
     )
     default_k: int = Field(5, ge=1, description="Passages returned per query")
+    evidence_tokens: int = Field(
+        1500,
+        ge=64,
+        description="Token budget of the web evidence an execute puts in the model's prompt",
+    )
 
     @model_validator(mode="after")
     def _overlap_below_chunk(self) -> Self:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,11 +51,18 @@ async def evidence_for_prompt(
     budget_tokens: int,
     k: int = 8,
     citation_mode: CitationMode = "url",
+    accept: Callable[[Passage], bool] | None = None,
+    max_sources: int | None = None,
 ) -> Evidence:
-    """Rank passages for `query` and keep, best first, those that fit in `budget_tokens`."""
+    """Rank passages for `query` and keep, best first, those that fit in `budget_tokens`.
+
+    `accept` filters passages (e.g. by source and freshness); `max_sources` caps the number
+    of cited documents."""
     if budget_tokens <= 0:
         return Evidence((), (), "", 0)
-    ranked = await rag.query(query, k=max(k * 3, k))
+    ranked = await rag.query(query, k=max(k * 3, k) if accept is None else 100)
+    if accept is not None:
+        ranked = [p for p in ranked if accept(p)]
     numbers: dict[str, int] = {}
     cited: list[Citation] = []
     kept: list[Passage] = []
@@ -66,6 +74,8 @@ async def evidence_for_prompt(
         if len(kept) >= k or per_doc.get(passage.document_id, 0) >= MAX_PER_DOCUMENT:
             continue
         new_source = passage.document_id not in numbers
+        if new_source and max_sources is not None and len(numbers) >= max_sources:
+            continue
         number = numbers.get(passage.document_id, len(numbers) + 1)
         block = f"[{number}] {passage.text}\n"
         header = format_source(number, passage.citation, citation_mode) + "\n"

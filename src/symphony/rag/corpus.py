@@ -113,6 +113,11 @@ class Corpus:
     def path(self) -> Path:
         return self._db.path
 
+    @property
+    def writer(self) -> SqliteWriter:
+        """The group-commit writer (its failed commits are exported as a metric)."""
+        return self._db
+
     def close(self) -> None:
         self._db.close()
 
@@ -267,6 +272,37 @@ class Corpus:
                 "SELECT COUNT(*) FROM documents WHERE fetched_at < ?", (iso(cutoff),)
             ).fetchone()
             return int(row[0])
+
+        return await self._db.aread(read)
+
+    async def newest_fetched(self, prefixes: Sequence[str]) -> datetime | None:
+        """The latest fetch time among documents whose URL starts with one of `prefixes`."""
+        if not prefixes:
+            return None
+        where = " OR ".join("substr(url, 1, ?) = ?" for _ in prefixes)
+        args: list[Any] = []
+        for prefix in prefixes:
+            args += [len(prefix), prefix]
+
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(f"SELECT MAX(fetched_at) FROM documents WHERE {where}", args)
+            value = row.fetchone()[0]
+            return None if value is None else str(value)
+
+        found = await self._db.aread(read)
+        return None if found is None else parse_instant(found)
+
+    async def page(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]:
+        """Documents newest fetch first, `limit` from `offset`, and how many there are."""
+
+        def read(conn: sqlite3.Connection) -> tuple[list[DocumentRecord], int]:
+            rows = conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY fetched_at DESC, id "
+                "LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+            (total,) = conn.execute("SELECT COUNT(*) FROM documents").fetchone()
+            return [_record(r) for r in rows], int(total)
 
         return await self._db.aread(read)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,7 @@ from symphony.errors import NoEligibleModelError, UnknownTenantError
 from symphony.kit import tokens
 from symphony.policy.model import ModelSpec, PolicySnapshot, RoutingRule, Tenant
 from symphony.providers.features import refusals
+from symphony.routing.budgets import NO_BUDGETS, BudgetLine, denials
 from symphony.routing.candidate import Candidate
 from symphony.routing.explain import describe
 from symphony.routing.request import Controls, PlanRequest
@@ -46,7 +47,8 @@ class PlanContext:
     latency_p95: Callable[[str], float | None] = lambda _m: None
     has_credentials: Callable[[ModelSpec], bool] = lambda _m: True
     killed: Callable[[ModelSpec, str], str | None] = lambda _m, _t: None
-    tenant_spend: Callable[[str], tuple[float, float]] = lambda _t: (0.0, 0.0)
+    # The tenant's budget lines (routing/budgets.py), read once per plan.
+    budgets: Callable[[str], Sequence[BudgetLine]] = lambda _t: NO_BUDGETS
 
 
 @dataclass(slots=True)
@@ -171,7 +173,7 @@ def _deny(
     req: PlanRequest,
     controls: Controls,
     tenant: Tenant,
-    spend: tuple[float, float],
+    budgets: Sequence[BudgetLine],
 ) -> None:
     spec, w = c.spec, c.window
     if not tenant.allows(spec.name):
@@ -252,18 +254,8 @@ def _deny(
             ("context_too_large", f"~{c.est_prompt_tokens} prompt tokens exceed the limit {limit}")
         )
     _needs(c, req)
-    daily, monthly = spend
-    b = tenant.budgets
-    if spec.model_class == "hosted" and (
-        (b.daily_usd is not None and daily >= b.daily_usd)
-        or (b.monthly_usd is not None and monthly >= b.monthly_usd)
-    ):
-        c.deny.append(
-            (
-                "budget_exhausted",
-                f"tenant '{tenant.name}' spent ${daily:.2f} today / ${monthly:.2f} this month",
-            )
-        )
+    if budgets:
+        c.deny.extend(("budget_exhausted", why) for why in denials(budgets, spec))
 
 
 def _score(c: Candidate, rule: RoutingRule | None) -> None:
@@ -315,7 +307,7 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
     if req.pinned_model is not None:
         models = tuple(m for m in models if m.name == req.pinned_model)
     candidates: list[Candidate] = []
-    spend = ctx.tenant_spend(tenant.name)  # once per plan, not per candidate
+    budgets = ctx.budgets(tenant.name)  # once per plan, not per candidate
     for spec in models:
         observed = ctx.latency_p95(spec.name)
         latency = (
@@ -337,7 +329,7 @@ def plan(req: PlanRequest, ctx: PlanContext) -> Plan:
         )
         if tenant.allow_models and tenant.allows(spec.name):
             c.policy_hits.append(f"tenant:{tenant.name}:allow_models")
-        _deny(c, ctx, req, controls, tenant, spend)
+        _deny(c, ctx, req, controls, tenant, budgets)
         _score(c, rule)
         candidates.append(c)
 

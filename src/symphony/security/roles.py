@@ -25,6 +25,7 @@ Permission = Literal[
     "mcp",
     "models.read",
     "status.read",
+    "incidents.read",
     "policy.reload",
     "windows.observe",
     "control.kill",
@@ -33,6 +34,8 @@ Permission = Literal[
     "policy.propose",
     "policy.approve",
     "keys.manage",
+    "rag.read",
+    "web.ingest",
 ]
 
 # The least role that holds each permission; the API guards endpoints with these.
@@ -44,6 +47,7 @@ PERMISSION_ROLE: Mapping[Permission, Role] = MappingProxyType(
         "mcp": "client",  # connect to /mcp/; each MCP tool needs its REST twin's permission
         "models.read": "client",
         "status.read": "client",
+        "incidents.read": "client",  # GET /incidents, /incidents/{id}; the MCP incidents tool
         "policy.reload": "operator",
         "windows.observe": "operator",
         "control.kill": "operator",
@@ -52,6 +56,8 @@ PERMISSION_ROLE: Mapping[Permission, Role] = MappingProxyType(
         "policy.propose": "operator",
         "policy.approve": "approver",
         "keys.manage": "admin",
+        "rag.read": "client",  # query the corpus, read documents and their snapshots' checks
+        "web.ingest": "operator",  # fetch the web into the corpus (POST /ingest, /rag/reindex)
     }
 )
 

@@ -19,6 +19,7 @@ __all__ = [
     "DemoSettings",
     "Durability",
     "GovernanceMode",
+    "JobsSettings",
     "McpSettings",
     "RuntimeSettings",
     "SecuritySettings",
@@ -41,6 +42,17 @@ class ServiceSettings(EnvSettings):
     log_level: str = Field(
         "INFO", description="Log level: DEBUG, INFO, WARNING, ERROR, in any case."
     )
+
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines: text | json (one JSON object per line, redacted, for log"
+        " shippers).",
+    )
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level")
     @classmethod
@@ -98,7 +110,16 @@ class DemoSettings(EnvSettings):
         " no real keys.",
     )
     simulator_port: int = Field(
-        0, ge=0, le=65535, description="Port of the demo simulator; 0 means 8788 in demo mode."
+        0,
+        ge=0,
+        le=65535,
+        description="Port of the demo simulator; 0: 8788, or a free port when 8788 is busy.",
+    )
+    demo_data_dir: Path | None = Field(
+        None,
+        description="Data directory of demo mode, never shared with the real service's;"
+        " empty: the data directory's demo/ subdirectory (./data/demo), or `serve --demo"
+        " --data-dir DIR`.",
     )
 
 
@@ -176,9 +197,44 @@ class McpSettings(EnvSettings):
     )
 
 
+class JobsSettings(EnvSettings):
+    env_section: ClassVar[str] = "jobs (power-window queue)"
+
+    jobs_enabled: bool = Field(
+        True, description="Run the job worker in this process (POST /jobs works either way)."
+    )
+    jobs_poll_interval_s: float = Field(
+        1.0, gt=0, description="Seconds between looks for due jobs (a submit wakes it at once)."
+    )
+    jobs_concurrency: int = Field(2, ge=1, le=64, description="Jobs one worker runs at once.")
+    jobs_lease_s: float = Field(
+        600.0,
+        gt=0,
+        description="Seconds a running job is leased; a job whose worker died runs again after.",
+    )
+    jobs_max_attempts: int = Field(
+        3, ge=1, le=20, description="Runs of a job (crashes included) before it is dead."
+    )
+    jobs_retry_backoff_s: float = Field(
+        30.0, ge=0, description="First retry delay after a failed run; doubles per attempt."
+    )
+    jobs_deadline_s: float = Field(
+        86400.0,
+        gt=0,
+        description="Default deadline after a job's first scheduled run: waiting for a"
+        " window past it fails the job with the reason.",
+    )
+
+
 # Bases in reverse: pydantic lists the last base's fields first (repr follows sections()).
 class Settings(
-    McpSettings, SecuritySettings, DemoSettings, RuntimeSettings, StateSettings, ServiceSettings
+    JobsSettings,
+    McpSettings,
+    SecuritySettings,
+    DemoSettings,
+    RuntimeSettings,
+    StateSettings,
+    ServiceSettings,
 ):
     """Every setting of the service, flat (`settings.data_dir`); read with `from_env()`."""
 
@@ -192,4 +248,5 @@ class Settings(
             DemoSettings,
             SecuritySettings,
             McpSettings,
+            JobsSettings,
         )

@@ -42,6 +42,20 @@ def check_headers(headers: Mapping[str, str]) -> web.Response | None:
     return None
 
 
+def models_list(names: list[str]) -> Any:
+    """`GET /v1/models` body (Anthropic's paged list)."""
+    data = [
+        {"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"}
+        for n in names
+    ]
+    return {
+        "data": data,
+        "has_more": False,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
+
+
 def parse(body: Any) -> Parsed | web.Response:
     """Validate a Messages body; answer Anthropic's 400 shape when it is unusable."""
     if not isinstance(body, dict):

@@ -140,6 +140,15 @@ async def gemini_models(request: web.Request) -> web.Response:
     return json_response(200, gemini_wire.models_list(names, embedding))
 
 
+async def anthropic_models(request: web.Request) -> web.Response:
+    """GET /anthropic/v1/models (needs `x-api-key` and `anthropic-version`, as the real one)."""
+    denied = anthropic_wire.check_headers(request.headers)
+    if denied is not None:
+        return denied
+    names = list(_served(request.app[STATE], ANTHROPIC.serves))
+    return json_response(200, anthropic_wire.models_list(names))
+
+
 async def health(request: web.Request) -> web.Response:
     """GET /healthz."""
     return json_response(200, {"status": "ok", "models": len(request.app[STATE].models)})
@@ -158,6 +167,7 @@ def build_simulator_app(config: SimulatorConfig, *, clock: Clock | None = None) 
     router.add_get("/ollama/v1/models", openai_models)
     router.add_get("/ollama/api/tags", ollama_tags)
     router.add_post("/anthropic/v1/messages", anthropic_messages)
+    router.add_get("/anthropic/v1/models", anthropic_models)
     router.add_post("/gemini/v1beta/models/{target}", gemini_generate)
     router.add_get("/gemini/v1beta/models", gemini_models)
     router.add_get("/healthz", health)

@@ -173,7 +173,8 @@ class UsageIndex:
     def __init__(self) -> None:
         self.by_model: dict[str, Series] = {}
         self.by_tenant: dict[str, Series] = {}
-        self.by_model_tenant: dict[tuple[str, str], Series] = {}
+        # (tenant, model): a tenant's spend on one provider is the sum over its models.
+        self.by_tenant_model: dict[tuple[str, str], Series] = {}
         self.sessions: dict[str, Sessions] = {}
         self.count = 0
 
@@ -183,7 +184,7 @@ class UsageIndex:
         series = self.by_model.setdefault(event.model, Series())
         in_order = series.add(at, *values)
         self.by_tenant.setdefault(event.tenant, Series()).add(at, *values)
-        self.by_model_tenant.setdefault((event.model, event.tenant), Series()).add(at, *values)
+        self.by_tenant_model.setdefault((event.tenant, event.model), Series()).add(at, *values)
         sessions = self.sessions.get(event.model)
         if sessions is not None:
             if in_order:
@@ -195,7 +196,7 @@ class UsageIndex:
     def prune(self, cutoff: float) -> int:
         """Drop usage before `cutoff` from every series (bounded memory); return the count."""
         dropped = sum(series.drop_before(cutoff) for series in self.by_model.values())
-        for series in (*self.by_tenant.values(), *self.by_model_tenant.values()):
+        for series in (*self.by_tenant.values(), *self.by_tenant_model.values()):
             series.drop_before(cutoff)
         for sessions in self.sessions.values():
             keep = bisect.bisect_left(sessions.starts, cutoff)
@@ -209,8 +210,8 @@ class UsageIndex:
     def tenant(self, name: str) -> Series:
         return self.by_tenant.get(name) or _EMPTY
 
-    def model_tenant(self, model: str, tenant: str) -> Series:
-        return self.by_model_tenant.get((model, tenant)) or _EMPTY
+    def tenant_model(self, tenant: str, model: str) -> Series:
+        return self.by_tenant_model.get((tenant, model)) or _EMPTY
 
     def track_sessions(self, model: str, length: timedelta, align_hour: bool) -> Sessions:
         """Session tracking for a first_use model (rebuilt if its shape changed)."""

@@ -165,8 +165,8 @@ export class SymphonyClient {
 
   /**
    * Execute with `stream: true`: deltas arrive through `handlers` as the model writes;
-   * resolves with the final result. SSE is asked for explicitly (the service answers SSE
-   * for a streaming body whatever Accept says; saying it keeps us right if that changes).
+   * resolves with the final result. SSE is asked for explicitly: the service honours Accept
+   * (`application/json` would get the whole result as one JSON document instead).
    */
   async executeStream(
     body: ExecuteBody,

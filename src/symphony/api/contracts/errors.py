@@ -35,6 +35,7 @@ ErrorCode = Literal[
     "payload_too_large",
     "http_error",
     "cors_forbidden",
+    "no_fresh_evidence",
 ]
 # ... and under /v1, also what the OpenAI-compatible routes name themselves.
 OpenAIErrorCode = Literal[

@@ -48,6 +48,36 @@ class SafetyApplied(Wire):
     allow_hosted: bool
 
 
+class WebApplied(Wire):
+    """The `web` controls used (only when the request sent `web`)."""
+
+    allow: bool
+    strategy: Literal["search", "none"]
+    sources: list[str]
+    domains_allow: list[str]
+    max_docs: int
+    citation_mode: Literal["url", "title", "hash"]
+    max_age_s: float | None
+    require: bool
+    depth: int
+    timeout_s: float
+    cache_ttl_s: int
+    respect_robots: Literal[True]
+
+
+class Citation(Wire):
+    """A web source the answer's prompt cited as [n]."""
+
+    n: int
+    title: str
+    url: str
+    hash: str = Field(description="sha256 of the document's extracted text")
+    fetched_at: str
+    document_id: str
+    snapshot_id: str | None = Field(description="the signed snapshot of that fetch")
+    quote: str = Field(description="the start of the best passage used (full text in logs)")
+
+
 class ExecuteControls(Wire):
     """The control surface as applied to this run (the request's, filled with defaults)."""
 
@@ -57,6 +87,7 @@ class ExecuteControls(Wire):
     retry: RetryApplied
     safety: SafetyApplied
     routing: PlanControls
+    web: WebApplied | None = absent("present when the request sent `web`")
 
 
 class ModelUsage(Wire):
@@ -98,7 +129,9 @@ class ExecuteResult(Wire):
     audit_id: str
     latency_ms: float
     answer: str
-    citations: list[Any] = Field(description="reserved: always empty today")
+    citations: list[Citation] = Field(
+        description="the web sources put in the prompt (requests with `web`), numbered [n]"
+    )
     tickets: list[Any] = Field(description="reserved: always empty today")
     logs: list[str]
     decision: ResultDecision

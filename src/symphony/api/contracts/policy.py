@@ -13,6 +13,10 @@ class PolicyStatus(Wire):
     version: str = Field(description="content hash of the loaded policy")
     declared_version: str | None
     loaded_at: Instant | None
+    loaded_at_local: Instant | None = Field(
+        description="loaded_at in the policy's timezone (as windows' resets_at_local)"
+    )
+    timezone: str = Field(description="the policy's timezone (defaults.timezone), IANA name")
     files: list[str]
     models: int
     tenants: list[str]

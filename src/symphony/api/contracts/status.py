@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from symphony.api.contracts.base import Instant, Wire, absent
+from symphony.api.contracts.incidents import IntegrationState
 
 
 class ServiceHealth(Wire):
-    """One upstream's last probe (any HTTP answer below 500 counts as reachable)."""
+    """One upstream's last probe: up only when it answers as a healthy one of its protocol."""
 
     ok: bool
     latency_ms: float | None
@@ -30,6 +31,9 @@ class Health(Wire):
     policy_version: str | None
     store: StoreHealth
     generated_at: Instant
+    integrations: list[IntegrationState] | None = absent(
+        "GitHub, Jira, Slack, PagerDuty: on or off and why (no secrets)"
+    )
 
 
 class BurndownRow(Wire):

@@ -4,6 +4,7 @@ import { debounce } from "./dom.js";
 import { Burndown } from "./burndown.js";
 import { Explain } from "./explain.js";
 import { Feed } from "./feed.js";
+import { Incidents } from "./incidents.js";
 import { loadHealth, loadPolicy, setupKeyTools, showStreamState } from "./header.js";
 import { Matrix } from "./matrix.js";
 import { openStream } from "./stream.js";
@@ -12,15 +13,18 @@ import { onDeadline, startTicker } from "./ticker.js";
 const MATRIX_EVENTS = new Set(["route.execute", "window.update", "rate.limit", "policy.update", "control.kill", "control.unkill", "budget.update", "reset"]);
 const BURNDOWN_EVENTS = new Set(["route.execute", "policy.update", "reset"]);
 const POLICY_EVENTS = new Set(["policy.update", "policy.rejected", "reset"]);
+const INCIDENT_EVENTS = /^(incident|ticket|notify)\.|^(route\.execute|policy\.update|reset)$/;
 
 function boot() {
   const explain = new Explain();
   const matrix = new Matrix({ onItems: (items) => explain.setModels(items) });
   const feed = new Feed();
   const burndown = new Burndown();
+  const incidents = new Incidents();
 
   const refreshMatrix = debounce(() => matrix.refresh(), 250);
   const refreshBurndown = debounce(() => burndown.refresh(), 400);
+  const refreshIncidents = debounce(() => incidents.refresh(), 500);
   const refreshPolicy = debounce(async () => {
     const tenants = await loadPolicy();
     if (tenants) explain.setTenants(tenants);
@@ -28,6 +32,7 @@ function boot() {
   const refreshAll = () => {
     refreshMatrix();
     refreshBurndown();
+    refreshIncidents();
     refreshPolicy();
     loadHealth();
   };
@@ -48,6 +53,7 @@ function boot() {
       if (MATRIX_EVENTS.has(type)) refreshMatrix();
       if (BURNDOWN_EVENTS.has(type)) refreshBurndown();
       if (POLICY_EVENTS.has(type)) refreshPolicy();
+      if (INCIDENT_EVENTS.test(type)) refreshIncidents();
     },
   });
 
@@ -55,6 +61,7 @@ function boot() {
   setInterval(loadHealth, 15000);
   setInterval(() => burndown.refresh(), 15000);
   setInterval(() => matrix.refresh(), 60000);
+  setInterval(() => incidents.refresh(), 10000); // burn rates move without an event
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);

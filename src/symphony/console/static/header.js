@@ -3,7 +3,7 @@
 
 import { api, errorText, forgetKey, getKey, onKeyChange, requestKey } from "./api.js";
 import { $, chip, fill, h } from "./dom.js";
-import { clockTime, ms } from "./format.js";
+import { clockTime, localText, ms } from "./format.js";
 
 const STREAM_WORDS = {
   connecting: "Connecting to the live stream…",
@@ -23,7 +23,8 @@ export async function loadPolicy() {
   }
   const p = result.data;
   fill(version, p.declared_version ? `${p.declared_version} · ` : "", h("code", { class: "code" }, p.version));
-  $("#policy-loaded").textContent = p.loaded_at ? clockTime(p.loaded_at) : "–";
+  // In the policy's zone, like the Model Matrix's reset times (not the browser's, not UTC).
+  $("#policy-loaded").textContent = p.loaded_at_local ? localText(p.loaded_at_local) : "–";
   if (p.last_error && p.last_error.length) {
     const when = p.last_error_at ? ` at ${clockTime(p.last_error_at)}` : "";
     fill(error, h("span", { class: "reload-error" }, `rejected${when}: ${p.last_error.join("; ")}`));

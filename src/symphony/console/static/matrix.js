@@ -27,9 +27,15 @@ function modelCell(item) {
     item.killed ? chip("killed", "bad") : null,
   ];
   return h("th", { scope: "row", dataset: { label: "Model" } },
-    h("span", { class: "model-name" }, item.model),
+    h("span", { class: "model-name" }, nameParts(item.model)),
     h("span", { class: "model-sub" }, item.provider),
     h("span", { class: "badges" }, badges));
+}
+
+/** "openai/text-embedding-3-small" may break after its slash, nowhere else (narrow screens). */
+function nameParts(name) {
+  const slash = name.indexOf("/");
+  return slash < 0 ? [name] : [name.slice(0, slash + 1), h("wbr", {}), name.slice(slash + 1)];
 }
 
 function windowCell(win) {
@@ -72,7 +78,9 @@ function usageCell(item, previous) {
 
 function resetTime(win) {
   const parts = localParts(win.resets_at_local || win.resets_at);
-  const text = parts ? [`${parts.day} ${parts.time} `, h("span", { class: "offset" }, `(${parts.offset})`)] : localText(win.resets_at);
+  const text = parts
+    ? [h("span", { class: "nowrap" }, `${parts.day} ${parts.time}`), " ", h("span", { class: "offset" }, `(${parts.offset})`)]
+    : localText(win.resets_at);
   return h("time", { class: "reset-at", datetime: win.resets_at || "" }, text);
 }
 
@@ -120,7 +128,8 @@ function powerCell(item) {
     const end = localParts(next.end_local || next.end);
     if (start) {
       parts.push(h("span", { class: "power-next" }, `${open ? "then " : "next "}${start.day}`));
-      parts.push(h("span", { class: "power-time" }, `${start.time}${end ? `–${end.time}` : ""} `, h("span", { class: "offset" }, `(${start.offset})`)));
+      parts.push(h("span", { class: "power-time" }, h("span", { class: "nowrap" }, `${start.time}${end ? `–${end.time}` : ""}`), " ",
+        h("span", { class: "offset" }, `(${start.offset})`)));
     }
   }
   if (!parts.length) parts.push(h("span", { class: "muted" }, "none"));

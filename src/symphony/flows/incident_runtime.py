@@ -1,0 +1,199 @@
+"""The incidents' runtime: built once by the composition root (store, evaluator, lifecycle,
+outbox, integration clients or demo fakes), and the loops a long-running Symphony runs: the
+SLO evaluator's tick (which follows policy reloads) and the outbox's delivery with retry and
+backoff. Both loops end at `stop`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from symphony.clock import Clock
+from symphony.flows.incidents import IncidentFlow
+from symphony.incidents.builder import IncidentServices, build_incident_services
+from symphony.incidents.config import IncidentsSettings
+from symphony.incidents.outbox import RetryPolicy
+from symphony.incidents.parity import load_parity
+from symphony.incidents.service import IncidentService
+from symphony.integrations.fakes import FakeStack
+from symphony.metrics.slo import SloMetrics
+from symphony.policy.model import SloSpec
+from symphony.policy.store import PolicyStore
+from symphony.store.sqlite import Durability
+
+log = logging.getLogger(__name__)
+DEMO_EVAL_INTERVAL_S = 1.0  # demo mode evaluates at least this often (drill-sized SLOs)
+
+
+class IncidentLoops:
+    def __init__(
+        self,
+        incidents: IncidentServices,
+        policy: PolicyStore,
+        eval_interval_s: float,
+        outbox_poll_s: float,
+    ) -> None:
+        self.incidents = incidents
+        self.policy = policy
+        self.eval_interval_s = eval_interval_s
+        self.outbox_poll_s = outbox_poll_s
+        self._slos: tuple[SloSpec, ...] = policy.snapshot.slos
+
+    async def tick(self) -> int:
+        """One evaluation: adopt reloaded SLOs, hand every alert change to the incident
+        service; returns how many alert changes there were."""
+        slos = self.policy.snapshot.slos
+        if slos != self._slos:
+            self.incidents.slo.apply(slos)
+            self._slos = slos
+        changes = self.incidents.slo.tick()
+        for alert in changes:
+            try:
+                await self.incidents.incidents.on_slo_alert(alert)
+            except Exception:  # the loop must outlive one bad delivery (retried next change)
+                log.exception("incident service failed on the %s alert", alert.slo)
+        return len(changes)
+
+    async def evaluate(self, stop: asyncio.Event) -> None:
+        """Tick every `eval_interval_s` seconds until `stop`."""
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("SLO evaluation failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.eval_interval_s)
+
+    async def deliver(self, stop: asyncio.Event) -> None:
+        """Run the outbox (retries, backoff, Retry-After) until `stop`."""
+        task = asyncio.create_task(self.incidents.outbox.run(poll_s=self.outbox_poll_s))
+        try:
+            await stop.wait()
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def roadmap(self, stop: asyncio.Event, at: str) -> None:
+        """File the SLO debt once a day at `at` (HH:MM UTC) until `stop`."""
+        clock = self.incidents.incidents.clock
+        while not stop.is_set():
+            now = clock.now()
+            wait = (next_run(now, at) - now).total_seconds()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=max(1.0, wait))
+            if stop.is_set():
+                return
+            try:
+                await self.incidents.roadmap.file_slo_debt(clock.now())
+            except Exception:
+                log.exception("the nightly roadmap hook failed")
+
+    def loops(
+        self, stop: asyncio.Event, roadmap_at: str | None = None
+    ) -> dict[str, Coroutine[Any, Any, None]]:
+        loops = {"slo-evaluator": self.evaluate(stop), "incident-outbox": self.deliver(stop)}
+        if roadmap_at and roadmap_at != "off":
+            loops["incident-roadmap"] = self.roadmap(stop, roadmap_at)
+        return loops
+
+
+def next_run(now: datetime, at: str) -> datetime:
+    """The next instant after `now` whose UTC time of day is `at` (HH:MM)."""
+    hour, minute = (int(part) for part in at.split(":"))
+    today = now.astimezone(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return today if today > now else today + timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRuntime:
+    """The SLO and incident services of one process, what they call out with, and (in
+    demo mode) the in-process fakes that stand in for GitHub, Jira, Slack and PagerDuty."""
+
+    settings: IncidentsSettings
+    services: IncidentServices
+    flow: IncidentFlow
+    loops: IncidentLoops
+    http: httpx.AsyncClient
+    fakes: FakeStack | None
+
+    @property
+    def incidents(self) -> IncidentService:
+        """The incident lifecycle (what the MCP `incidents` tool reads)."""
+        return self.services.incidents
+
+    def integration_states(self) -> list[dict[str, object]]:
+        """Each integration on or off (and why), and whether a demo fake stands in; never
+        a secret (what health, /integrations and the console show)."""
+        fake = self.fakes is not None
+        return [
+            {**s.to_dict(), "fake": fake and s.enabled} for s in self.services.integrations.statuses
+        ]
+
+    async def start(self) -> None:
+        """Load incidents and pending outbox entries from disk (before serving)."""
+        await self.services.start()
+
+    async def aclose(self) -> None:
+        await self.flow.drain()
+        await self.http.aclose()
+        self.services.close()
+
+
+def build_incident_runtime(
+    settings: IncidentsSettings,
+    environ: Mapping[str, str],
+    *,
+    demo: bool,
+    data_dir: Path,
+    durability: Durability,
+    policy: PolicyStore,
+    metrics: SloMetrics,
+    clock: Clock,
+    flow: IncidentFlow,
+) -> IncidentRuntime:
+    """Everything the incidents need, constructed (no network, no tasks)."""
+    fakes: FakeStack | None = None
+    timeout = settings.incidents_http_timeout_s
+    vendor_env = settings.vendor_environ(environ)
+    if demo and settings.incidents_demo_fakes and not settings.points_at_real(environ):
+        fakes = FakeStack()
+        vendor_env = fakes.environ()
+        http = fakes.http_client(timeout_s=timeout)
+    else:
+        http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+    services = build_incident_services(
+        data_dir=data_dir,
+        environ=vendor_env,
+        parity=load_parity(settings.incidents_parity_file),
+        slo_specs=lambda: policy.snapshot.slos,
+        metrics=metrics,
+        clock=clock,
+        http=http,
+        on_fact=flow.fact,
+        artifacts=flow.artifacts,
+        durability=durability,
+        roadmap_threshold=settings.incidents_roadmap_threshold,
+        retry=RetryPolicy(
+            base_s=settings.incidents_retry_base_s,
+            cap_s=settings.incidents_retry_cap_s,
+            max_attempts=settings.incidents_retry_max_attempts,
+        ),
+    )
+    flow.feed(services.slo)
+    interval = settings.incidents_eval_interval_s
+    loops = IncidentLoops(
+        services,
+        policy,
+        min(interval, DEMO_EVAL_INTERVAL_S) if demo else interval,
+        settings.incidents_outbox_poll_s,
+    )
+    return IncidentRuntime(settings, services, flow, loops, http, fakes)
