@@ -31,6 +31,7 @@ from symphony.api import plan as plan_api
 from symphony.api import policy as policy_api
 from symphony.api import status as status_api
 from symphony.api import web as web_api
+from symphony.api.body_timeout import BodyTimeoutMiddleware
 from symphony.api.errors import install_error_handlers
 from symphony.api.hotpath import HotPathMiddleware
 from symphony.api.limits import BodyLimitMiddleware
@@ -147,5 +148,6 @@ def create_app(
         app.mount("/mcp", mcp.asgi())
     app.add_middleware(HotPathMiddleware)  # innermost: /v1/chat/completions skips the router
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit_bytes)
+    app.add_middleware(BodyTimeoutMiddleware, timeout_s=settings.body_read_timeout_s)
     app.add_middleware(SecurityMiddleware, runtime=security)  # outermost: auth before body
     return app

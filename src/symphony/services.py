@@ -14,6 +14,7 @@ import os
 import socket
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from symphony.clock import Clock
@@ -55,7 +56,9 @@ from symphony.routing.stats import LatencyStats
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
 from symphony.store.datadir import claim_data_dir
+from symphony.store.memory_counters import MemoryCounters
 from symphony.store.sqlite_jobs import SqliteJobQueue
+from symphony.windows.admission import ReservationBook
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -186,7 +189,12 @@ def build_services(
     # Demo records (simulated calls) and a real service's never share a directory.
     claim_data_dir(settings.data_dir, demo=sim_base is not None)
     usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
-    windows = WindowService(usage_store, clock)
+    # Calls in flight hold their units here (reserve -> call -> settle); a shared Counters
+    # backend (Redis) drops in for several processes.
+    book = ReservationBook(
+        MemoryCounters(clock), clock, ttl=timedelta(seconds=settings.admission_ttl_s)
+    )
+    windows = WindowService(usage_store, clock, book)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
     metrics = Metrics()
     metrics.set_policy_version(policy.snapshot.version)
@@ -275,7 +283,16 @@ def build_services(
     evidence = WebEvidence(
         stack.rag, stack.corpus, policy, audit, clock, budget_tokens=rag_settings.evidence_tokens
     )
-    executor = Executor(planning, pool, clock, audit, privacy.text, evidence)
+    executor = Executor(
+        planning,
+        pool,
+        clock,
+        audit,
+        privacy.text,
+        evidence,
+        deadline_s=settings.request_timeout_s,
+        max_response_bytes=settings.max_upstream_response_bytes,
+    )
     job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
     metrics.watch_store("jobs", job_queue.writer)
     jobs = JobService(

@@ -90,7 +90,7 @@ async def test_5xx_falls_back_to_the_next_candidate(demo: Demo) -> None:
 
 async def test_a_slow_upstream_times_out_and_falls_back(demo: Demo) -> None:
     await demo.fault(PRIMARY, "timeout", delay_s=5)
-    body = await demo.execute({**QA, "controls": {**ONE_TRY, "timeout_s": 0.3}})
+    body = await demo.execute({**QA, "controls": {**ONE_TRY, "attempt_timeout_s": 0.3}})
 
     first, second = body["audit"]["attempts"]
     assert (first["model"], first["outcome"], first["kind"]) == (PRIMARY, "error", "timeout")

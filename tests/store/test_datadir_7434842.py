@@ -30,6 +30,7 @@ from symphony.policy.model import DynamicQuota, ModelSpec
 from symphony.policy.store import PolicyStore
 from symphony.security.keys import KeyStore
 from symphony.settings import Settings
+from symphony.windows.admission import ReservationBook
 from symphony.windows.ledger import SqliteUsageStore
 from symphony.windows.service import WindowService
 
@@ -174,7 +175,7 @@ def test_learned_window_state_and_usage_come_back(old: Path) -> None:
     try:
         learned = store.load_learned()
         assert {m: v.to_json() for m, v in learned.items()} == MANIFEST["learned"]
-        windows = WindowService(store, FixedClock(LATER))
+        windows = WindowService(store, FixedClock(LATER), ReservationBook.local(FixedClock(LATER)))
         assert windows.load() == MANIFEST["usage_events"]
         assert windows.learned[CLAUDE].resets_at == datetime(2026, 11, 22, 20, tzinfo=UTC)
     finally:

@@ -195,4 +195,5 @@ def test_to_dict_is_json_ready() -> None:
         "cooldown_until": "2026-05-04T12:01:00Z",
         "binding": "window",
         "closed_reason": "cooldown",
+        "reserved": 0,
     }

@@ -12,6 +12,7 @@ from symphony.clock import FixedClock
 from symphony.errors import UnknownModelError
 from symphony.policy.loader import load_policy_files
 from symphony.policy.model import ModelSchedule, PolicySnapshot, ScheduleSlot
+from symphony.windows.admission import ReservationBook
 from symphony.windows.headers import LimitReading, RateLimitObservation
 from symphony.windows.ledger import SqliteUsageStore
 from symphony.windows.service import COOLDOWN_MAX_S, WindowService
@@ -35,12 +36,14 @@ def snapshot() -> PolicySnapshot:
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[WindowService]:
     store = SqliteUsageStore.open(tmp_path)
-    yield WindowService(store, FixedClock(NOW))
+    yield WindowService(store, FixedClock(NOW), ReservationBook.local(FixedClock(NOW)))
     store.close()
 
 
 def reopen(tmp_path: Path, at: datetime = NOW) -> WindowService:
-    return WindowService(SqliteUsageStore.open(tmp_path), FixedClock(at))
+    return WindowService(
+        SqliteUsageStore.open(tmp_path), FixedClock(at), ReservationBook.local(FixedClock(at))
+    )
 
 
 def use(model: str, minutes_ago: float, **kw: object) -> UsageEvent:

@@ -182,6 +182,7 @@ async def messages(request: Request) -> Response:
         messages=read.messages,
         stream=body.stream,
         sampling=Sampling(body.temperature, body.top_p, body.max_tokens),
+        deadline_s=hint.timeout_s,
         actor=actor_of(request),
         audit_id=audit_id,
         options=read.options,

@@ -106,7 +106,9 @@ async def embeddings(request: Request) -> Response:
         where = param_of(problem["loc"])
         return openai_error(400, f"{where}: {field_message(problem)}", "invalid_request", where)
     except ValueError as exc:
-        return openai_error(400, str(exc), "invalid_header", "x-symphony-loa")
+        return openai_error(
+            400, str(exc), "invalid_header", getattr(exc, "header", "x-symphony-loa")
+        )
     try:
         require_tenant(request, hint.tenant)
     except SymphonyError as exc:

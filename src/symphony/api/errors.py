@@ -43,7 +43,12 @@ OPENAI_TYPES: dict[int, OpenAIErrorType] = {
     403: "permission_error",
     429: "rate_limit_error",
 }
-HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
+}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

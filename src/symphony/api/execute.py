@@ -30,6 +30,8 @@ from symphony.api.security import actor_of, default_tenant, require_tenant
 from symphony.errors import SymphonyError
 from symphony.execute.request import (
     DEFAULT_TIMEOUT_S,
+    MAX_DEADLINE_S,
+    MIN_TIMEOUT_S,
     CostGuard,
     ExecuteRequest,
     RetryPolicy,
@@ -81,8 +83,20 @@ class ControlsIn(BaseModel):
     cost_guard: CostGuardIn | None = None
     retry: RetryIn | None = None
     safety: SafetyIn | None = None
-    timeout_s: float | None = Field(  # at least 0.1 s: 5e-324 is a number, not a timeout
-        default=None, ge=0.1, le=600.0, description="per-attempt upstream timeout (default 60 s)"
+    timeout_s: float | None = Field(
+        default=None,
+        ge=MIN_TIMEOUT_S,
+        le=MAX_DEADLINE_S,
+        description="overall deadline in seconds: every attempt, retry, fallback and the"
+        " stream end by then (default: the policy's defaults.timeout_s, else"
+        " SYMPHONY_REQUEST_TIMEOUT_S, 300 s)",
+    )
+    attempt_timeout_s: float | None = Field(
+        default=None,
+        ge=MIN_TIMEOUT_S,
+        le=600.0,
+        description="per-attempt upstream timeout: a whole completion, or each silence in a"
+        " stream (default 60 s; never past the overall deadline)",
     )
 
 
@@ -259,7 +273,8 @@ def to_execute_request(
         sampling=Sampling(sampling.temperature, sampling.top_p, sampling.max_tokens),
         cost_guard=CostGuard(guard.usd_cap, guard.stop_on_cap),
         retry=RetryPolicy(retry.max_attempts, retry.backoff_s),
-        timeout_s=controls.timeout_s or DEFAULT_TIMEOUT_S,
+        timeout_s=controls.attempt_timeout_s or DEFAULT_TIMEOUT_S,
+        deadline_s=controls.timeout_s,
         actor=actor,
         web=None if body.web is None else body.web.to_controls(),
     )

@@ -39,7 +39,9 @@ from symphony.routing.request import Overrides, PlanRequest
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 FINISH = frozenset({"stop", "length", "content_filter", "tool_calls"})
-CUT = frozenset({"upstream_error", "killed"})  # the answer was cut off after text was sent
+CUT = frozenset(
+    {"upstream_error", "killed", "deadline"}
+)  # the answer was cut off after text was sent
 
 
 def openai_error(
@@ -167,7 +169,9 @@ async def chat_completions(request: Request) -> Response:
     except ValidationError as exc:
         return _bad_request(exc)
     except ValueError as exc:
-        return openai_error(400, str(exc), "invalid_header", "x-symphony-loa")
+        return openai_error(
+            400, str(exc), "invalid_header", getattr(exc, "header", "x-symphony-loa")
+        )
     try:
         require_tenant(request, hint.tenant)
     except SymphonyError as exc:
@@ -199,6 +203,7 @@ async def chat_completions(request: Request) -> Response:
         sampling=Sampling(
             body.temperature, body.top_p, body.max_completion_tokens or body.max_tokens
         ),
+        deadline_s=hint.timeout_s,
         actor=actor_of(request),
         audit_id=audit_id,
         options=chat.options,
@@ -280,6 +285,13 @@ def cut_problem(result: ExecuteResult) -> Problem | None:
             503,
             "killed",
             f"the answer was cut off: the kill switch stopped {audit.model} mid-stream"
+            f" (audit {result.audit_id})",
+        )
+    if audit.stopped_reason == "deadline":
+        return Problem(
+            504,
+            "deadline_exceeded",
+            f"the answer was cut off: the request's deadline passed mid-stream"
             f" (audit {result.audit_id})",
         )
     why = last.reason if last is not None else "the upstream failed"

@@ -140,6 +140,7 @@ def _complete_operation(op: dict[str, Any], path: str, *, need: Role | None) -> 
     if "requestBody" in op:
         add(400, "The body could not be decoded at all (e.g. bytes that are not UTF-8)")
         add(413, "The request body is over the size limit (SYMPHONY_BODY_LIMIT_BYTES)")
+        add(408, "The announced body did not arrive in time (SYMPHONY_BODY_READ_TIMEOUT_S)")
     for entry in responses.values():  # FastAPI's default 422 body is not what we send
         for media in entry.get("content", {}).values():
             if media.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from symphony.api.errors import Problem
 from symphony.api.security import default_tenant
 from symphony.errors import NoEligibleModelError, SymphonyError
+from symphony.execute.request import MAX_DEADLINE_S, MIN_TIMEOUT_S
 from symphony.policy.model import ModelSpec, PolicySnapshot
 
 __all__ = ["Hints", "hints", "param_of", "resolve_model", "v1_problem"]
@@ -46,12 +47,43 @@ MAX_REASONS = 6
 class Hints:
     """Symphony's routing hints: from headers, else the request's metadata."""
 
-    __slots__ = ("loa", "task", "tenant")
+    __slots__ = ("loa", "task", "tenant", "timeout_s")
 
-    def __init__(self, task: str | None, loa: int, tenant: str) -> None:
+    def __init__(
+        self, task: str | None, loa: int, tenant: str, timeout_s: float | None = None
+    ) -> None:
         self.task = task
         self.loa = loa
         self.tenant = tenant
+        self.timeout_s = timeout_s  # x-symphony-timeout-s: the overall deadline
+
+
+class HintError(ValueError):
+    """A routing-hint header that cannot be read; `header` names it."""
+
+    def __init__(self, header: str, message: str) -> None:
+        super().__init__(message)
+        self.header = header
+
+
+def timeout_hint(text: str | None) -> float | None:
+    """`x-symphony-timeout-s`: seconds within [0.1, 3600], else HintError."""
+    if text is None:
+        return None
+    try:
+        value = float(text[:32])
+    except ValueError:
+        value = float("nan")
+    if not MIN_TIMEOUT_S <= value <= MAX_DEADLINE_S:
+        raise HintError(
+            TIMEOUT_HEADER,
+            f"{TIMEOUT_HEADER} must be seconds between {MIN_TIMEOUT_S:g} and"
+            f" {MAX_DEADLINE_S:g}, got '{text[:32]}'",
+        )
+    return value
+
+
+TIMEOUT_HEADER = "x-symphony-timeout-s"
 
 
 def hints(request: Request, metadata: dict[str, Any] | None) -> Hints:
@@ -63,8 +95,11 @@ def hints(request: Request, metadata: dict[str, Any] | None) -> Hints:
         request.headers.get("x-symphony-tenant") or meta.get("tenant") or default_tenant(request)
     )
     if not str(loa_text).isdigit() or len(str(loa_text)) > 3:
-        raise ValueError(f"x-symphony-loa must be an integer, got '{str(loa_text)[:20]}'")
-    return Hints(str(task) if task else None, int(loa_text), str(tenant))
+        raise HintError(
+            "x-symphony-loa", f"x-symphony-loa must be an integer, got '{str(loa_text)[:20]}'"
+        )
+    timeout_s = timeout_hint(request.headers.get(TIMEOUT_HEADER))
+    return Hints(str(task) if task else None, int(loa_text), str(tenant), timeout_s)
 
 
 def resolve_model(snapshot: PolicySnapshot, name: str, kind: str) -> ModelSpec | None:

@@ -25,6 +25,7 @@ from symphony.providers.credentials import Credentials
 from symphony.routing.request import PlanRequest
 from symphony.routing.stats import LatencyStats
 from symphony.settings import Settings
+from symphony.windows.admission import ReservationBook
 from symphony.windows.ledger import EmptyUsageStore, SqliteUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
@@ -89,7 +90,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return 1
     store = _open_ledger(settings.data_dir)
     try:
-        windows = WindowService(store, clock)
+        windows = WindowService(store, clock, ReservationBook.local(clock))
         windows.load()
         service = PlanningService(
             policy,

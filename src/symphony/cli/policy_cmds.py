@@ -26,6 +26,7 @@ from symphony.errors import PolicyError
 from symphony.policy.loader import load_policy_files
 from symphony.policy.model import PolicySnapshot
 from symphony.settings import Settings
+from symphony.windows.admission import ReservationBook
 from symphony.windows.calendar import local_iso
 from symphony.windows.engine import compute_state
 from symphony.windows.ledger import SqliteUsageStore
@@ -179,7 +180,7 @@ def window_states(
     if ledger.exists():
         store = SqliteUsageStore(ledger)
         try:
-            service = WindowService(store, FixedClock(at))
+            service = WindowService(store, FixedClock(at), ReservationBook.local(FixedClock(at)))
             service.load()
             return service.matrix(snapshot, at, tenant)
         finally:

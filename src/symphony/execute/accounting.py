@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from symphony.events.bus import EventBus
 from symphony.events.facts import RateLimited, WindowUpdated
+from symphony.execute.admission import Admitted
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import ModelSpec
 from symphony.providers.base import Usage
@@ -44,7 +46,7 @@ class Accountant:
         self.bus = bus
         self.metrics = metrics
         self.stats = stats
-        self._background: set[asyncio.Task[float]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self._announced: dict[str, datetime] = {}
         self._parsed: dict[str, datetime] = {}
 
@@ -76,12 +78,31 @@ class Accountant:
         return cost
 
     def record_in_background(
-        self, spec: ModelSpec, tenant: str, usage: Usage, now: datetime, audit_id: str | None
+        self,
+        spec: ModelSpec,
+        tenant: str,
+        usage: Usage,
+        now: datetime,
+        audit_id: str | None,
+        admitted: Admitted | None = None,
     ) -> None:
-        """For a cancelled request: finish the accounting even though the caller is gone."""
-        task = asyncio.get_running_loop().create_task(
-            self.record_usage(spec, tenant, usage, now, audit_id)
-        )
+        """For a cancelled request: finish the accounting even though the caller is gone
+        (then settle its reservation: the units count in the ledger before they are freed)."""
+
+        async def record() -> None:
+            try:
+                cost = await self.record_usage(spec, tenant, usage, now, audit_id)
+                if admitted is not None:
+                    await admitted.settle(usage, cost)
+            finally:
+                if admitted is not None:
+                    await admitted.release()
+
+        self.in_background(record())
+
+    def in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run `work` to its end although the request that started it is gone."""
+        task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -13,9 +13,11 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from symphony.clock import Clock
 from symphony.execute.accounting import Accountant
+from symphony.execute.admission import Admitted
 from symphony.execute.outcome import Outcome
 from symphony.execute.request import Attempt, ExecuteRequest, RetryPolicy
 from symphony.policy.model import ModelSpec
@@ -60,6 +62,7 @@ class Try:
     started: float = 0.0  # perf_counter() when the call began
     done: bool = False
     retry: bool = False
+    admitted: Admitted | None = None  # the call's reservation, until settled or released
 
     def __post_init__(self) -> None:
         self.started = time.perf_counter()
@@ -72,12 +75,27 @@ class Try:
         """Milliseconds since the call began."""
         return (time.perf_counter() - self.started) * 1000
 
-    async def charge(self, usage: Usage) -> None:
-        """Count usage durably against the model's windows and add its cost to the tally."""
+    async def charge(self, usage: Usage, at: datetime | None = None) -> None:
+        """Count usage durably against the model's windows and add its cost to the tally;
+        then settle the reservation (the ledger counts the usage from here on)."""
         cost = await self.accountant.record_usage(
-            self.spec, self.outcome.tenant, usage, self.clock.now(), self.outcome.audit_id
+            self.spec, self.outcome.tenant, usage, at or self.clock.now(), self.outcome.audit_id
         )
         self.outcome.add_cost(cost, usage)
+        if self.admitted is not None:
+            await self.admitted.settle(usage, cost)
+
+    async def release(self) -> None:
+        """Give back what the reservation holds (no usage to charge, or the call is gone)."""
+        if self.admitted is not None:
+            await self.admitted.release()
+
+    def refused(self, reason: str) -> None:
+        """The call may not start (kill switch, a full window or budget): record why."""
+        outcome = "killed" if reason.startswith("killed") else "refused"
+        self.outcome.attempts.append(
+            Attempt(self.spec.name, outcome, None, 0.0, reason, "admission")
+        )
 
     async def failed(
         self, err: ProviderError, used: Usage | None, sent: str = "", *, began: bool = False
@@ -92,6 +110,8 @@ class Try:
         )
         if used is not None:
             await self.charge(used)
+        else:
+            await self.release()
         retry_after = await self.accountant.on_error(
             spec, err, self.clock.now(), self.outcome.tenant
         )
@@ -100,7 +120,7 @@ class Try:
             self.done = True
             return
         wait = retry_wait(err, retry_after, self.number, self.req.retry)
-        if wait is not None:
+        if wait is not None and wait < self.outcome.left_s():  # a retry within the deadline
             metrics = self.accountant.metrics
             metrics.child(metrics.retries, spec.name, err.kind).inc()
             await asyncio.sleep(wait)
@@ -125,10 +145,7 @@ class Try:
             Attempt(spec.name, stopped or "ok", status, latency, stopped or finish or "stop")
         )
         now = self.clock.now()
-        cost = await self.accountant.record_usage(
-            spec, self.outcome.tenant, usage, now, self.outcome.audit_id
-        )
-        self.outcome.add_cost(cost, usage)
+        await self.charge(usage, now)
         if headers is not None:
             await self.accountant.learn_headers(spec, headers, now)
         await self.accountant.on_success(spec, latency)

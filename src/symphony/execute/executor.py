@@ -8,6 +8,7 @@ lists each attempt, never a bare 500. `run` and `stream` share the fallback loop
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
@@ -19,12 +20,13 @@ from symphony.clock import Clock
 from symphony.errors import NoEligibleModelError, UpstreamFailedError
 from symphony.events.facts import RouteExecuted, RouteFailed
 from symphony.execute.accounting import Accountant
+from symphony.execute.admission import Gate
 from symphony.execute.attempt import Try, complete
 from symphony.execute.embedding import EmbedCall, embed_attempt
 from symphony.execute.evidence import WebEvidence
 from symphony.execute.outcome import Outcome
 from symphony.execute.planning import PlannedWork, PlanningService
-from symphony.execute.request import ExecuteRequest
+from symphony.execute.request import MIN_TIMEOUT_S, Attempt, ExecuteRequest
 from symphony.execute.result import ExecuteEvent, ExecuteResult, Finished
 from symphony.execute.streaming import StreamAttempt
 from symphony.kit.ids import new_id
@@ -53,9 +55,14 @@ class Executor:
         audit: AuditSink,
         redact: Callable[[str], str],
         evidence: WebEvidence,
+        *,
+        deadline_s: float,
+        max_response_bytes: int,
     ) -> None:
         self.planning = planning
         self.evidence = evidence
+        self.max_response_bytes = max_response_bytes  # per upstream answer
+        self.deadline_s = deadline_s  # when neither the request nor the policy sets one
         self.pool = pool
         self.clock = clock
         self.audit = audit
@@ -63,6 +70,7 @@ class Executor:
         self.accountant = Accountant(
             planning.windows, planning.bus, planning.metrics, planning.stats
         )
+        self.gate = Gate(planning)
 
     # --- planning -------------------------------------------------------------------
     def plan(self, req: ExecuteRequest) -> PlannedWork:
@@ -96,6 +104,7 @@ class Executor:
             options=req.options,
             max_tokens_param=spec.max_tokens_param,
             output_limit=spec.max_output_tokens,
+            max_response_bytes=self.max_response_bytes,
         )
 
     @staticmethod
@@ -108,7 +117,14 @@ class Executor:
     def _start(self, req: ExecuteRequest) -> Outcome:
         """Plan (plan errors raise here, before any call) and open the tally."""
         work = self.plan(req)
-        return Outcome(work=work, audit_id=req.audit_id or new_id("aud"), tenant=req.plan.tenant)
+        deadline_s = req.deadline_s or work.snapshot.defaults.timeout_s or self.deadline_s
+        return Outcome(
+            work=work,
+            audit_id=req.audit_id or new_id("aud"),
+            tenant=req.plan.tenant,
+            deadline=asyncio.get_running_loop().time() + deadline_s,
+            deadline_s=deadline_s,
+        )
 
     def _tries(self, req: ExecuteRequest, outcome: Outcome) -> Iterator[Try]:
         """The fallback loop: each candidate in plan order, each up to `max_attempts` times;
@@ -116,7 +132,21 @@ class Executor:
         for candidate in self.candidates(outcome.work):
             chat = self.chat_request(candidate.spec, req, outcome.work)
             for number in range(req.retry.max_attempts):
-                attempt = Try(self.accountant, self.clock, outcome, req, candidate, chat, number)
+                left = outcome.left_s()
+                if left < MIN_TIMEOUT_S:  # nothing more starts after the deadline
+                    outcome.attempts.append(
+                        Attempt(
+                            candidate.name,
+                            "error",
+                            None,
+                            0.0,
+                            f"the deadline of {outcome.deadline_s:g}s passed before this attempt",
+                            "timeout",
+                        )
+                    )
+                    return
+                bounded = replace(chat, timeout_s=min(chat.timeout_s, left))
+                attempt = Try(self.accountant, self.clock, outcome, req, candidate, bounded, number)
                 yield attempt
                 if attempt.done:
                     return
@@ -130,7 +160,12 @@ class Executor:
         req, found = await self.evidence.gather(req)
         outcome = self._start(req)
         for attempt in self._tries(req, outcome):
-            await complete(attempt, self.pool.for_model(attempt.spec))
+            if not await self._admit(attempt):
+                continue
+            try:
+                await complete(attempt, self.pool.for_model(attempt.spec))
+            finally:
+                await attempt.release()
         if not outcome.done:
             await self._fail(outcome, req, started)
         result = await self._conclude(outcome, req, started)
@@ -142,10 +177,15 @@ class Executor:
         outcome = self._start(req)
         got: Embeddings | None = None
         for attempt in self._tries(req, outcome):
+            if not await self._admit(attempt):
+                continue
             spec = attempt.spec
-            found = await embed_attempt(
-                attempt, self.pool.for_model(spec), call.request_for(spec, req.timeout_s)
-            )
+            try:
+                found = await embed_attempt(
+                    attempt, self.pool.for_model(spec), call.request_for(spec, req.timeout_s)
+                )
+            finally:
+                await attempt.release()
             got = found or got
         if not outcome.done or got is None:
             await self._fail(outcome, req, started)
@@ -160,23 +200,54 @@ class Executor:
         guard = req.cost_guard
         usd_cap = guard.usd_cap if guard.stop_on_cap else None
         killed = self.planning.killed
-        for attempt in self._tries(req, outcome):
-            relay = StreamAttempt(
-                attempt,
-                self.pool.for_model(attempt.spec),
-                killed=killed,
-                metrics=self.planning.metrics,
-                usd_cap=usd_cap,
-            )
-            # Closed at once (not when collected) if our consumer leaves mid-stream, so the
-            # upstream is hung up and the usage so far is accounted.
-            async with contextlib.aclosing(relay.events()) as events:
-                async for event in events:
-                    yield event
-        if not outcome.done:
-            await self._fail(outcome, req, started)
-        result = await self._conclude(outcome, req, started)
-        yield Finished(await self.evidence.conclude(result, found, req, self.redact))
+        concluded = False
+        try:
+            for attempt in self._tries(req, outcome):
+                if not await self._admit(attempt):
+                    continue
+                relay = StreamAttempt(
+                    attempt,
+                    self.pool.for_model(attempt.spec),
+                    killed=killed,
+                    metrics=self.planning.metrics,
+                    usd_cap=usd_cap,
+                )
+                # Closed at once (not when collected) if our consumer leaves mid-stream, so
+                # the upstream is hung up and the usage so far is accounted.
+                try:
+                    async with contextlib.aclosing(relay.events()) as events:
+                        async for event in events:
+                            yield event
+                finally:
+                    await attempt.release()
+            concluded = True
+            if not outcome.done:
+                await self._fail(outcome, req, started)
+            result = await self._conclude(outcome, req, started)
+            yield Finished(await self.evidence.conclude(result, found, req, self.redact))
+        finally:
+            if not concluded:  # the client left mid-stream: the audit record still exists
+                self._conclude_in_background(outcome, req, started)
+
+    async def _admit(self, attempt: Try) -> bool:
+        """Before every attempt, retry and fallback: the kill switch and a reservation of
+        its units (`execute/admission.py`); a refusal is recorded and the next candidate
+        is tried."""
+        got = await self.gate.enter(attempt.candidate, attempt.outcome.tenant)
+        if isinstance(got, str):
+            attempt.refused(got)
+            attempt.candidate.deny.append((refusal_code(got), got))
+            return False
+        attempt.admitted = got
+        return True
+
+    def _conclude_in_background(
+        self, outcome: Outcome, req: ExecuteRequest, started: float
+    ) -> None:
+        """Write the audit record (the id the client already has) although it went away."""
+        if outcome.stopped_reason is None:
+            outcome.stopped_reason = "client_disconnected"
+        self.accountant.in_background(self._conclude(outcome, req, started))
 
     # --- conclusion -----------------------------------------------------------------
     async def _conclude(
@@ -210,6 +281,12 @@ class Executor:
         return result
 
     async def _fail(self, outcome: Outcome, req: ExecuteRequest, started: float) -> NoReturn:
+        if all(a.kind == "admission" for a in outcome.attempts):  # nothing was called
+            raise NoEligibleModelError(
+                "every candidate was refused before its call: "
+                + "; ".join(f"{a.model}: {a.reason}" for a in outcome.attempts),
+                detail=outcome.work.plan.to_dict(),
+            )
         latency_ms = (time.perf_counter() - started) * 1000
         audit = outcome.result(req, latency_ms, self.redact).audit.to_dict()
         self.planning.metrics.child(
@@ -268,6 +345,13 @@ class Executor:
     async def aclose(self) -> None:
         """Wait for background accounting (abandoned streams) to finish."""
         await self.accountant.drain()
+
+
+def refusal_code(reason: str) -> str:
+    """The plan's deny code for a refusal at admission."""
+    if reason.startswith("killed"):
+        return "killed"
+    return "budget_exhausted" if " budget " in reason else "quota_exhausted"
 
 
 def result_ok(outcome: Outcome) -> bool:

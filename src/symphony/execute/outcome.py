@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -32,6 +33,12 @@ class Outcome:
     completion_tokens: int = 0
     done: bool = False
     choices: tuple[Choice, ...] = ()
+    deadline: float = float("inf")  # loop.time() by which the whole execution ends
+    deadline_s: float = 0.0  # the same, as the seconds it was given
+
+    def left_s(self) -> float:
+        """Seconds until the deadline (negative once it passed)."""
+        return self.deadline - asyncio.get_running_loop().time()
 
     def add_cost(self, cost: float, usage: Usage) -> None:
         """Add one attempt's cost and usage."""

@@ -12,6 +12,9 @@ from symphony.rag.context import CitationMode
 from symphony.routing.request import PlanRequest
 
 DEFAULT_TIMEOUT_S = 60.0  # per attempt: a whole completion, or each silence in a stream
+DEFAULT_DEADLINE_S = 300.0  # the whole execution: every attempt, retry, fallback and stream
+MIN_TIMEOUT_S = 0.1  # below this no upstream can answer: refused (422), never 5e-324
+MAX_DEADLINE_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ class ExecuteRequest:
     cost_guard: CostGuard = field(default_factory=CostGuard)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_s: float = DEFAULT_TIMEOUT_S
+    deadline_s: float | None = None  # overall; None: the policy's defaults.timeout_s, else 300 s
     actor: str | None = None
     audit_id: str | None = None  # pre-allocated so streaming responses can name it up front
     options: ChatOptions = NO_OPTIONS  # tools, response format, n…: carried to the upstream
@@ -92,7 +96,7 @@ class ExecuteRequest:
 @dataclass(slots=True)
 class Attempt:
     model: str
-    outcome: str  # ok | error | cost_cap | cancelled
+    outcome: str  # ok | error | cost_cap | killed | cancelled | refused (admission)
     status: int | None
     latency_ms: float
     reason: str

@@ -8,8 +8,10 @@ import contextlib
 from collections.abc import AsyncGenerator
 from typing import cast
 
+from symphony.execute.accounting import cost_of
 from symphony.execute.attempt import Try
 from symphony.execute.planning import KillCheck
+from symphony.execute.request import Attempt
 from symphony.execute.result import ExecuteEvent, ModelStarted, TextDelta, ToolDelta
 from symphony.kit.tokens import estimate_prompt_tokens, estimate_tokens
 from symphony.metrics.registry import Metrics
@@ -75,8 +77,19 @@ class StreamAttempt:
             self.killed,
             self.pieces,
         )
+        deadline = attempt.outcome.deadline
         try:
-            async for event in upstream:
+            while True:
+                try:  # the overall deadline bounds every read (a byte every 2 s included)
+                    async with asyncio.timeout_at(deadline):
+                        event = await anext(upstream)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    if not self.began:
+                        raise self._past_deadline() from None
+                    self.stopped = "deadline"
+                    break
                 if isinstance(event, StreamDelta):
                     if killed(spec, tenant):  # kill switch: stop now
                         self.stopped = "killed"
@@ -131,6 +144,15 @@ class StreamAttempt:
             choices=self.choices if self.stopped is None else (),
         )
 
+    def _past_deadline(self) -> ProviderError:
+        outcome = self.attempt.outcome
+        return ProviderError(
+            "timeout",
+            f"{self.attempt.spec.name}: the deadline of {outcome.deadline_s:g}s passed"
+            " before the answer began",
+            retryable=False,
+        )
+
     def _started(self) -> ModelStarted:
         """The first text: time to first token, and which model answers after how many tries."""
         attempt = self.attempt
@@ -151,6 +173,17 @@ class StreamAttempt:
         """The client went away: the upstream is closed; account what was used anyway."""
         attempt = self.attempt
         outcome = attempt.outcome
+        admitted, attempt.admitted = attempt.admitted, None  # settled after the usage lands
+        used = self.used()
+        outcome.add_cost(cost_of(attempt.spec, used), used)
+        outcome.attempts.append(
+            Attempt(attempt.spec.name, "cancelled", None, attempt.elapsed_ms(), "client went away")
+        )
         attempt.accountant.record_in_background(
-            attempt.spec, outcome.tenant, self.used(), attempt.clock.now(), outcome.audit_id
+            attempt.spec,
+            outcome.tenant,
+            used,
+            attempt.clock.now(),
+            outcome.audit_id,
+            admitted,
         )

@@ -201,6 +201,7 @@ class Defaults:
     reserve_fraction: float = 0.20
     max_sla_ms: int = 6000
     timezone: str = "America/Denver"
+    timeout_s: float | None = None  # overall deadline of one execution; None: the service's
 
 
 SloKind = Literal["latency", "availability"]

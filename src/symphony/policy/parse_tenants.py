@@ -20,7 +20,12 @@ from symphony.policy.problems import Path, Problems
 
 
 def parse_defaults(problems: Problems, raw: object, path: Path) -> Defaults:
-    f = Fields(problems, raw, path, ("stream", "reserve_fraction", "max_sla_ms", "timezone"))
+    f = Fields(
+        problems,
+        raw,
+        path,
+        ("stream", "reserve_fraction", "max_sla_ms", "timezone", "timeout_s"),
+    )
     tz = f.string("timezone", "America/Denver") or "America/Denver"
     if not check_zone(problems, f.at("timezone"), tz):
         tz = "America/Denver"
@@ -29,6 +34,8 @@ def parse_defaults(problems: Problems, raw: object, path: Path) -> Defaults:
         reserve_fraction=f.number("reserve_fraction", 0.20, maximum=1.0) or 0.0,
         max_sla_ms=f.integer("max_sla_ms", 6000, minimum=1) or 6000,
         timezone=tz,
+        # The overall deadline of one execution (the service's default when absent).
+        timeout_s=f.number("timeout_s", None, minimum=0.1, maximum=3600.0),
     )
 
 

@@ -37,7 +37,7 @@ from symphony.providers.errors import (
     shorten,
 )
 from symphony.providers.sse import SseDecoder, SseEvent
-from symphony.providers.transport import HttpTransport, TransportError
+from symphony.providers.transport import HttpResponse, HttpTransport, TransportError
 
 __all__ = [
     "HttpAdapter",
@@ -184,8 +184,11 @@ class HttpAdapter(ABC):
                 async with self._transport.request(
                     "POST", url, headers=headers, body=body, timeout_s=req.timeout_s
                 ) as resp:
-                    raw = await resp.read()
                     status, resp_headers = resp.status, resp.headers
+                    if 200 <= status < 300:
+                        raw = await self._bounded_body(resp, req.max_response_bytes)
+                    else:
+                        raw = await resp.read()
         except TimeoutError:
             raise self._fail(
                 "timeout", f"{self._where} timed out after {req.timeout_s:g}s"
@@ -230,7 +233,11 @@ class HttpAdapter(ABC):
                 yield StreamStart(status=status, headers=resp_headers)
                 decoder = SseDecoder()
                 lines = resp.iter_lines()
+                seen, cap = 0, req.max_response_bytes
                 async for line in lines:
+                    seen += len(line) + 1
+                    if seen > cap:
+                        raise self._too_large(cap)
                     event = decoder.feed(line)
                     if event is None:
                         continue
@@ -330,6 +337,27 @@ class HttpAdapter(ABC):
         )
 
     # --- helpers -------------------------------------------------------------------------
+
+    async def _bounded_body(self, resp: HttpResponse, cap: int) -> bytes:
+        """A success body, read line by line so no more than `cap` bytes are ever held."""
+        length = resp.headers.get("content-length", "")
+        if length.isdigit() and int(length) > cap:
+            raise self._too_large(cap)
+        lines: list[bytes] = []
+        seen = 0
+        async for line in resp.iter_lines():
+            seen += len(line) + 1
+            if seen > cap:
+                raise self._too_large(cap)
+            lines.append(line)
+        return b"\n".join(lines)
+
+    def _too_large(self, cap: int) -> ProviderError:
+        return self._fail(
+            "too_large",
+            f"{self._where}: the answer passed {cap} bytes"
+            " (SYMPHONY_MAX_UPSTREAM_RESPONSE_BYTES); read no further",
+        )
 
     def _prepare(self, req: ChatRequest, *, stream: bool) -> tuple[str, dict[str, str], bytes]:
         return (

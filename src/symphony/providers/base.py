@@ -61,6 +61,9 @@ class ChatMessage:
     name: str | None = None
 
 
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # SYMPHONY_MAX_UPSTREAM_RESPONSE_BYTES
+
+
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
     """A provider-neutral chat call against one upstream model id.
@@ -79,6 +82,7 @@ class ChatRequest:
     options: ChatOptions = NO_OPTIONS
     max_tokens_param: str | None = None
     output_limit: int | None = None
+    max_response_bytes: int = MAX_RESPONSE_BYTES  # a whole answer, or a stream's total
 
 
 @dataclass(frozen=True, slots=True)

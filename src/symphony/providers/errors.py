@@ -34,6 +34,7 @@ ErrorKind = Literal[
     "context_length",
     "content_policy",
     "quota_exhausted",  # OpenAI's insufficient_quota 429: no credit, so never retried
+    "too_large",  # the answer passed ChatRequest.max_response_bytes: read no further
 ]
 
 RETRYABLE_KINDS: Final[frozenset[str]] = frozenset({"rate_limited", "unavailable", "timeout"})

@@ -89,6 +89,7 @@ class Candidate:
                 "label": w.label,
                 "open": w.open,
                 "remaining": w.to_dict()["remaining"],
+                "reserved": w.to_dict()["reserved"],
                 "cap": w.to_dict()["cap"],
                 "resets_at": iso(w.resets_at),
                 "resets_at_local": w.resets_at_local,

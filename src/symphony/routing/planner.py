@@ -226,6 +226,15 @@ def _deny(
                     f" resets {w.resets_at_local}",
                 )
             )
+    elif w.available is not None and w.available <= 0:
+        d = w.to_dict()
+        c.deny.append(
+            (
+                "quota_exhausted",
+                f"window full ({w.label}): {d['used']} used + {d['reserved']} reserved by calls"
+                f" in flight of {d['cap']} {w.unit}",
+            )
+        )
     elif w.reserve_hold:
         pct = round((w.remaining_fraction or 0) * 100)
         c.deny.append(

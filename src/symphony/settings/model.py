@@ -99,6 +99,32 @@ class RuntimeSettings(EnvSettings):
     event_buffer_size: int = Field(
         2048, ge=1, description="Events kept for SSE replay (Last-Event-ID) and late readers."
     )
+    admission_ttl_s: float = Field(
+        660.0,
+        ge=1,
+        le=86400,
+        description="Seconds a reservation of window/budget units lives when nobody settles"
+        " it (a crash): it counts its estimate until then. Keep it above the longest deadline.",
+    )
+    request_timeout_s: float = Field(
+        300.0,
+        ge=0.1,
+        le=3600,
+        description="Default overall deadline of one execution (every attempt, retry and"
+        " stream included) when neither the request nor the policy sets `timeout_s`.",
+    )
+    body_read_timeout_s: float = Field(
+        30.0,
+        ge=0.1,
+        le=3600,
+        description="Seconds a client may take to send the request body it announced; then 408.",
+    )
+    max_upstream_response_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest upstream response (a whole completion, or a stream's total)"
+        " read before the attempt fails with upstream_too_large.",
+    )
 
 
 class DemoSettings(EnvSettings):

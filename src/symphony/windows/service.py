@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from symphony.clock import Clock
 from symphony.errors import UnknownModelError
+from symphony.windows.admission import ReservationBook, window_key
 from symphony.windows.calendar import slot_occurrences
 from symphony.windows.engine import compute_state
 from symphony.windows.headers import RateLimitObservation
@@ -25,9 +27,10 @@ HEADER_PERSIST_INTERVAL = timedelta(seconds=1)
 class WindowService:
     """Owns every model's usage and learned window facts; computes states on demand."""
 
-    def __init__(self, store: UsageStore, clock: Clock) -> None:
+    def __init__(self, store: UsageStore, clock: Clock, book: ReservationBook) -> None:
         self.store = store
         self.clock = clock
+        self.book = book  # calls in flight: admission reserves here before each call
         self.index = UsageIndex()
         self.learned: dict[str, Learned] = {}
         self._lock = asyncio.Lock()
@@ -146,7 +149,7 @@ class WindowService:
         if inputs is None:
             raise UnknownModelError(f"unknown model '{model}'")
         learned = self.learned.get(model)
-        return compute_state(
+        state = compute_state(
             inputs.spec,
             self.index,
             now,
@@ -157,6 +160,8 @@ class WindowService:
             tz=inputs.tz,
             power=self._power(model, tenant, inputs, learned, now),
         )
+        reserved = self.book.reserved(window_key(model))
+        return replace(state, reserved=reserved) if reserved else state
 
     def _power(
         self, model: str, tenant: str, inputs: WindowInputs, learned: Learned | None, now: datetime

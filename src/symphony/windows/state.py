@@ -48,6 +48,12 @@ class WindowState:
     cooldown_until: datetime | None
     binding: str = "window"  # "window" or "weekly" (which limit is reported)
     closed_reason: str | None = None  # quota_exhausted | cooldown | None
+    reserved: float = 0.0  # units held by calls in flight (windows/admission.py)
+
+    @property
+    def available(self) -> float | None:
+        """What a new call may still take: remaining minus what calls in flight hold."""
+        return None if self.remaining is None else max(self.remaining - self.reserved, 0.0)
 
     @property
     def exhausted(self) -> bool:
@@ -80,6 +86,7 @@ class WindowState:
             "cooldown_until": iso(self.cooldown_until),
             "binding": self.binding,
             "closed_reason": self.closed_reason,
+            "reserved": _num(self.reserved),
         }
 
 

@@ -33,6 +33,7 @@ ErrorCode = Literal[
     "internal_error",
     "method_not_allowed",
     "payload_too_large",
+    "request_timeout",
     "http_error",
     "cors_forbidden",
     "no_fresh_evidence",
@@ -49,6 +50,7 @@ OpenAIErrorCode = Literal[
     "unsupported_parameter",
     "stream_interrupted",
     "killed",
+    "deadline_exceeded",
 ]
 ROLE = "403 from the auth layer: the least role that may call this"
 PERMISSION = "403 from the auth layer: the permission this route needs"

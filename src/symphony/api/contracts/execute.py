@@ -9,8 +9,8 @@ from pydantic import Field
 from symphony.api.contracts.base import Wire, absent, ref, sse_content
 from symphony.api.contracts.plan import PlanControls
 
-AttemptOutcome = Literal["ok", "error", "cost_cap", "killed", "cancelled"]
-StoppedReason = Literal["cost_cap", "killed", "upstream_error"]
+AttemptOutcome = Literal["ok", "error", "cost_cap", "killed", "cancelled", "refused", "deadline"]
+StoppedReason = Literal["cost_cap", "killed", "upstream_error", "client_disconnected", "deadline"]
 
 
 class ChosenModel(Wire):

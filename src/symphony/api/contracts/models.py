@@ -43,6 +43,9 @@ class WindowStatus(Wire):
     cooldown_until: Instant | None
     binding: Literal["window", "weekly"] = Field(description="which limit is reported")
     closed_reason: str | None
+    reserved: float = Field(
+        0, description="units held by calls in flight (admitted, not yet answered)"
+    )
 
 
 class Schedule(Wire):
@@ -121,7 +124,7 @@ WINDOW_EXAMPLE: dict[str, Any] = {
     "resets_at_local": "2026-11-22T13:00:00-07:00", "eta_seconds": 10800.0,
     "source": "learned", "reserve_hold": False, "burn_rate_per_hour": 6.6,
     "projected_depletion_at": None, "power_window_open": False, "next_power_window": None,
-    "cooldown_until": None, "binding": "window", "closed_reason": None,
+    "cooldown_until": None, "binding": "window", "closed_reason": None, "reserved": 2,
 }  # fmt: skip
 OBSERVED_EXAMPLE: dict[str, Any] = {
     "model": "anthropic/claude-pro",

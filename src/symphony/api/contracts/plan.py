@@ -54,6 +54,7 @@ class CandidateWindow(Wire):
     label: str
     open: bool
     remaining: float | None
+    reserved: float = Field(0, description="units held by calls in flight")
     cap: float | None
     resets_at: Instant | None
     resets_at_local: str | None

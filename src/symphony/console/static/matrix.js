@@ -109,6 +109,7 @@ function stateCell(item, receivedAt) {
   if (win.open === false) parts.push(chip(`closed${win.closed_reason ? `: ${denyWords(win.closed_reason)}` : ""}`, "bad"));
   else parts.push(chip("open", "ok"));
   if (win.reserve_hold) parts.push(chip("reserve hold", "warn", "Remaining is inside the reserve: used only if nothing else is eligible"));
+  if (win.reserved) parts.push(chip(`${num(win.reserved)} in flight`, "muted", "Units held by calls admitted and not yet answered: they count against the cap"));
   const cool = Date.parse(win.cooldown_until || "");
   if (!Number.isNaN(cool) && cool > Date.now()) {
     parts.push(h("span", { class: "cooldown" }, chip("cooling down", "warn"), " ", countdown(cool, { prefix: "", done: "over" })));
