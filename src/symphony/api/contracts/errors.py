@@ -37,6 +37,7 @@ ErrorCode = Literal[
     "http_error",
     "cors_forbidden",
     "no_fresh_evidence",
+    "data_dir_mismatch",  # refused at start (DataDirError); listed so the set is complete
 ]
 # ... and under /v1, also what the OpenAI-compatible routes name themselves.
 OpenAIErrorCode = Literal[
