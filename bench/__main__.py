@@ -18,6 +18,7 @@ from rich.console import Console
 from bench.loadgen import LoadGenerator
 from bench.procs import BENCH_DIR, Processes, machine, terminate_on_sigterm
 from bench.report import judge, print_report
+from bench.s_counters import run_counters
 from bench.s_engine import run_engine
 from bench.s_execute import run_execute
 from bench.s_memory import run_memory
@@ -26,7 +27,7 @@ from bench.s_sse import run_sse
 from bench.scale import FULL, QUICK, SMOKE, Scale
 from bench.stack import Stack, start_stack
 
-SCENARIOS = ("execute", "plan", "window_engine", "sse", "memory")
+SCENARIOS = ("execute", "plan", "window_engine", "sse", "memory", "counters")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     with terminate_on_sigterm():
         try:
             stack: Stack | None = None
-            if set(wanted) - {"window_engine"}:
+            if set(wanted) - {"window_engine", "counters"}:
                 stack = start_stack(procs, work)
                 doc["setup"] = _setup(stack)
                 log(
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             runners: dict[str, Callable[[], dict[str, Any]]] = {
                 "window_engine": lambda: run_engine(scale, log),
+                "counters": lambda: run_counters(scale, log),
             }
             if stack is not None:
                 s = stack

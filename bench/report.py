@@ -171,6 +171,7 @@ def print_report(console: Console, doc: dict[str, Any]) -> None:
         ("window_engine", _engine),
         ("sse", _sse),
         ("memory", _memory),
+        ("counters", _counters),
     ):
         data = sc.get(name)
         if data is None:
@@ -363,4 +364,31 @@ def _memory(console: Console, data: dict[str, Any], doc: dict[str, Any]) -> None
         table.add_row(f"{p['requests']:,}", f"{sent:,}", _f(p["rss_mb"], 1), _f(p.get("rps"), 0))
     table.add_row("peak (VmHWM)", "", _f(data["peak_rss_mb"], 1), "")
     table.add_row("growth", "", f"{data['growth_pct']:.1f} %", "")
+    console.print(table)
+
+
+def _counters(console: Console, data: dict[str, Any], doc: dict[str, Any]) -> None:
+    conc = data["concurrency"]
+    table = Table(title="Counters seam: reserve (2 claims) then settle, per backend")
+    for col in (
+        "backend",
+        "reserve p50 us",
+        "reserve p99 us",
+        "reserve+settle p50 us",
+        "reserve+settle p99 us",
+        f"pairs/s at c={conc}",
+    ):
+        table.add_column(col, justify="right")
+    for name, cells in data["backends"].items():
+        if "error" in cells:
+            table.add_row(name, cells["error"], "", "", "", "")
+            continue
+        table.add_row(
+            name,
+            _f(cells["reserve_p50_us"], 1),
+            _f(cells["reserve_p99_us"], 1),
+            _f(cells["pair_p50_us"], 1),
+            _f(cells["pair_p99_us"], 1),
+            f"{cells[f'pairs_per_s_c{conc}']:,}",
+        )
     console.print(table)

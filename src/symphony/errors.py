@@ -76,6 +76,21 @@ class StoreError(SymphonyError):
     code = "store_unavailable"
 
 
+class BackendUnavailable(StoreError):
+    """A shared backend (Redis, PostgreSQL) cannot be reached: fail closed with a 503 that
+    names it, never admit past a cap because a counter is unreachable."""
+
+    code = "backend_unavailable"
+
+    def __init__(self, backend: str, where: str, reason: str) -> None:
+        super().__init__(
+            f"{backend} at {where} is unavailable: {reason}",
+            detail={"backend": backend, "where": where},
+        )
+        self.backend = backend
+        self.where = where
+
+
 class AuthError(SymphonyError):
     status = 401
     code = "unauthorized"

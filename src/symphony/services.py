@@ -9,6 +9,7 @@ builder and gets the same wiring, kill switch and redaction included.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -17,7 +18,10 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
+from symphony.audit.log import AuditLog
+from symphony.audit.queries import AUDIT_LAYOUT, AUDIT_PG_SCHEMA
 from symphony.clock import Clock
+from symphony.errors import SymphonyError
 from symphony.events.bus import EventBus
 from symphony.execute.evidence import WebEvidence
 from symphony.execute.executor import Executor
@@ -53,10 +57,12 @@ from symphony.rag.config import RagSettings
 from symphony.rag.corpus import Corpus
 from symphony.rag.service import RagService
 from symphony.routing.stats import LatencyStats
-from symphony.security.keys import KeyStore
+from symphony.security.keys import KeyStore, open_key_documents
 from symphony.settings import Settings
+from symphony.store.counters import Counters
 from symphony.store.datadir import claim_data_dir
-from symphony.store.memory_counters import MemoryCounters
+from symphony.store.json_files import JsonFiles
+from symphony.store.shared import SharedStores
 from symphony.store.sqlite_jobs import SqliteJobQueue
 from symphony.windows.admission import ReservationBook
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
@@ -95,6 +101,8 @@ class Services:
     observations: ObserveFlow
     key_watch: KeyWatch
     probes: HealthProbes
+    stores: SharedStores  # which seams are shared (Redis/PostgreSQL) or embedded
+    counters: Counters  # window counters and reservations (Redis when shared)
     incidents: IncidentRuntime  # SLO evaluator, incidents, outbox, integrations
     jobs: JobService
     budgets: BudgetWatch
@@ -122,6 +130,10 @@ class Services:
         loops["budget-watch"] = self.budgets.run(stop)
         if self.settings.jobs_enabled:
             loops["jobs-worker"] = self.jobs.run(stop)
+        if self.stores.kind != "embedded":
+            loops["store-health"] = self.stores.watch(stop)
+        if self.stores.redis is not None:  # kills made on another replica, within a second
+            loops["kill-refresh"] = _every(1.0, self.killswitch.refresh_if_changed, stop)
         if self.settings.watch_policy:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
@@ -150,6 +162,43 @@ class Services:
         self.audit.close()
         self.keys.close()
         self.usage_store.close()
+        self.counters.close()
+        await self.stores.aclose()
+
+
+async def _every(every_s: float, job: Callable[[], object], stop: asyncio.Event) -> None:
+    """Run the blocking `job` in a thread every `every_s` until `stop`; a store that is
+    down is logged and retried (health reports it)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+        try:
+            await asyncio.to_thread(job)
+        except SymphonyError as exc:
+            log.warning("background refresh failed: %s", exc.message)
+
+
+def open_audit(
+    settings: Settings, clock: Clock, privacy: Privacy, stores: SharedStores
+) -> RedactingAuditLog:
+    """The audit chain: PostgreSQL when SYMPHONY_DATABASE_URL is set, else data_dir/audit.db."""
+    shared_log = stores.pg_log(AUDIT_LAYOUT, AUDIT_PG_SCHEMA)
+    if shared_log is None:
+        return RedactingAuditLog.open_with(
+            settings.data_dir,
+            clock,
+            privacy,
+            hmac_secret=settings.audit_hmac_secret,
+            durability=settings.durability,
+        )
+    inner = AuditLog(shared_log, clock, hmac_secret=settings.audit_hmac_secret)
+    return RedactingAuditLog(inner, privacy)
+
+
+def open_keys(settings: Settings, clock: Clock, stores: SharedStores) -> KeyStore:
+    """API keys: PostgreSQL when SYMPHONY_DATABASE_URL is set, else data_dir/keys.db."""
+    docs = stores.pg_documents("api_keys", lambda: open_key_documents(settings.data_dir))
+    return KeyStore(docs, clock, owns_docs=True)
 
 
 def rebase(snapshot: PolicySnapshot, old: str, new: str) -> PolicySnapshot:
@@ -189,11 +238,11 @@ def build_services(
     # Demo records (simulated calls) and a real service's never share a directory.
     claim_data_dir(settings.data_dir, demo=sim_base is not None)
     usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
-    # Calls in flight hold their units here (reserve -> call -> settle); a shared Counters
-    # backend (Redis) drops in for several processes.
-    book = ReservationBook(
-        MemoryCounters(clock), clock, ttl=timedelta(seconds=settings.admission_ttl_s)
-    )
+    stores = SharedStores.open(settings, clock)
+    # Calls in flight hold their units here (reserve -> call -> settle): in this process, or
+    # on Redis when SYMPHONY_REDIS_URL is set, so every replica reserves against one count.
+    counters = stores.counters()
+    book = ReservationBook(counters, clock, ttl=timedelta(seconds=settings.admission_ttl_s))
     windows = WindowService(usage_store, clock, book)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
     metrics = Metrics()
@@ -204,15 +253,11 @@ def build_services(
     if sim_base is not None:
         env.setdefault(DEMO_KEY_ENV, "sim-demo-key")
     credentials = Credentials(env)
-    audit = RedactingAuditLog.open_with(
-        settings.data_dir,
-        clock,
-        privacy,
-        hmac_secret=settings.audit_hmac_secret,
-        durability=settings.durability,
+    audit = open_audit(settings, clock, privacy, stores)
+    keys = open_keys(settings, clock, stores)
+    killswitch = KillSwitch(
+        stores.redis_documents("killswitch", lambda: JsonFiles(settings.data_dir)), clock
     )
-    keys = KeyStore.open(settings.data_dir, clock)
-    killswitch = KillSwitch.open(settings.data_dir, clock)
     metrics.watch_store("ledger", usage_store.writer)
     metrics.watch_store("audit", audit)
     metrics.watch_kills(lambda: [kill.scope for kill in killswitch.active()])
@@ -343,6 +388,8 @@ def build_services(
             interval_s=settings.health_probe_interval_s,
             timeout_s=settings.health_probe_timeout_s,
         ),
+        stores=stores,
+        counters=counters,
         incidents=incidents,
         jobs=jobs,
         budgets=BudgetWatch(planning, audit, bus, metrics, clock),

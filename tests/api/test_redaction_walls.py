@@ -64,6 +64,9 @@ async def test_upstream_error_text_is_redacted_in_attempts_logs_and_502(
             assert_clean(b"\n".join(e.json() for e in app.state.bus.buffer).decode(), "events")
 
 
+RESETS = "2030-01-01T00:00:00Z"  # observe needs the instant `remaining` resets
+
+
 async def test_an_operators_window_note_is_redacted_before_it_is_kept(
     settings: Settings, clock: FixedClock
 ) -> None:
@@ -73,7 +76,7 @@ async def test_an_operators_window_note_is_redacted_before_it_is_kept(
             "POST",
             "/windows/local/ollama/observe",
             "operator",
-            json={"remaining": 3, "resets_at": "2026-11-22T20:00:00Z", "note": note},
+            json={"remaining": 3, "resets_at": RESETS, "note": note},
         )
         assert r.status_code == 200, r.text
         assert_clean(r.text, "the observe answer")

@@ -36,9 +36,10 @@ async def test_bound_key_plans_for_its_tenant_only(app: Secured) -> None:
     )
     assert other.status_code == 403
     assert_tenant_refused(other.json(), "default")
-    # Omitting the tenant means "default": refused too, rather than silently widened.
+    # Omitting the tenant with a key bound to exactly one tenant means that tenant.
     implicit = await app.call("POST", "/route/plan", "client-acme", json={"task": "qa"})
-    assert implicit.status_code == 403
+    assert implicit.status_code == 200, implicit.text
+    assert implicit.json()["policy"]["tenant"] == "acme"
 
 
 async def test_bound_key_cannot_execute_as_another_tenant(app: Secured) -> None:

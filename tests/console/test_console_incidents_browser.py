@@ -30,6 +30,9 @@ def test_incident_panel_shows_slos_tickets_and_resolves(
     chips = page.inner_text("#integration-chips")
     for vendor in ("github", "jira", "slack", "pagerduty"):
         assert f"{vendor} on (demo fake)" in chips
+    for _ in range(3):  # some executes, so the SLOs have burn rates to show
+        done, _ = _post_json(f"{watched.base}/route/execute", {"task": "qa", "input": "hi"})
+        assert done == 200
     status, body = _post_json(
         f"{watched.base}/incidents",
         {"title": "Checkout answers take 30 s", "body": "from the browser test", "severity": "p2"},
@@ -37,6 +40,9 @@ def test_incident_panel_shows_slos_tickets_and_resolves(
     assert status == 201, body
     item = f"#incident-list li[data-id='{body['id']}']"
     page.wait_for_selector(f"{item} a.ticket")  # arrives through the event stream
+    page.wait_for_function(
+        "() => !document.querySelector('#slo-rows').textContent.includes('0 good / 0 bad')"
+    )
     links: list[dict[str, Any]] = page.eval_on_selector_all(
         f"{item} a.ticket", "els => els.map(a => ({text: a.textContent, href: a.href}))"
     )

@@ -212,3 +212,13 @@ async def test_accept_event_stream_still_streams(demo: Demo) -> None:
     )
     assert response.headers["content-type"].startswith("text/event-stream")
     assert [name for name, _ in sse_events(response.text)][-1] == "result"
+
+
+async def test_the_document_declares_both_answers_of_a_streaming_execute(demo: Demo) -> None:
+    doc = (await demo.client.get("/openapi.json")).json()
+    operation = doc["paths"]["/route/execute"]["post"]
+    assert set(operation["responses"]["200"]["content"]) == {
+        "application/json",
+        "text/event-stream",
+    }
+    assert "Accept: application/json" in operation["description"]

@@ -131,7 +131,8 @@ async def test_file_incident_answers_the_shape_the_vs_code_extension_reads(
 ) -> None:
     async with incident_app(tmp_path, clock) as h:
         body = {"title": "Checkout answers take 30 s", "body": "from the IDE", "severity": "p2"}
-        answer = await h.client.post("/incidents", json=body)
+        # wait_s: a generous bound for a busy machine (the tickets usually take milliseconds)
+        answer = await h.client.post("/incidents", json=body, params={"wait_s": 10})
         assert answer.status_code == 201
         data = answer.json()
         assert data["state"] == "open"

@@ -3,12 +3,14 @@ nightly schedule, the evaluator following a policy reload, the ad-hoc GitHub iss
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 from incident_app import incident_app
+from incident_harness import ROOT
 
 from app_support import demo_settings
 from symphony.clock import FixedClock
@@ -96,3 +98,41 @@ async def test_adhoc_github_issue_goes_through_the_outbox(
         refused = await h.client.post("/integrations/github/issues", json=body)
         assert refused.status_code == 422
         assert "GITHUB_TOKEN" in refused.json()["error"]["message"]
+
+
+async def test_parity_file_edits_apply_and_bad_ones_are_reported(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    parity = tmp_path / "incident.parity.yml"
+    parity.write_text((ROOT / "config" / "incident.parity.yml").read_text())
+    env = {"SYMPHONY_INCIDENTS_PARITY_FILE": str(parity)}
+    async with incident_app(tmp_path, clock, **env) as h:
+        doc = yaml.safe_load(parity.read_text())
+        doc["github"]["labels"] = ["incident", "edited"]
+        parity.write_text(yaml.safe_dump(doc))
+        os.utime(parity, (1, 1))
+        await h.runtime.loops.tick()
+        report = (await h.client.get("/integrations")).json()
+        assert report["parity"]["github"]["labels"] == ["incident", "edited"]
+        assert report["parity_error"] is None
+        parity.write_text("github: [not, a, mapping]\n")
+        os.utime(parity, (2, 2))
+        await h.runtime.loops.tick()
+        report = (await h.client.get("/integrations")).json()
+        assert report["parity"]["github"]["labels"] == ["incident", "edited"]  # kept
+        assert "github" in report["parity_error"]
+
+
+async def test_the_mcp_incidents_tool_reads_the_running_service(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    from symphony.mcp.caller import TRUSTED
+    from symphony.mcp.tooling import invoke
+    from symphony.mcp.tools import INCIDENTS_TOOL
+
+    async with incident_app(tmp_path, clock) as h:
+        body = {"title": "Seen from Copilot", "severity": "p3"}
+        filed = (await h.client.post("/incidents", json=body, params={"wait_s": 0})).json()
+        result = await invoke(INCIDENTS_TOOL, h.app.state.symphony, TRUSTED, {})
+        assert not result.is_error, result.content
+        assert [i["id"] for i in result.structured_content["items"]] == [filed["id"]]

@@ -53,6 +53,10 @@ DEFAULTS = {
     "jobs_max_attempts": 3,
     "jobs_retry_backoff_s": 30.0,
     "jobs_deadline_s": 86400.0,
+    "redis_url": "",
+    "database_url": "",
+    "store_namespace": "symphony",
+    "store_timeout_s": 2.0,
 }
 
 
@@ -112,6 +116,10 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "SYMPHONY_JOBS_MAX_ATTEMPTS": "5",
         "SYMPHONY_JOBS_RETRY_BACKOFF_S": "2",
         "SYMPHONY_JOBS_DEADLINE_S": "3600",
+        "SYMPHONY_REDIS_URL": "redis://cache:6379/2",
+        "SYMPHONY_DATABASE_URL": "postgresql://app@db:5432/symphony",
+        "SYMPHONY_STORE_NAMESPACE": "prod_eu",
+        "SYMPHONY_STORE_TIMEOUT_S": "1.5",
     }
     assert set(environ) == {variable for _n, variable, _i in Settings.env_fields()}
     settings = Settings.from_env(environ)
@@ -157,6 +165,10 @@ def test_every_field_is_described_and_settable_from_the_environment() -> None:
         "jobs_max_attempts": 5,
         "jobs_retry_backoff_s": 2.0,
         "jobs_deadline_s": 3600.0,
+        "redis_url": "redis://cache:6379/2",
+        "database_url": "postgresql://app@db:5432/symphony",
+        "store_namespace": "prod_eu",
+        "store_timeout_s": 1.5,
     }
 
 

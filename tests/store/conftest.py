@@ -33,8 +33,11 @@ _names = itertools.count()
 
 
 @pytest.fixture
-def place(tmp_path: Path) -> Place:
-    return Place(tmp_path, FixedClock(T0), Ticks(), f"t{next(_names)}")
+def place(tmp_path: Path) -> Iterator[Place]:
+    where = Place(tmp_path, FixedClock(T0), Ticks(), f"t{next(_names)}")
+    yield where
+    for cleanup in where.cleanups:
+        cleanup()
 
 
 def _opener(request: pytest.FixtureRequest, place: Place) -> Iterator[Opener[Any]]:

@@ -9,11 +9,15 @@ second process would).
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+
+import psycopg
 
 from symphony.clock import FixedClock
 from symphony.store.counters import Counters, TokenBuckets
@@ -26,7 +30,14 @@ from symphony.store.memory_docs import MemoryDocuments
 from symphony.store.memory_lease import MemoryLeases
 from symphony.store.memory_log import MemoryLog
 from symphony.store.memory_pubsub import MemoryFeed
+from symphony.store.pg_conn import PgConn
+from symphony.store.pg_docs import PgDocuments
+from symphony.store.pg_log import PgLog, pg_log_schema
 from symphony.store.pubsub import Feed
+from symphony.store.redis_conn import RedisConn
+from symphony.store.redis_counters import RedisCounters, RedisTokenBuckets
+from symphony.store.redis_docs import RedisDocuments
+from symphony.store.redis_lease import RedisLeases
 from symphony.store.sqlite_counters import SqliteCounters, SqliteTokenBuckets
 from symphony.store.sqlite_docs import DocTable, SqliteDocuments
 from symphony.store.sqlite_lease import SqliteLeases
@@ -62,6 +73,49 @@ class Place:
     clock: FixedClock
     ticks: Ticks
     name: str
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def unique(self) -> str:
+        """A name no other test (this run or an earlier one) uses: a key prefix, a schema."""
+        if not hasattr(self, "_unique"):
+            self._unique = f"t_{uuid.uuid4().hex[:12]}_{self.name}"
+            if REDIS_URL:
+                self.cleanups.append(lambda: _drop_redis_prefix(self._unique))
+            if DATABASE_URL:
+                self.cleanups.append(lambda: _drop_pg_schema(self._unique))
+        return self._unique
+
+
+# The shared backends run on the servers scripts/test starts (machine notes); set these to
+# "" to leave them out of a run on a machine without them.
+REDIS_URL = os.environ.get("SYMPHONY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+DATABASE_URL = os.environ.get(
+    "SYMPHONY_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _drop_pg_schema(schema: str) -> None:
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE".encode())
+
+
+def _pg(p: Place) -> PgConn:
+    return PgConn(DATABASE_URL, p.unique)
+
+
+def _drop_redis_prefix(prefix: str) -> None:
+    conn = RedisConn(REDIS_URL, prefix)
+    try:
+        keys = list(conn.sync.scan_iter(match=conn.key("*"), count=1000))
+        if keys:
+            conn.sync.delete(*keys)
+    finally:
+        conn.close_sync()
+
+
+def _redis(p: Place) -> RedisConn:
+    return RedisConn(REDIS_URL, p.unique)
 
 
 @dataclass(frozen=True)
@@ -98,6 +152,12 @@ LOGS: list[Backend[AppendLog]] = [
         persistent=True,
         shared=True,
     ),
+    Backend(
+        "postgresql",
+        lambda p: PgLog.open(_pg(p), LAYOUT, pg_log_schema(LAYOUT, {"body": "BYTEA"})),
+        persistent=True,
+        shared=True,
+    ),
 ]
 DOCUMENTS: list[Backend[Documents]] = [
     Backend("memory", lambda p: MemoryDocuments(), persistent=False, shared=False),
@@ -108,6 +168,8 @@ DOCUMENTS: list[Backend[Documents]] = [
         shared=True,
     ),
     Backend("json-files", lambda p: JsonFiles(p.dir / "docs"), persistent=True, shared=True),
+    Backend("redis", lambda p: _owned(RedisDocuments(_redis(p), "docs")), True, True),
+    Backend("postgresql", lambda p: PgDocuments.open(_pg(p), "documents"), True, True),
 ]
 COUNTERS: list[Backend[Counters]] = [
     Backend("memory", lambda p: MemoryCounters(p.clock), persistent=False, shared=False),
@@ -117,6 +179,7 @@ COUNTERS: list[Backend[Counters]] = [
         persistent=True,
         shared=True,
     ),
+    Backend("redis", lambda p: _owned(RedisCounters(_redis(p), p.clock)), True, True),
 ]
 BUCKETS: list[Backend[TokenBuckets]] = [
     Backend("memory", lambda p: MemoryTokenBuckets(now=p.ticks), persistent=False, shared=False),
@@ -126,6 +189,7 @@ BUCKETS: list[Backend[TokenBuckets]] = [
         persistent=True,
         shared=True,
     ),
+    Backend("redis", lambda p: _owned(RedisTokenBuckets(_redis(p), now=p.ticks)), True, True),
 ]
 FEEDS: list[Backend[Feed[Any]]] = [
     Backend("memory", lambda p: MemoryFeed(buffer_size=8), persistent=False, shared=False),
@@ -138,4 +202,21 @@ LEASES: list[Backend[Leases]] = [
         persistent=True,
         shared=True,
     ),
+    Backend("redis", lambda p: _owned(RedisLeases(_redis(p), p.clock)), True, True),
 ]
+
+
+def _owned(store: S) -> S:
+    """A store that closes the connection it was given (each open is its own "process")."""
+    store._owns = True  # type: ignore[attr-defined]
+    return store
+
+
+def _only(backends: list[Backend[S]]) -> list[Backend[S]]:
+    """Leave the shared backends out when their URL is set to ""."""
+    wanted = {"redis": REDIS_URL, "postgresql": DATABASE_URL}
+    return [b for b in backends if wanted.get(b.name, "on")]
+
+
+LOGS, DOCUMENTS, COUNTERS = _only(LOGS), _only(DOCUMENTS), _only(COUNTERS)
+BUCKETS, FEEDS, LEASES = _only(BUCKETS), _only(FEEDS), _only(LEASES)

@@ -28,6 +28,7 @@ from symphony.jobs.service import JobService
 from symphony.metrics.registry import Metrics
 from symphony.policy.store import PolicyStore
 from symphony.services import Services
+from symphony.store.shared import SharedStores
 from symphony.windows.ledger import UsageStore
 from symphony.windows.service import WindowService
 
@@ -139,3 +140,10 @@ JobsDep = Annotated[JobService, Depends(get_jobs)]
 BudgetsDep = Annotated[BudgetWatch, Depends(get_budgets)]
 WebDep = Annotated[WebFlow, Depends(get_web)]
 HealthDep = Annotated[dict[str, dict[str, Any]], Depends(get_health)]
+
+
+async def get_shared_stores(request: Request) -> SharedStores:
+    return services_of(request).stores
+
+
+SharedStoresDep = Annotated[SharedStores, Depends(get_shared_stores)]

@@ -53,6 +53,7 @@ def integrations_report(runtime: IncidentRuntime) -> dict[str, Any]:
     return {
         "integrations": runtime.integration_states(),
         "parity": describe(runtime.services.incidents.parity),
+        "parity_error": runtime.loops.parity.last_error,
         "outbox": counts,
         "demo_fakes": runtime.fakes is not None,
     }
@@ -120,6 +121,7 @@ INCIDENT_EXAMPLE: dict[str, Any] = {
         "parity": {"github": {"repo": "acme/tower", "labels": ["incident"]}, "jira": None,
                    "sync": {"link_backrefs": True, "autoclose_on_recovery": True,
                             "reopen_within_s": 3600.0}, "version": "default"},
+        "parity_error": None,
         "outbox": {"pending": 0, "done": 4, "failed": 0, "cancelled": 0},
         "demo_fakes": False,
     },

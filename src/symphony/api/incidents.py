@@ -5,7 +5,6 @@ POST /integrations/github/issues, and (demo) GET /integrations/fakes."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -34,7 +33,7 @@ from symphony.api.incident_views import (
 from symphony.api.security import actor_of
 from symphony.errors import NotFoundError
 from symphony.incidents.alertmanager import AlertmanagerPayload
-from symphony.incidents.model import Incident
+from symphony.incidents.model import Incident, OutboxEntry
 
 router = APIRouter(tags=["incidents"])
 TICKET_WAIT_POLL_S = 0.05
@@ -109,17 +108,26 @@ async def create_incident(
     incident = await service.open_manual(
         body.title, body.body, body.severity, body.labels, actor=actor_of(request)
     )
-    await _await_tickets(incidents.services.outbox.entries(incident.id), wait_s)
+    await _await_tickets(incident, incidents.services.outbox.entries(incident.id), wait_s)
     return json_response(detail(incident, incidents.services.outbox), status=201)
 
 
-async def _await_tickets(entries: list[Any], wait_s: float) -> None:
-    """Wait (bounded) until the incident's ticket creates are no longer pending."""
+async def _await_tickets(incident: Incident, entries: list[OutboxEntry], wait_s: float) -> None:
+    """Wait (bounded) until each ticket create is on the incident, failed, or waiting for a
+    retry (then the answer says so rather than keep the caller waiting)."""
     creates = [e for e in entries if e.action == "create"]
+
+    def settled(entry: OutboxEntry) -> bool:
+        return (
+            entry.vendor in incident.tickets
+            or entry.status in ("failed", "cancelled")
+            or (entry.status == "pending" and entry.last_error is not None)
+        )
+
     loop = asyncio.get_running_loop()
     end = loop.time() + wait_s
-    # The outbox settles entries in its own loop; a bounded poll of their status is enough.
-    while any(e.status == "pending" for e in creates) and loop.time() < end:  # noqa: ASYNC110
+    # The outbox settles entries in its own loop; a bounded poll of their state is enough.
+    while not all(settled(e) for e in creates) and loop.time() < end:  # noqa: ASYNC110
         await asyncio.sleep(TICKET_WAIT_POLL_S)
 
 

@@ -137,6 +137,7 @@ def _complete_operation(op: dict[str, Any], path: str, *, need: Role | None) -> 
     else:
         op["security"] = []
     add(429, "Rate limited (per key, or per client address without one)", RATE_HEADERS)
+    add(503, "A shared store (Redis, PostgreSQL) is unreachable: nothing was admitted; retry")
     if "requestBody" in op:
         add(400, "The body could not be decoded at all (e.g. bytes that are not UTF-8)")
         add(413, "The request body is over the size limit (SYMPHONY_BODY_LIMIT_BYTES)")

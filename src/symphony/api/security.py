@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from symphony.api.errors import Problem, error_bytes
 from symphony.api.permissions import DOCS_PATHS, Guard, RouteTable, app_routes
-from symphony.errors import ForbiddenError
+from symphony.errors import BackendUnavailable, ForbiddenError
 from symphony.events.bus import EventBus
 from symphony.events.facts import RateLimited
 from symphony.governance.governance import current_actor
@@ -26,6 +26,7 @@ from symphony.metrics.registry import Metrics
 from symphony.security.keys import DEFAULT_TENANT, ApiKey, KeyStore
 from symphony.security.ratelimit import RateLimiter, Verdict
 from symphony.settings import Settings
+from symphony.store.redis_counters import RedisTokenBuckets
 
 SEED_CONNECT_SRC = ("http://127.0.0.1:8787", "http://127.0.0.1:4000", "http://127.0.0.1:11434")
 EXPOSE_HEADERS = (
@@ -110,7 +111,19 @@ class SecurityRuntime:
         self.metrics_token = token.encode() if token else None
         self.table: RouteTable | None = None
         self.keys: KeyStore | None = None
-        self.limiter = RateLimiter(settings.rate_limit_rps, settings.rate_limit_burst)
+        # Shared buckets (SYMPHONY_REDIS_URL): the limit holds across workers and replicas.
+        buckets = (
+            RedisTokenBuckets.open(
+                settings.redis_url,
+                prefix=settings.store_namespace,
+                timeout_s=settings.store_timeout_s,
+            )
+            if settings.redis_url
+            else None
+        )
+        self.limiter = RateLimiter(
+            settings.rate_limit_rps, settings.rate_limit_burst, buckets=buckets
+        )
         self.metrics: Metrics | None = None
         self.bus: EventBus | None = None
         self._last_refresh = 0.0
@@ -208,7 +221,14 @@ class SecurityMiddleware:
             key = rt.authenticate(secret)
         client = scope.get("client")
         caller = key.id if key is not None else (client[0] if client else "unknown")
-        verdict = await rt.limiter.take(caller)
+        try:
+            verdict = await rt.limiter.take(caller)
+        except BackendUnavailable as exc:  # shared buckets unreachable: fail closed…
+            if path not in rt.settings.public_paths:  # …but health and metrics still answer
+                body = error_bytes(Problem(503, exc.code, exc.message, detail=exc.detail), path)
+                await _respond(send_secured, 503, body, [(b"retry-after", b"1")])
+                return
+            verdict = None
         if verdict is not None:
             await _too_many(send_secured, rt, path, key, caller, verdict)
             return

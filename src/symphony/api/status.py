@@ -15,6 +15,7 @@ from symphony.api.deps import (
     IncidentsDep,
     PlanningDep,
     PolicyDep,
+    SharedStoresDep,
     UsageStoreDep,
 )
 from symphony.api.errors import json_response
@@ -72,8 +73,9 @@ async def health(
     usage_store: UsageStoreDep,
     clock: ClockDep,
     incidents: IncidentsDep,
+    stores: SharedStoresDep,
 ) -> Response:
-    report = health_report(policy, health, usage_store.ping(), clock.now())
+    report = health_report(policy, health, usage_store.ping(), clock.now(), stores.states)
     report["integrations"] = incidents.integration_states()
     return json_response(report)
 

@@ -49,7 +49,7 @@ from symphony.audit.records import (
 )
 from symphony.audit.verify import VerifyResult, verify_log
 from symphony.clock import Clock
-from symphony.errors import StoreError, SymphonyError, ValidationFailed
+from symphony.errors import BackendUnavailable, StoreError, SymphonyError, ValidationFailed
 from symphony.store.log import AppendLog, LogHead, LogQuery, Row
 from symphony.store.sqlite import Durability
 from symphony.store.sqlite_log import SqliteLog
@@ -267,6 +267,10 @@ class AuditLog:
     def _flush(self, batch: list[_Entry]) -> None:
         try:
             self._commit(batch)
+            return
+        except BackendUnavailable as exc:  # the whole batch fails at once, not one by one
+            for entry in batch:
+                _settle(entry, None, exc)
             return
         except SymphonyError:
             if len(batch) == 1:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from symphony.audit.records import format_at
 from symphony.store.log import MAX_LIMIT, LogLayout, LogQuery
+from symphony.store.pg_log import pg_log_schema
 
 AUDIT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -35,6 +36,9 @@ AUDIT_LAYOUT = LogLayout(
     key="id",
     link="hash",
 )
+# The same table on PostgreSQL (SYMPHONY_DATABASE_URL): one chain for every replica.
+AUDIT_PG_SCHEMA = pg_log_schema(AUDIT_LAYOUT, {"payload": "BYTEA"}, indexes=("type, seq", "at"))
+
 MAX_QUERY_LIMIT = MAX_LIMIT
 
 

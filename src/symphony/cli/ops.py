@@ -17,11 +17,13 @@ from typing import Any
 
 import orjson
 
+from symphony.audit.verify import VerifyResult
 from symphony.cli.common import add_data_option, settings_from
 from symphony.clock import SystemClock
 from symphony.flows.keys import KeyAdmin
 from symphony.security.keys import KeyStore, format_key_table
 from symphony.security.roles import ROLES
+from symphony.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -71,24 +73,30 @@ def _actor() -> str:
 
 def _admin(args: argparse.Namespace) -> tuple[KeyAdmin, Callable[[], None]]:
     """Keys with audit (payloads redacted like the server's), and how to close both."""
-    from symphony.governance.privacy import Privacy, RedactingAuditLog
+    from symphony.governance.privacy import Privacy
+    from symphony.services import open_audit, open_keys
+    from symphony.store.shared import SharedStores
 
     settings = settings_from(args)
     clock = SystemClock()
-    keys = KeyStore.open(settings.data_dir, clock)
-    audit = RedactingAuditLog.open_with(
-        settings.data_dir, clock, Privacy(), hmac_secret=settings.audit_hmac_secret
-    )
+    stores = SharedStores.open(settings, clock)  # the server's stores (PostgreSQL when set)
+    keys = open_keys(settings, clock, stores)
+    audit = open_audit(settings, clock, Privacy(), stores)
 
     def close() -> None:
         keys.close()
         audit.close()
+        stores.close()
 
     return KeyAdmin(keys, audit), close
 
 
 def _store(args: argparse.Namespace) -> KeyStore:
-    return KeyStore.open(settings_from(args).data_dir, SystemClock())
+    from symphony.services import open_keys
+    from symphony.store.shared import SharedStores
+
+    settings = settings_from(args)
+    return open_keys(settings, SystemClock(), SharedStores.open(settings, SystemClock()))
 
 
 def _fail(message: str) -> int:
@@ -163,9 +171,12 @@ def run_verify(args: argparse.Namespace) -> int:
     from symphony.errors import SymphonyError
 
     settings = settings_from(args)
-    db = Path(settings.data_dir) / AUDIT_DB_NAME
+    db: Path | str = Path(settings.data_dir) / AUDIT_DB_NAME
     try:
-        result = verify_chain(db, hmac_secret=settings.audit_hmac_secret)
+        if settings.database_url:  # the one chain every replica appends to
+            result, db = _verify_pg(settings)
+        else:
+            result = verify_chain(Path(db), hmac_secret=settings.audit_hmac_secret)
     except SymphonyError as exc:
         return _fail(exc.message)
     if not result.ok:
@@ -178,3 +189,18 @@ def run_verify(args: argparse.Namespace) -> int:
     print(f"audit chain ok: {result.checked} record(s) in {db}")
     print(f"head: seq {result.head_seq} hash {result.head_hash}")
     return 0
+
+
+def _verify_pg(settings: Settings) -> tuple[VerifyResult, str]:
+    from symphony.audit.queries import AUDIT_LAYOUT, AUDIT_PG_SCHEMA
+    from symphony.audit.verify import verify_log
+    from symphony.store.pg_conn import PgConn
+    from symphony.store.pg_log import PgLog
+
+    log = PgLog.open(
+        PgConn(settings.database_url, settings.store_namespace), AUDIT_LAYOUT, AUDIT_PG_SCHEMA
+    )
+    try:
+        return verify_log(log, hmac_secret=settings.audit_hmac_secret), log.where
+    finally:
+        log.close()

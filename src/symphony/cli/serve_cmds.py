@@ -43,6 +43,13 @@ def register(sub: Any) -> None:
     serve.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: hot path)"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on one port (N > 1 needs SYMPHONY_REDIS_URL and"
+        " SYMPHONY_DATABASE_URL: shared counters, audit and keys)",
+    )
     add_policy_options(serve)
     add_data_option(serve)
     serve.set_defaults(handler=run_serve)
@@ -148,6 +155,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         settings = serve_settings(args, notes)
         settings = own_windows(args, settings, notes)
+        _check_workers(args.workers, settings)
         load_snapshot(settings)  # fail fast with every policy error, before binding a port
         claim_data_dir(settings.data_dir, demo=settings.demo)
         sock = _listen(settings)
@@ -160,6 +168,9 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     _announce(settings, notes, sock.getsockname()[1])
+    if args.workers > 1:
+        _run_workers(args, settings, sock)
+        return 0
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -194,6 +205,66 @@ def _announce(settings: Settings, notes: list[str], port: int) -> None:
         banner = "!" * 78
         lines.insert(0, f"{banner}\n!! {warning}\n{banner}")
     print("\n".join(lines), file=sys.stderr)
+
+
+def _check_workers(workers: int, settings: Settings) -> None:
+    """Refuse N > 1 workers on embedded stores: every worker would count its own caps."""
+    if workers < 1:
+        raise StartError(f"--workers must be at least 1, got {workers}")
+    if workers == 1 or settings.shared:
+        return
+    missing = [
+        name
+        for name, value in (
+            ("SYMPHONY_REDIS_URL", settings.redis_url),
+            ("SYMPHONY_DATABASE_URL", settings.database_url),
+        )
+        if not value
+    ]
+    raise StartError(
+        f"serve --workers {workers} needs shared stores: set {' and '.join(missing)}."
+        f" With the embedded stores every worker would keep its own counters, so a cap of"
+        f" 50 would admit up to {50 * workers}."
+    )
+
+
+def _run_workers(args: argparse.Namespace, settings: Settings, sock: socket.socket) -> None:
+    """uvicorn worker processes on `sock`, each building its app from the environment:
+    the settings the command line changed travel as SYMPHONY_* variables (demo: one
+    simulator per worker, each on a free port)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if settings.demo:
+        settings = settings.replace(simulator_port=0)
+    os.environ.update(settings_env(settings, Settings.from_env(os.environ)))
+    config = uvicorn.Config(
+        "symphony.app:create_app",
+        factory=True,
+        workers=args.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=args.access_log,
+        timeout_graceful_shutdown=5,
+    )
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def settings_env(settings: Settings, base: Settings) -> dict[str, str]:
+    """SYMPHONY_* variables that turn `base` into `settings` in a new process."""
+    out: dict[str, str] = {}
+    for field, variable, _info in Settings.env_fields():
+        value = getattr(settings, field)
+        if value == getattr(base, field) or value is None:
+            continue
+        if isinstance(value, bool):
+            out[variable] = "true" if value else "false"
+        elif isinstance(value, tuple | list):
+            out[variable] = ",".join(str(v) for v in value)
+        else:
+            out[variable] = str(value)
+    return out
 
 
 def _env_set(name: str) -> bool:

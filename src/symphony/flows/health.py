@@ -55,7 +55,11 @@ class HealthProbes:
 
 
 def health_report(
-    policy: PolicyStore, results: Mapping[str, dict[str, Any]], store_ok: bool, now: datetime
+    policy: PolicyStore,
+    results: Mapping[str, dict[str, Any]],
+    store_ok: bool,
+    now: datetime,
+    backends: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The health document every face serves (`/status/health.json`, the MCP `health` tool)."""
     # Every configured upstream has a key from the first request on; the background probe
@@ -79,6 +83,7 @@ def health_report(
         "services": services,
         "policy_loaded": policy.loaded,
         "policy_version": policy.snapshot.version if policy.loaded else None,
-        "store": {"ok": store_ok},
+        "store": {"ok": store_ok and all(b["ok"] for b in (backends or {}).values())},
+        "backends": dict(backends or {}),
         "generated_at": now.isoformat().replace("+00:00", "Z"),
     }

@@ -21,7 +21,7 @@ from symphony.flows.incidents import IncidentFlow
 from symphony.incidents.builder import IncidentServices, build_incident_services
 from symphony.incidents.config import IncidentsSettings
 from symphony.incidents.outbox import RetryPolicy
-from symphony.incidents.parity import load_parity
+from symphony.incidents.parity import ParityError, ParitySpec, load_parity
 from symphony.incidents.service import IncidentService
 from symphony.integrations.fakes import FakeStack
 from symphony.metrics.slo import SloMetrics
@@ -33,23 +33,59 @@ log = logging.getLogger(__name__)
 DEMO_EVAL_INTERVAL_S = 1.0  # demo mode evaluates at least this often (drill-sized SLOs)
 
 
+class ParityWatch:
+    """The parity file, re-read when it changes (checked on every evaluation); an invalid
+    edit is logged with every error and the last good file keeps applying."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp = self._mtime()
+        self.last_error: str | None = None
+
+    def _mtime(self) -> float | None:
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return None
+
+    def changed(self) -> ParitySpec | None:
+        stamp = self._mtime()
+        if stamp == self._stamp:
+            return None
+        self._stamp = stamp
+        try:
+            spec = load_parity(self.path)
+        except ParityError as exc:
+            self.last_error = str(exc)
+            log.warning("parity file %s not applied: %s", self.path, exc)
+            return None
+        self.last_error = None
+        log.info("parity file %s applied (version %s)", self.path, spec.version)
+        return spec
+
+
 class IncidentLoops:
     def __init__(
         self,
         incidents: IncidentServices,
         policy: PolicyStore,
+        parity: ParityWatch,
         eval_interval_s: float,
         outbox_poll_s: float,
     ) -> None:
         self.incidents = incidents
         self.policy = policy
+        self.parity = parity
         self.eval_interval_s = eval_interval_s
         self.outbox_poll_s = outbox_poll_s
         self._slos: tuple[SloSpec, ...] = policy.snapshot.slos
 
     async def tick(self) -> int:
-        """One evaluation: adopt reloaded SLOs, hand every alert change to the incident
-        service; returns how many alert changes there were."""
+        """One evaluation: adopt reloaded SLOs and parity file, hand every alert change to
+        the incident service; returns how many alert changes there were."""
+        parity = self.parity.changed()
+        if parity is not None:
+            self.incidents.incidents.set_parity(parity)
         slos = self.policy.snapshot.slos
         if slos != self._slos:
             self.incidents.slo.apply(slos)
@@ -193,6 +229,7 @@ def build_incident_runtime(
     loops = IncidentLoops(
         services,
         policy,
+        ParityWatch(settings.incidents_parity_file),
         min(interval, DEMO_EVAL_INTERVAL_S) if demo else interval,
         settings.incidents_outbox_poll_s,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from symphony.clock import Clock
-from symphony.errors import StoreError, ValidationFailed
+from symphony.errors import BackendUnavailable, StoreError, ValidationFailed
 from symphony.policy.model import ModelSpec
 from symphony.store.documents import CasConflict, Doc, Documents
 from symphony.store.json_files import JsonFiles
@@ -161,6 +161,8 @@ class KillSwitch:
         self._revision = self._docs.revision()
         try:
             doc = self._docs.get_sync(self._key)
+        except BackendUnavailable:
+            raise  # unreachable, not corrupt: the message names the backend
         except StoreError as exc:
             # Refuse to start "open" when the state says something is killed but is unreadable.
             raise StoreError(

@@ -34,12 +34,15 @@ class SloService:
         self.metrics = metrics
         self.clock = clock
         self._declared: dict[str, list[str]] = {}
+        # Labelled counter children by (slo, good): `labels()` costs more than the count.
+        self._events: dict[tuple[str, bool], Any] = {}
         self._declare(evaluator.specs)
 
     def apply(self, slos: Iterable[SloSpec]) -> None:
         """Adopt the SLOs of a (re)loaded policy snapshot."""
         specs = tuple(slos)
         self.evaluator.configure(specs)
+        self._events.clear()
         names = {s.name for s in specs}
         for gone in [n for n in self._declared if n not in names]:
             self.metrics.forget_slo(gone, self._declared.pop(gone))
@@ -55,7 +58,12 @@ class SloService:
     ) -> None:
         """Count one finished execute (ok=False when it ended in an error)."""
         for name, good in self.evaluator.record(model, rule, latency_ms, ok, at):
-            self.metrics.slo_events.labels(name, "good" if good else "bad").inc()
+            child = self._events.get((name, good))
+            if child is None:
+                child = self._events[(name, good)] = self.metrics.slo_events.labels(
+                    name, "good" if good else "bad"
+                )
+            child.inc()
 
     def consume(self, event_type: str, payload: Mapping[str, Any], at: datetime) -> bool:
         """Count an event-bus payload: `route.execute`, or the `error` a failed execute

@@ -51,8 +51,8 @@ def signature(files: list[Path]) -> Signature:
 async def watch_policy(
     files: list[Path], on_change: Callable[[], Awaitable[object]], stop: asyncio.Event
 ) -> None:
-    """Await `on_change` whenever one of `files` changes, until `stop` is set (it must
-    not block the loop: the service parses on a worker thread)."""
+    """Await `on_change` whenever one of `files` changes, until `stop` is set (it must not
+    block the loop: the reload parses off the event loop)."""
     seen = signature(files)
 
     async def check() -> None:

@@ -123,10 +123,10 @@ def hash_secret(secret: str) -> str:
 class KeyStore:
     """API keys in a Documents collection, mirrored in memory for authentication."""
 
-    def __init__(self, docs: Documents, clock: Clock) -> None:
+    def __init__(self, docs: Documents, clock: Clock, *, owns_docs: bool = False) -> None:
         self._docs = docs
         self._clock = clock
-        self._owns_docs = False
+        self._owns_docs = owns_docs
         self._lock = threading.Lock()  # serialises create/revoke/reload
         self._by_id: dict[str, ApiKey] = {}
         # Active keys only, keyed by secret hash -> (that hash, key); swapped, never mutated.
@@ -137,14 +137,12 @@ class KeyStore:
     @classmethod
     def open(cls, data_dir: Path, clock: Clock) -> KeyStore:
         """Open (creating if needed) data_dir/keys.db, the embedded default."""
-        docs = SqliteDocuments.open(data_dir / KEYS_DB_NAME, KEYS_TABLE, schema=KEYS_SCHEMA)
+        docs = open_key_documents(data_dir)
         try:
-            store = cls(docs, clock)
+            return cls(docs, clock, owns_docs=True)
         except BaseException:
             docs.close()
             raise
-        store._owns_docs = True
-        return store
 
     def create(
         self, *, name: str, role: Role | str, tenants: Sequence[str] = ()
@@ -349,3 +347,8 @@ def _check_tenants(tenants: Sequence[str]) -> tuple[str, ...]:
             raise ValidationFailed(f"tenant name {tenant!r} is invalid")
         seen.setdefault(tenant, None)
     return tuple(seen)
+
+
+def open_key_documents(data_dir: Path) -> Documents:
+    """The embedded key table: data_dir/keys.db."""
+    return SqliteDocuments.open(data_dir / KEYS_DB_NAME, KEYS_TABLE, schema=KEYS_SCHEMA)

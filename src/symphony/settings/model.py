@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from symphony.settings.base import CommaList, EnvSettings
+from symphony.settings.stores import SharedStoreSettings
 
 __all__ = [
     "DEFAULT_CORS",
@@ -25,6 +26,7 @@ __all__ = [
     "SecuritySettings",
     "ServiceSettings",
     "Settings",
+    "SharedStoreSettings",
     "StateSettings",
 ]
 
@@ -255,6 +257,7 @@ class JobsSettings(EnvSettings):
 # Bases in reverse: pydantic lists the last base's fields first (repr follows sections()).
 class Settings(
     JobsSettings,
+    SharedStoreSettings,
     McpSettings,
     SecuritySettings,
     DemoSettings,
@@ -275,4 +278,5 @@ class Settings(
             SecuritySettings,
             McpSettings,
             JobsSettings,
+            SharedStoreSettings,
         )

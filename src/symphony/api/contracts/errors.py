@@ -19,6 +19,7 @@ OpenAIErrorType = Literal[
 # Every `error.code` Symphony sends (symphony/errors.py classes, the HTTP layer's own).
 ErrorCode = Literal[
     "validation_error",
+    "data_dir_mismatch",
     "policy_invalid",
     "not_found",
     "unknown_tenant",
@@ -27,6 +28,7 @@ ErrorCode = Literal[
     "no_eligible_model",
     "all_candidates_failed",
     "store_unavailable",
+    "backend_unavailable",
     "unauthorized",
     "forbidden",
     "rate_limited",

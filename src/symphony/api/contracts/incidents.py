@@ -146,6 +146,10 @@ class OutboxCounts(Wire):
 class IntegrationsReport(Wire):
     integrations: list[IntegrationState]
     parity: dict[str, Any]
+    parity_error: str | None = Field(
+        description="Why the last edit of the parity file was not applied (the previous one"
+        " still is); null when it applied"
+    )
     outbox: OutboxCounts
     demo_fakes: bool
 

@@ -23,6 +23,15 @@ class StoreHealth(Wire):
     ok: bool
 
 
+class BackendHealth(Wire):
+    """A shared store's last ping (SYMPHONY_REDIS_URL, SYMPHONY_DATABASE_URL)."""
+
+    ok: bool
+    where: str = Field(description="the backend's URL without its password")
+    error: str | None = Field(description="why it counts as down (None when it answered)")
+    checked_at: float | None = Field(description="Unix time of the last ping")
+
+
 class Health(Wire):
     """Upstreams by base URL key, the policy and the store (answered from cache)."""
 
@@ -30,6 +39,10 @@ class Health(Wire):
     policy_loaded: bool
     policy_version: str | None
     store: StoreHealth
+    backends: dict[str, BackendHealth] = Field(
+        default_factory=dict,
+        description="shared stores by kind (redis, postgresql); empty when embedded",
+    )
     generated_at: Instant
     integrations: list[IntegrationState] | None = absent(
         "GitHub, Jira, Slack, PagerDuty: on or off and why (no secrets)"

@@ -9,6 +9,15 @@ import { clockTime, ms, pct } from "./format.js";
 const STATUS_KIND = { ok: "ok", ticket: "warn", page: "bad" };
 const SEVERITY_KIND = { p1: "bad", p2: "warn", p3: "info" };
 
+const UNIT_S = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** "30s", "5m", "1h30m" → seconds (to list windows shortest first). */
+function windowSeconds(label) {
+  let total = 0;
+  for (const [, n, unit] of String(label).matchAll(/(\d+)([smhdw])/g)) total += Number(n) * UNIT_S[unit];
+  return total;
+}
+
 function burnText(rate) {
   return rate === null || rate === undefined ? "–" : `${Number(rate).toFixed(1)}×`;
 }
@@ -24,7 +33,7 @@ function budgetBar(left) {
 
 function sloRow(slo) {
   const target = slo.kind === "latency" ? `≤ ${ms(slo.threshold_ms)} for ${pct(slo.objective)}` : `${(slo.objective * 100).toFixed(1)}% ok`;
-  const rates = Object.entries(slo.burn_rates || {});
+  const rates = Object.entries(slo.burn_rates || {}).sort(([a], [b]) => windowSeconds(a) - windowSeconds(b));
   return h("tr", { dataset: { slo: slo.name } },
     h("th", { scope: "row" }, h("span", { class: "model-name" }, slo.name),
       h("span", { class: "model-sub" }, `${slo.kind} · ${target} · ${slo.period}`)),

@@ -1,0 +1,174 @@
+"""The append-only log on PostgreSQL: one chain across every replica.
+
+An append is one transaction: `pg_advisory_xact_lock` on the log's name excludes every
+other appender (any process, any machine) until commit, the head is read (the later of the
+last row and the head mark `<table>_head`), `build(head)` runs, the rows and the new mark
+are written, and the commit releases the lock. So the hash chain stays linear however many
+replicas append, and `symphony audit verify` reads one chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+
+from symphony.store.log import Build, LogHead, LogLayout, LogQuery, Row, check_rows, later
+from symphony.store.pg_conn import PgConn, check_name
+
+
+def pg_log_schema(
+    layout: LogLayout, types: Mapping[str, str], indexes: tuple[str, ...] = ()
+) -> str:
+    """DDL for a log with this layout; `types` gives each column's SQL type (default TEXT)."""
+    table = check_name(layout.table)
+    seq, *rest = layout.columns
+    cols = [f"{seq} BIGINT PRIMARY KEY"]
+    cols += [
+        f"{c} {types.get(c, 'TEXT')}" + (" NOT NULL UNIQUE" if c == layout.key else "")
+        for c in rest
+    ]
+    ddl = [
+        f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)});",
+        f"CREATE TABLE IF NOT EXISTS {table}_head "
+        "(id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL);",
+    ]
+    ddl += [
+        f"CREATE INDEX IF NOT EXISTS {table}_{'_'.join(c.split(', '))} ON {table} ({c});"
+        for c in indexes
+    ]
+    return "\n".join(ddl)
+
+
+class PgLog:
+    """An AppendLog in one table of a PostgreSQL schema."""
+
+    def __init__(self, conn: PgConn, layout: LogLayout) -> None:
+        self._conn = conn
+        self._layout = layout
+        self._owns = False
+        self._failed = 0
+        table, cols = check_name(layout.table), ", ".join(layout.columns)
+        marks = ", ".join("%s" for _ in layout.columns)
+        self._insert = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+        self._select = f"SELECT {cols} FROM {table}"
+        self._last = (
+            f"SELECT {layout.columns[0]}, {layout.link} FROM {table} "
+            f"ORDER BY {layout.columns[0]} DESC LIMIT 1"
+        )
+        self._set_mark = (
+            f"INSERT INTO {table}_head (id, seq, hash) VALUES (1, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+        )
+        self._get_mark = f"SELECT seq, hash FROM {table}_head WHERE id = 1"
+        self._lock = f"SELECT pg_advisory_xact_lock(hashtext('{conn.schema}.{table}'))"
+
+    @classmethod
+    def open(cls, conn: PgConn, layout: LogLayout, schema: str) -> PgLog:
+        """The log on `conn` (closed with it), its DDL applied first."""
+        conn.migrate(schema)
+        log = cls(conn, layout)
+        log._owns = True
+        return log
+
+    @property
+    def layout(self) -> LogLayout:
+        return self._layout
+
+    @property
+    def where(self) -> str:
+        return f"{self._conn.where} ({self._conn.schema}.{self._layout.table})"
+
+    @property
+    def failed_commits(self) -> int:
+        return self._failed
+
+    async def append(self, build: Build) -> list[Row]:
+        return await self._conn.arun(self._appender(build))
+
+    def append_sync(self, build: Build) -> list[Row]:
+        return self._conn.run(self._appender(build))
+
+    async def get(self, key: Any) -> Row | None:
+        return await self._conn.arun(lambda c: self._get(c, key))
+
+    def get_sync(self, key: Any) -> Row | None:
+        return self._conn.run(lambda c: self._get(c, key))
+
+    async def query(self, query: LogQuery) -> list[Row]:
+        query.check(self._layout)
+        return await self._conn.arun(lambda c: self._query(c, query))
+
+    def query_sync(self, query: LogQuery) -> list[Row]:
+        query.check(self._layout)
+        return self._conn.run(lambda c: self._query(c, query))
+
+    def head(self) -> LogHead:
+        return self._conn.run(self._head)
+
+    def mark(self) -> LogHead | None:
+        return self._conn.run(self._mark)
+
+    def close(self) -> None:
+        if self._owns:
+            self._conn.close()
+
+    def _appender(self, build: Build) -> Any:
+        def run(conn: psycopg.Connection[Any]) -> list[Row]:
+            conn.execute(self._lock)
+            head = self._head(conn)
+            rows = [tuple(row) for row in build(head)]
+            new = check_rows(self._layout, head, rows)
+            if rows:
+                with conn.cursor() as cur:
+                    cur.executemany(self._insert, rows)
+                conn.execute(self._set_mark, (new.seq, new.link))
+            return rows
+
+        def counted(conn: psycopg.Connection[Any]) -> list[Row]:
+            try:
+                return run(conn)
+            except psycopg.Error:
+                self._failed += 1
+                raise
+
+        return counted
+
+    def _head(self, conn: psycopg.Connection[Any]) -> LogHead:
+        found = conn.execute(self._last).fetchone()
+        last = None if found is None else LogHead(int(found[0]), str(found[1]))
+        return later(last, self._mark(conn))
+
+    def _mark(self, conn: psycopg.Connection[Any]) -> LogHead | None:
+        found = conn.execute(self._get_mark).fetchone()
+        return None if found is None else LogHead(int(found[0]), str(found[1]))
+
+    def _get(self, conn: psycopg.Connection[Any], key: Any) -> Row | None:
+        sql = f"{self._select} WHERE {self._layout.key} = %s"
+        row = conn.execute(sql.encode(), (key,)).fetchone()
+        return None if row is None else _row(row)
+
+    def _query(self, conn: psycopg.Connection[Any], query: LogQuery) -> list[Row]:
+        seq = self._layout.columns[0]
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in query.equals.items():
+            where.append(f"{column} = %s")
+            params.append(value)
+        for column, value in query.at_least.items():
+            where.append(f"{column} >= %s")
+            params.append(value)
+        for op, bound in ((">", query.after_seq), ("<", query.before_seq)):
+            if bound is not None:
+                where.append(f"{seq} {op} %s")
+                params.append(bound)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        order = "DESC" if query.newest_first else "ASC"
+        sql = f"{self._select}{clause} ORDER BY {seq} {order} LIMIT %s"
+        return [_row(r) for r in conn.execute(sql.encode(), (*params, query.limit))]
+
+
+def _row(row: tuple[Any, ...]) -> Row:
+    """bytea comes back as memoryview/bytes: rows carry bytes."""
+    return tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
