@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from symphony.audit.log import AuditLog
 from symphony.audit.queries import AUDIT_LAYOUT, AUDIT_PG_SCHEMA
 from symphony.clock import Clock
 from symphony.errors import SymphonyError
-from symphony.events.bus import EventBus
+from symphony.events.bus import EventBus, decode_event, encode_event
 from symphony.execute.evidence import WebEvidence
 from symphony.execute.executor import Executor
 from symphony.execute.planning import PlanningService
@@ -134,6 +134,9 @@ class Services:
             loops["store-health"] = self.stores.watch(stop)
         if self.stores.redis is not None:  # kills made on another replica, within a second
             loops["kill-refresh"] = _every(1.0, self.killswitch.refresh_if_changed, stop)
+        start_feed = getattr(self.bus.feed, "start", None)
+        if start_feed is not None:  # a shared feed reads every replica's events from start
+            loops["event-feed"] = _started(start_feed, stop)
         if self.settings.watch_policy:
             files = [self.settings.policy_file]
             if self.settings.windows_file:
@@ -164,6 +167,11 @@ class Services:
         self.usage_store.close()
         self.counters.close()
         await self.stores.aclose()
+
+
+async def _started(start: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+    await start()
+    await stop.wait()
 
 
 async def _every(every_s: float, job: Callable[[], object], stop: asyncio.Event) -> None:
@@ -248,7 +256,12 @@ def build_services(
     metrics = Metrics()
     metrics.set_policy_version(policy.snapshot.version)
     privacy = Privacy()  # one redactor for logs, events, audit records and result logs
-    bus = EventBus(clock, buffer_size=settings.event_buffer_size, scrub=privacy.scrub)
+    bus = EventBus(
+        clock,
+        buffer_size=settings.event_buffer_size,
+        scrub=privacy.scrub,
+        feed=stores.feed("events", encode_event, decode_event, settings.event_buffer_size),
+    )
     env = dict(os.environ if environ is None else environ)
     if sim_base is not None:
         env.setdefault(DEMO_KEY_ENV, "sim-demo-key")
@@ -326,7 +339,13 @@ def build_services(
         check_interval_s=web_settings.refresh_check_s,
     )
     evidence = WebEvidence(
-        stack.rag, stack.corpus, policy, audit, clock, budget_tokens=rag_settings.evidence_tokens
+        stack.rag,
+        stack.corpus,
+        policy,
+        audit,
+        clock,
+        web.fetch_for_execute,
+        budget_tokens=rag_settings.evidence_tokens,
     )
     executor = Executor(
         planning,

@@ -141,6 +141,36 @@ async def test_web_controls_are_validated_with_the_field_named(tmp_path: Path, s
         assert "body.web.sources[0]: unknown web source 'nope'" in unknown.text
 
 
+async def test_execute_scrape_fetches_its_urls_first_and_cites_only_them(
+    tmp_path: Path, site: Site
+) -> None:
+    settings = settings_with(tmp_path, web_section(site))
+    async with running_app(settings, environ=environ(site)) as (app, client):
+        await client.post("/ingest", json={"source": "nature"})  # aurora, glacier: not asked
+        body = base_body(
+            {"strategy": "scrape", "require": True,
+             "urls": [site.url("/static/volcano"), site.url("/private/hidden")]}
+        )  # fmt: skip
+        body["input"] = "Why does basaltic lava flow so far?"
+        result = (await client.post("/route/execute", json=body)).json()
+        assert [c["url"] for c in result["citations"]] == [site.url("/static/volcano")]
+        logs = "\n".join(result["logs"])
+        assert f"web: scrape {site.url('/static/volcano')}: ingested" in logs
+        assert f"web: scrape {site.url('/private/hidden')}: refused (robots_disallowed)" in logs
+        fetched = [e for e in app.state.symphony.bus.buffer if e.type == "ingest.completed"]
+        assert fetched[-1].data()["trigger"] == "execute"
+        assert result["controls"]["web"]["urls"] == body["web"]["urls"]
+
+        refused = base_body({"strategy": "scrape", "require": True,
+                             "urls": [site.url("/private/hidden")]})  # fmt: skip
+        answer = await client.post("/route/execute", json=refused)
+        assert answer.status_code == 422
+        assert "refused (robots_disallowed)" in answer.json()["error"]["message"]
+        missing = await client.post("/route/execute", json=base_body({"strategy": "visit"}))
+        assert missing.status_code == 422
+        assert "strategy visit needs `urls`" in missing.text
+
+
 @needs_chromium
 @pytest.mark.browser
 async def test_the_service_renders_with_chromium_and_closes_it(tmp_path: Path, site: Site) -> None:

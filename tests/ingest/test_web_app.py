@@ -232,3 +232,31 @@ async def test_reindex_refetches_stale_documents_with_progress(tmp_path: Path, s
         assert events(app, "ingest.completed")[-1]["trigger"] == "reindex"
         status = (await client.get("/rag/status")).json()
         assert (status["stale"], status["stale_documents"]) == (False, 0)
+
+
+async def test_a_failing_scheduled_source_is_retried_later_not_every_check(
+    tmp_path: Path, site: Site
+) -> None:
+    clock = FixedClock(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    section = web_section(site).replace(
+        '"{aurora}", "{glacier}"'.format(aurora=site.url("/static/aurora"),
+                                          glacier=site.url("/static/glacier")),
+        '"{hidden}"'.format(hidden=site.url("/private/hidden")),
+    ).replace("strategy: scrape", "strategy: scrape\n      refresh: 1h")  # fmt: skip
+    settings = settings_with(tmp_path, section)
+    async with running_app(settings, clock=clock, environ=environ(site)) as (app, _client):
+        web = app.state.symphony.web
+
+        async def attempted() -> bool:
+            return bool(events(app, "ingest.failed"))
+
+        await poll_until(attempted, "the first scheduled attempt")  # at start: no document
+        (failed,) = events(app, "ingest.failed")
+        assert (failed["source"], failed["reasons"]) == ("nature", ["robots_disallowed"])
+        assert await web.refresh_due() == []  # tried just now: not again on the next check
+        clock.advance(timedelta(minutes=9))
+        assert await web.refresh_due() == []
+        clock.advance(timedelta(minutes=2))  # past the retry interval (10 min < refresh 1h)
+        (again,) = await web.refresh_due()
+        assert again.trigger == "schedule"
+        assert again.counts()["refused"] == 1

@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from tests.app_support import poll_until
 
+from app_support import poll_until
 from symphony.policy.watcher import signature, watch_paths, watch_policy
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +71,16 @@ def buckets(request: pytest.FixtureRequest, place: Place) -> Iterator[Opener[Tok
 
 
 @pytest.fixture(params=FEEDS, ids=_id)
-def feeds(request: pytest.FixtureRequest, place: Place) -> Iterator[Opener[Feed[Any]]]:
-    yield from _opener(request, place)
+async def feeds(request: pytest.FixtureRequest, place: Place) -> AsyncIterator[Opener[Feed[Any]]]:
+    # Async: a shared feed's background tasks end on the test's own event loop.
+    opener: Opener[Feed[Any]] = Opener(request.param, place)
+    yield opener
+    for store in reversed(opener.opened):
+        closing = getattr(store, "aclose", None)
+        if closing is not None:
+            await closing()
+        else:
+            store.close()
 
 
 @pytest.fixture(params=LEASES, ids=_id)

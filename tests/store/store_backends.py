@@ -10,6 +10,7 @@ second process would).
 from __future__ import annotations
 
 import os
+import pickle
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from symphony.store.pubsub import Feed
 from symphony.store.redis_conn import RedisConn
 from symphony.store.redis_counters import RedisCounters, RedisTokenBuckets
 from symphony.store.redis_docs import RedisDocuments
+from symphony.store.redis_feed import RedisFeed
 from symphony.store.redis_lease import RedisLeases
 from symphony.store.sqlite_counters import SqliteCounters, SqliteTokenBuckets
 from symphony.store.sqlite_docs import DocTable, SqliteDocuments
@@ -115,7 +117,9 @@ def _drop_redis_prefix(prefix: str) -> None:
 
 
 def _redis(p: Place) -> RedisConn:
-    return RedisConn(REDIS_URL, p.unique)
+    # A generous command timeout: 400 concurrent scripts on a loaded 2-core CI machine are
+    # slow, not unavailable (the 503 path has its own tests with short timeouts).
+    return RedisConn(REDIS_URL, p.unique, timeout_s=10)
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,14 @@ BUCKETS: list[Backend[TokenBuckets]] = [
 ]
 FEEDS: list[Backend[Feed[Any]]] = [
     Backend("memory", lambda p: MemoryFeed(buffer_size=8), persistent=False, shared=False),
+    Backend("redis", lambda p: _owned(_redis_feed(p)), persistent=True, shared=True),
 ]
+
+
+def _redis_feed(p: Place) -> RedisFeed[Any]:
+    return RedisFeed(_redis(p), "events", encode=pickle.dumps, decode=pickle.loads, buffer_size=8)
+
+
 LEASES: list[Backend[Leases]] = [
     Backend("memory", lambda p: MemoryLeases(p.clock), persistent=False, shared=False),
     Backend(

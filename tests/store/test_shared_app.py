@@ -87,6 +87,29 @@ async def test_a_kill_made_on_one_replica_reaches_the_other(tmp_path: Path, plac
         await poll_until(b_sees_it, "replica B to pick up replica A's kill")
 
 
+async def test_replica_b_streams_replica_a_events_with_the_same_ids(
+    tmp_path: Path, place: Place
+) -> None:
+    async with (
+        running_demo(shared(tmp_path / "a", place)) as a,
+        running_demo(shared(tmp_path / "b", place)) as b,
+    ):
+        await a.execute(QUESTION)
+
+        def executed(demo: Any) -> list[int]:
+            return [e.id for e in demo.state.bus.buffer if e.type == "route.execute"]
+
+        async def both_have_it() -> bool:
+            return bool(executed(a)) and executed(a) == executed(b)
+
+        await poll_until(both_have_it, "replica B to receive replica A's route.execute")
+        # A client of A reconnecting to B with A's Last-Event-ID misses nothing after it.
+        first = a.state.bus.buffer[0].id
+        _sub, replay, too_old = b.state.bus.feed.subscribe(after=first)
+        assert not too_old
+        assert [e.id for e in replay] == [e.id for e in list(a.state.bus.buffer)[1:]]
+
+
 async def test_redis_lost_mid_run_gives_503_then_recovers(
     tmp_path: Path, place: Place, redis_proxy: CutProxy
 ) -> None:

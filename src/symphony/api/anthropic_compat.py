@@ -22,10 +22,16 @@ from symphony.api.contracts.errors import STORE_DOWN, problems
 from symphony.api.deps import services_of
 from symphony.api.errors import Problem, error_body, error_response, field_message
 from symphony.api.openai_compat import cut_problem, started
-from symphony.api.security import actor_of, require_tenant
-from symphony.api.v1_common import hints, param_of, resolve_model, v1_problem
+from symphony.api.security import require_tenant
+from symphony.api.v1_common import (
+    chat_execute_request,
+    hints,
+    param_of,
+    resolve_model,
+    v1_problem,
+)
 from symphony.errors import SymphonyError
-from symphony.execute.request import ExecuteRequest, Sampling
+from symphony.execute.request import Sampling
 from symphony.execute.result import (
     ExecuteEvent,
     ExecuteResult,
@@ -34,8 +40,7 @@ from symphony.execute.result import (
     ToolDelta,
 )
 from symphony.kit.ids import new_id
-from symphony.providers.features import estimate_prompt, prompt_chars, requirements
-from symphony.routing.request import Overrides, PlanRequest
+from symphony.providers.features import estimate_prompt
 
 router = APIRouter(prefix="/v1", tags=["anthropic-compatible"])
 PATH = "/v1/messages"
@@ -164,28 +169,18 @@ async def messages(request: Request) -> Response:
             )
         pinned = spec.name
     read = read_messages(raw, body, {k.lower(): v for k, v in request.headers.items()})
-    needs = requirements(read.messages, read.options, read.unknown)
     audit_id = new_id("aud")
-    req = ExecuteRequest(
-        plan=PlanRequest(
-            task=hint.task or "chat",
-            loa=hint.loa,
-            tenant=hint.tenant,
-            overrides=Overrides(),
-            prompt_chars=prompt_chars(read.messages, read.options),
-            pinned_model=pinned,
-            enforce_task=hint.task is not None or pinned is None,
-            requires=needs.capabilities,
-            fields=needs.fields,
-            wire="anthropic",
-        ),
-        messages=read.messages,
+    req = chat_execute_request(
+        request,
+        hint,
+        read.messages,
+        read.options,
+        read.unknown,
+        pinned=pinned,
+        wire="anthropic",
         stream=body.stream,
         sampling=Sampling(body.temperature, body.top_p, body.max_tokens),
-        deadline_s=hint.timeout_s,
-        actor=actor_of(request),
         audit_id=audit_id,
-        options=read.options,
     )
     executor = services.executor
     try:

@@ -105,9 +105,12 @@ class WebIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     allow: bool = True
-    strategy: Literal["search", "none"] | None = Field(
-        None, description="search: the local corpus (default); none: no retrieval"
+    strategy: Literal["search", "visit", "scrape", "none"] | None = Field(
+        None,
+        description="search: the local corpus (default); visit/scrape: fetch `urls` first "
+        "(Chromium / plain HTTP, every ingest rule applies) and cite only them; none: off",
     )
+    urls: list[str] = Field(default_factory=list, max_length=20)
     search: bool | None = Field(None, description="shorthand: true = strategy search")
     query: str | None = Field(None, min_length=1, max_length=2000)
     sources: list[str] = Field(default_factory=list, max_length=20)
@@ -128,6 +131,10 @@ class WebIn(BaseModel):
     def _consistent(self) -> WebIn:
         if self.search is False and self.strategy == "search":
             raise ValueError("search: false contradicts strategy: search")
+        if self.strategy in ("visit", "scrape") and not self.urls:
+            raise ValueError(f"strategy {self.strategy} needs `urls` (the pages to fetch)")
+        if self.urls and self.strategy not in ("visit", "scrape"):
+            raise ValueError("`urls` are fetched only with strategy visit or scrape")
         return self
 
     def to_controls(self) -> WebControls:
@@ -135,6 +142,7 @@ class WebIn(BaseModel):
         return WebControls(
             allow=self.allow,
             strategy=strategy,
+            urls=tuple(self.urls),
             query=self.query,
             sources=tuple(self.sources),
             domains_allow=tuple(d.lower() for d in self.domains_allow),

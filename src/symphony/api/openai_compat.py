@@ -17,10 +17,10 @@ from symphony.api.contracts.openai import CHUNKS, ChatCompletion, ModelCard, Mod
 from symphony.api.deps import PolicyDep, services_of
 from symphony.api.errors import Problem, error_body, error_response, field_message
 from symphony.api.openai_in import ChatCompletionIn, read_chat
-from symphony.api.security import actor_of, require_tenant
-from symphony.api.v1_common import hints, param_of, v1_problem
+from symphony.api.security import require_tenant
+from symphony.api.v1_common import chat_execute_request, hints, param_of, v1_problem
 from symphony.errors import SymphonyError
-from symphony.execute.request import ExecuteRequest, Sampling
+from symphony.execute.request import Sampling
 from symphony.execute.result import (
     ExecuteAudit,
     ExecuteEvent,
@@ -34,8 +34,6 @@ from symphony.kit.ids import new_id
 from symphony.policy.model import ModelSpec
 from symphony.providers.base import Usage
 from symphony.providers.chat import Choice
-from symphony.providers.features import prompt_chars, requirements
-from symphony.routing.request import Overrides, PlanRequest
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 FINISH = frozenset({"stop", "length", "content_filter", "tool_calls"})
@@ -183,30 +181,20 @@ async def chat_completions(request: Request) -> Response:
         if refused is not None:
             return refused
     chat = read_chat(raw, body)
-    needs = requirements(chat.messages, chat.options, chat.unknown)
     audit_id = new_id("aud")
-    req = ExecuteRequest(
-        plan=PlanRequest(
-            task=hint.task or "chat",
-            loa=hint.loa,
-            tenant=hint.tenant,
-            overrides=Overrides(),
-            prompt_chars=prompt_chars(chat.messages, chat.options),
-            pinned_model=pinned,
-            enforce_task=hint.task is not None or pinned is None,
-            requires=needs.capabilities,
-            fields=needs.fields,
-            wire="openai",
-        ),
-        messages=chat.messages,
+    req = chat_execute_request(
+        request,
+        hint,
+        chat.messages,
+        chat.options,
+        chat.unknown,
+        pinned=pinned,
+        wire="openai",
         stream=body.stream,
         sampling=Sampling(
             body.temperature, body.top_p, body.max_completion_tokens or body.max_tokens
         ),
-        deadline_s=hint.timeout_s,
-        actor=actor_of(request),
         audit_id=audit_id,
-        options=chat.options,
         tags=chat.metadata,
     )
     executor = services.executor

@@ -10,15 +10,20 @@ naming it. Any other "no eligible model" stays a 409 whose message lists the rea
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.requests import Request
 
 from symphony.api.errors import Problem
-from symphony.api.security import default_tenant
+from symphony.api.security import actor_of, default_tenant
 from symphony.errors import NoEligibleModelError, SymphonyError
-from symphony.execute.request import MAX_DEADLINE_S, MIN_TIMEOUT_S
+from symphony.execute.request import MAX_DEADLINE_S, MIN_TIMEOUT_S, ExecuteRequest, Sampling
 from symphony.policy.model import ModelSpec, PolicySnapshot
+from symphony.providers.base import ChatMessage
+from symphony.providers.chat import ChatOptions
+from symphony.providers.features import prompt_chars, requirements
+from symphony.routing.request import Overrides, PlanRequest
 
 __all__ = ["Hints", "hints", "param_of", "resolve_model", "v1_problem"]
 
@@ -160,3 +165,44 @@ def v1_problem(exc: SymphonyError, headers: dict[str, str] | None = None) -> Pro
     if more > 0:
         message += f" | and {more} more"
     return Problem(exc.status, exc.code, message, headers=extra)
+
+
+def chat_execute_request(
+    request: Request,
+    hint: Hints,
+    messages: tuple[ChatMessage, ...],
+    options: ChatOptions,
+    unknown: Iterable[str],
+    *,
+    pinned: str | None,
+    wire: str,
+    stream: bool,
+    sampling: Sampling,
+    audit_id: str,
+    tags: Mapping[str, str] | None = None,
+) -> ExecuteRequest:
+    """The executor's request for a chat in any client dialect (`/v1/chat/completions`,
+    `/v1/messages`): a pinned model needs only its own window; `auto` plans the task."""
+    needs = requirements(messages, options, unknown)
+    return ExecuteRequest(
+        plan=PlanRequest(
+            task=hint.task or "chat",
+            loa=hint.loa,
+            tenant=hint.tenant,
+            overrides=Overrides(),
+            prompt_chars=prompt_chars(messages, options),
+            pinned_model=pinned,
+            enforce_task=hint.task is not None or pinned is None,
+            requires=needs.capabilities,
+            fields=needs.fields,
+            wire=wire,
+        ),
+        messages=messages,
+        stream=stream,
+        sampling=sampling,
+        deadline_s=hint.timeout_s,
+        actor=actor_of(request),
+        audit_id=audit_id,
+        options=options,
+        tags=tags,
+    )

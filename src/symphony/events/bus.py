@@ -47,6 +47,19 @@ class Event:
         return self._json
 
 
+def encode_event(event: Event) -> bytes:
+    """An event as it travels between processes (the shared feed): type, instant, payload."""
+    return orjson.dumps(
+        {"type": event.type, "at": event.at.isoformat(), "payload": event.payload}, default=str
+    )
+
+
+def decode_event(raw: bytes) -> Event:
+    """The event `encode_event` wrote (its id comes from the feed)."""
+    body = orjson.loads(raw)
+    return Event(0, body["type"], datetime.fromisoformat(body["at"]), body["payload"])
+
+
 class EventBus:
     """Typed-by-name events, scrubbed, stamped with the clock, carried by a Feed."""
 

@@ -10,7 +10,7 @@ with `require: true` is refused (409 `no_fresh_evidence`) when nothing qualifies
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,6 +53,21 @@ class Gathered:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What fetching one URL of a `visit`/`scrape` execute did."""
+
+    url: str
+    outcome: str  # ingested | duplicate | refused | failed
+    reason: str | None
+    document_id: str | None
+
+
+# Fetch URLs into the corpus under every ingest rule, as one audited ingest (the web flow's
+# `ingest` with trigger "execute"): (urls, strategy, actor) -> one Fetched per URL.
+Fetch = Callable[[tuple[str, ...], str, str | None], Awaitable[list[Fetched]]]
+
+
 class WebEvidence:
     """Retrieves evidence for executes that ask for it (`web` controls), and records what
     an answer cited (`route.evidence` audit record, linked by `audit_id`)."""
@@ -64,9 +79,11 @@ class WebEvidence:
         policy: PolicyStore,
         audit: AuditSink,
         clock: Clock,
+        fetch: Fetch,
         *,
         budget_tokens: int,
     ) -> None:
+        self.fetch = fetch
         self.rag = rag
         self.corpus = corpus
         self.policy = policy
@@ -107,9 +124,15 @@ class WebEvidence:
         web = self.policy.snapshot.web
         chosen = _sources(web, controls.sources)
         query = controls.query or _question(req.messages)
+        fetch_logs: tuple[str, ...] = ()
+        visited: set[str] | None = None
+        if controls.strategy in ("visit", "scrape"):
+            visited, fetch_logs = await self._visit(controls, req.actor)
         now = self.clock.now()
 
         def accept(passage: Passage) -> bool:
+            if visited is not None and passage.document_id not in visited:
+                return False
             url = passage.citation.url
             covering = [s for s in chosen if s.covers(url)] if chosen else _covering(web, url)
             if chosen and not covering:
@@ -134,12 +157,14 @@ class WebEvidence:
             where = f"sources {', '.join(controls.sources)}" if controls.sources else "the corpus"
             message = f"web: no passage fresh enough in {where} matches {query[:80]!r}"
             if controls.require:
+                if fetch_logs:
+                    message += "; " + "; ".join(x.removeprefix("web: ") for x in fetch_logs)
                 raise NoEvidenceError(
                     message.removeprefix("web: ") + " (ingest or refresh the sources first)",
                     detail={"query": query[:200], "sources": list(controls.sources),
                             "max_age_s": controls.max_age_s or web.max_age_s},
                 )  # fmt: skip
-            return req, Gathered(controls, (), (message,))
+            return req, Gathered(controls, (), (*fetch_logs, message))
         citations = await self._citations(evidence)
         block = f"{INSTRUCTION}\n\n{evidence.prompt}"
         messages = _insert_system(req.messages, block)
@@ -153,8 +178,28 @@ class WebEvidence:
         )
         head = f"web: searched {query[:80]!r}: {len(citations)} source(s), ~{evidence.tokens} tok"
         return replace(req, messages=messages, plan=plan), Gathered(
-            controls, citations, (head, *logs)
+            controls, citations, (*fetch_logs, head, *logs)
         )
+
+    async def _visit(
+        self, controls: WebControls, actor: str | None
+    ) -> tuple[set[str], tuple[str, ...]]:
+        """Fetch the request's URLs (within its `domains_allow`); the documents they gave."""
+        logs: list[str] = []
+        allowed: list[str] = []
+        for url in controls.urls:
+            if controls.domains_allow and not _domain_allowed(url, controls.domains_allow):
+                logs.append(f"web: {controls.strategy} {url}: skipped (not in domains_allow)")
+            else:
+                allowed.append(url)
+        fetched = await self.fetch(tuple(allowed), controls.strategy, actor) if allowed else []
+        documents: set[str] = set()
+        for item in fetched:
+            reason = f" ({item.reason})" if item.reason else ""
+            logs.append(f"web: {controls.strategy} {item.url}: {item.outcome}{reason}")
+            if item.document_id is not None and item.outcome in ("ingested", "duplicate"):
+                documents.add(item.document_id)
+        return documents, tuple(logs)
 
     async def _citations(self, evidence: Evidence) -> tuple[dict[str, Any], ...]:
         best: dict[str, Passage] = {}

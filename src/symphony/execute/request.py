@@ -42,7 +42,8 @@ class WebControls:
     """The request's `web` control surface (validated by the API)."""
 
     allow: bool = True
-    strategy: Literal["search", "none"] = "search"
+    strategy: Literal["search", "visit", "scrape", "none"] = "search"
+    urls: tuple[str, ...] = ()  # fetched first (visit: Chromium; scrape: HTTP), then searched
     query: str | None = None  # what to search (default: the last user message)
     sources: tuple[str, ...] = ()  # policy source names (default: the whole corpus)
     domains_allow: tuple[str, ...] = ()
@@ -63,6 +64,7 @@ class WebControls:
         return {
             "allow": self.allow,
             "strategy": self.strategy,
+            "urls": list(self.urls),
             "sources": list(self.sources),
             "domains_allow": list(self.domains_allow),
             "max_docs": self.max_docs,

@@ -13,9 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +27,8 @@ from symphony.events.facts import (
     RagFreshness,
     ReindexProgressed,
 )
+from symphony.execute.evidence import Fetched
+from symphony.flows.web_reports import IngestReport, SourceFreshness, document_dict
 from symphony.ingest.keys import SigningKey
 from symphony.ingest.outcome import Outcome
 from symphony.ingest.service import IngestService, Strategy
@@ -38,76 +38,12 @@ from symphony.kit.ids import new_id
 from symphony.metrics.registry import Metrics
 from symphony.policy.store import PolicyStore
 from symphony.policy.web import WebSource
-from symphony.rag.models import (
-    DocumentRecord,
-    RagStatus,
-    ReindexProgress,
-    ReindexSummary,
-    iso,
-)
+from symphony.rag.models import DocumentRecord, RagStatus, ReindexProgress, ReindexSummary
 from symphony.rag.service import RagService
 
 log = logging.getLogger(__name__)
 MAX_AUDITED_ITEMS = 100
-
-
-@dataclass(frozen=True, slots=True)
-class IngestReport:
-    """One ingest call: its id, what triggered it, and each URL's outcome."""
-
-    ingest_id: str
-    trigger: str
-    source: str | None
-    strategy: str
-    items: tuple[Outcome, ...]
-    seconds: float
-
-    def counts(self) -> Counter[str]:
-        return Counter(o.outcome for o in self.items)
-
-    @property
-    def stored(self) -> bool:
-        """Whether at least one URL is in the corpus (ingested or already there)."""
-        counts = self.counts()
-        return counts["ingested"] + counts["duplicate"] > 0
-
-    def to_dict(self) -> dict[str, Any]:
-        counts = self.counts()
-        return {
-            "ingest_id": self.ingest_id,
-            "trigger": self.trigger,
-            "source": self.source,
-            "strategy": self.strategy,
-            "seconds": round(self.seconds, 3),
-            "summary": {k: counts[k] for k in ("ingested", "duplicate", "refused", "failed")},
-            "items": [o.to_dict() for o in self.items],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class SourceFreshness:
-    """A policy source: its newest document, age, limit and whether a refresh is due."""
-
-    name: str
-    urls: tuple[str, ...]
-    newest_fetched_at: datetime | None
-    age_s: float | None
-    max_age_s: float
-    refresh_s: float | None
-    stale: bool  # no document yet, or the newest is older than max_age_s
-    due: bool  # the schedule asks for a refresh now
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "urls": list(self.urls),
-            "newest_fetched_at": iso(self.newest_fetched_at),
-            "age_s": None if self.age_s is None else round(self.age_s, 3),
-            "max_age_s": self.max_age_s,
-            "refresh_s": self.refresh_s,
-            "stale": self.stale,
-            "due": self.due,
-        }
+RETRY_S = 600.0  # a failing scheduled source is tried again after this (or its refresh)
 
 
 class WebFlow:
@@ -138,6 +74,7 @@ class WebFlow:
         self.clock = clock
         self.check_interval_s = check_interval_s
         self._running: set[str] = set()  # sources being refreshed now
+        self._attempted: dict[str, datetime] = {}  # source -> last scheduled attempt
 
     async def ingest(
         self,
@@ -168,6 +105,14 @@ class WebFlow:
         )
         await self._conclude(report, actor)
         return report
+
+    async def fetch_for_execute(
+        self, urls: tuple[str, ...], strategy: str, actor: str | None
+    ) -> list[Fetched]:
+        """The URLs of a `visit`/`scrape` execute, ingested (and audited) like any other."""
+        chosen: Strategy = "scrape" if strategy == "scrape" else "visit"
+        report = await self.ingest(urls, chosen, trigger="execute", actor=actor)
+        return [Fetched(o.url, o.outcome, o.reason, o.document_id) for o in report.items]
 
     async def ingest_source(
         self, name: str, *, trigger: str, actor: str | None = None
@@ -244,7 +189,7 @@ class WebFlow:
                     max_age_s=limit,
                     refresh_s=source.refresh_s,
                     stale=age is None or age > limit,
-                    due=_due(source, age),
+                    due=_due(source, age, self._since_attempt(source.name, now)),
                 )
             )
         return out
@@ -306,12 +251,16 @@ class WebFlow:
             await self.freshness(publish=True)
         return summary
 
+    def _since_attempt(self, name: str, now: datetime) -> float | None:
+        last = self._attempted.get(name)
+        return None if last is None else (now - last).total_seconds()
+
     # --- documents ----------------------------------------------------------------------
     async def documents(self, limit: int, offset: int) -> dict[str, Any]:
         """A page of the corpus, newest fetch first."""
         records, total = await self.rag.corpus.page(limit, offset)
         return {
-            "documents": [_document(r) for r in records],
+            "documents": [document_dict(r) for r in records],
             "total": total,
             "limit": limit,
             "offset": offset,
@@ -323,7 +272,7 @@ class WebFlow:
         if record is None:
             raise NotFoundError(f"no document '{doc_id}' in the corpus")
         text = await self.rag.corpus.text_of(doc_id) or ""
-        return {**_document(record), "text": text, "snapshot": await self._snapshot(record)}
+        return {**document_dict(record), "text": text, "snapshot": await self._snapshot(record)}
 
     async def _snapshot(self, record: DocumentRecord) -> dict[str, Any] | None:
         if record.snapshot_id is None:
@@ -356,6 +305,7 @@ class WebFlow:
             if not fresh.due or fresh.name in self._running:
                 continue
             self._running.add(fresh.name)
+            self._attempted[fresh.name] = self.clock.now()
             try:
                 reports.append(await self.ingest_source(fresh.name, trigger="schedule"))
             except Exception:
@@ -376,23 +326,12 @@ class WebFlow:
                 await asyncio.wait_for(stop.wait(), timeout=self.check_interval_s)
 
 
-def _due(source: WebSource, age: float | None) -> bool:
+def _due(source: WebSource, age: float | None, since_attempt: float | None) -> bool:
+    """Due when the newest document is older than `refresh` (or there is none), and the
+    last scheduled attempt is not recent: a source whose fetches keep failing is retried
+    every min(refresh, RETRY_S), not on every check."""
     if source.refresh_s is None:
         return False
+    if since_attempt is not None and since_attempt < min(source.refresh_s, RETRY_S):
+        return False
     return age is None or age >= source.refresh_s
-
-
-def _document(record: DocumentRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "url": record.url,
-        "final_url": record.final_url,
-        "title": record.title,
-        "sha256": record.content_sha256,
-        "fetched_at": iso(record.fetched_at),
-        "indexed_at": iso(record.indexed_at),
-        "strategy": record.strategy,
-        "tokens": record.tokens,
-        "chars": record.chars,
-        "snapshot_id": record.snapshot_id,
-    }

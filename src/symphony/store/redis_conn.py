@@ -8,8 +8,8 @@ store lands in one slot and its Lua scripts may touch several keys atomically.
 Errors: a connection or timeout error becomes `BackendUnavailable("redis", …)`, a 503
 naming the backend (never a 500, never an admission made without the counter). The
 client reconnects by itself on the next command once Redis is back; nothing here needs a
-restart. Timeouts are short (1 s to connect, 2 s per command) so a lost backend fails
-requests quickly instead of holding them.
+restart. Timeouts are short (SYMPHONY_STORE_TIMEOUT_S, default 2 s, to connect and per
+command) so a lost backend fails requests quickly instead of holding them.
 """
 
 from __future__ import annotations
@@ -51,13 +51,13 @@ class RedisConn:
         prefix: str = "symphony",
         *,
         timeout_s: float = 2.0,
-        max_connections: int = 32,
+        max_connections: int = 64,
     ) -> None:
         self.url = url
         self.where = safe_url(url)
         self.prefix = "{" + prefix + "}"
         options: dict[str, Any] = {
-            "socket_connect_timeout": min(1.0, timeout_s),
+            "socket_connect_timeout": timeout_s,
             "socket_timeout": timeout_s,
             "retry": Retry(NoBackoff(), 1),
             "health_check_interval": 10,

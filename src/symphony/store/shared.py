@@ -28,9 +28,11 @@ from symphony.store.memory_lease import MemoryLeases
 from symphony.store.pg_conn import PgConn
 from symphony.store.pg_docs import PgDocuments, pg_doc_schema
 from symphony.store.pg_log import PgLog
+from symphony.store.pubsub import Feed, M
 from symphony.store.redis_conn import RedisConn
 from symphony.store.redis_counters import RedisCounters, RedisTokenBuckets
 from symphony.store.redis_docs import RedisDocuments
+from symphony.store.redis_feed import RedisFeed
 from symphony.store.redis_lease import RedisLeases
 
 
@@ -65,6 +67,19 @@ class SharedStores:
     def buckets(self) -> TokenBuckets | None:
         """Per-caller rate-limit buckets on Redis; None: the limiter's in-memory default."""
         return None if self.redis is None else RedisTokenBuckets(self.redis)
+
+    def feed(
+        self,
+        name: str,
+        encode: Callable[[M], bytes],
+        decode: Callable[[bytes], M],
+        buffer_size: int,
+    ) -> Feed[M] | None:
+        """A feed on a Redis Stream (every replica's events, replay on any replica); None:
+        the bus keeps its in-memory feed."""
+        if self.redis is None:
+            return None
+        return RedisFeed(self.redis, name, encode=encode, decode=decode, buffer_size=buffer_size)
 
     def leases(self) -> Leases:
         if self.redis is not None:

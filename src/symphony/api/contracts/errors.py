@@ -39,7 +39,7 @@ ErrorCode = Literal[
     "http_error",
     "cors_forbidden",
     "no_fresh_evidence",
-    "data_dir_mismatch",  # refused at start (DataDirError); listed so the set is complete
+    "data_dir_mismatch",
 ]
 # ... and under /v1, also what the OpenAI-compatible routes name themselves.
 OpenAIErrorCode = Literal[

@@ -52,7 +52,8 @@ class WebApplied(Wire):
     """The `web` controls used (only when the request sent `web`)."""
 
     allow: bool
-    strategy: Literal["search", "none"]
+    strategy: Literal["search", "visit", "scrape", "none"]
+    urls: list[str]
     sources: list[str]
     domains_allow: list[str]
     max_docs: int
