@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
+from symphony.incidents.roadmap_status import StatusMap
 from symphony.settings.base import EnvSettings
 
 VENDOR_SECRETS = ("GITHUB_TOKEN", "JIRA_API_TOKEN", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY")
@@ -141,6 +142,12 @@ class IncidentsSettings(EnvSettings):
         validation_alias="PAGERDUTY_EVENTS_URL",
         description="PagerDuty Events API URL (unset: https://events.pagerduty.com/v2/enqueue).",
     )
+
+    @field_validator("incidents_roadmap_status_map")
+    @classmethod
+    def _status_map(cls, value: str) -> str:
+        StatusMap.parse(value)  # raises with the pair that is wrong
+        return value
 
     def vendor_environ(self, environ: Mapping[str, str]) -> dict[str, str]:
         """What the integration configs read: these settings' values, plus the
