@@ -149,7 +149,11 @@ class Services:
             loops["policy-watch"] = watch_policy(files, on_change, stop)
         incidents = self.incidents.settings
         if incidents.incidents_enabled:
-            loops.update(self.incidents.loops.loops(stop, incidents.incidents_roadmap_at))
+            loops.update(
+                self.incidents.loops.loops(
+                    stop, incidents.incidents_roadmap_at, incidents.incidents_roadmap_sync_s
+                )
+            )
         return loops
 
     async def aclose(self) -> None:
