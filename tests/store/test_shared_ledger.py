@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from cut_proxy import CutProxy
 from store_backends import DATABASE_URL, REDIS_URL, Place
 
 from app_support import demo_settings, running_demo
+from symphony.cli import main
 from symphony.errors import BackendUnavailable
 from symphony.settings import Settings
 from symphony.store.pg_conn import PgConn
@@ -89,5 +91,36 @@ async def test_postgresql_lost_fails_records_with_backend_unavailable_then_recov
         pg_proxy.restore()
         await store.record([UsageEvent(at=T0, model="a/b", audit_id="after")])
         assert [e.audit_id for e in store.load_events(T0)] == ["before", "after"]
+    finally:
+        store.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = ["--policy", str(ROOT / "config" / "router.policy.yml")]
+WINDOWS = ["--windows", str(ROOT / "config" / "model.windows.yml")]
+
+
+def test_the_cli_records_and_reads_the_postgresql_ledger(
+    tmp_path: Path,
+    place: Place,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SYMPHONY_DATABASE_URL", DATABASE_URL)
+    monkeypatch.setenv("SYMPHONY_STORE_NAMESPACE", place.unique)
+    opts = [*POLICY, *WINDOWS, "--data-dir", str(tmp_path / "data")]
+    for at in ("2026-05-04T16:10:00Z", "2026-05-04T16:40:00Z"):
+        assert main(["usage", "record", "--model", "anthropic/claude-pro", "--at", at, *opts]) == 0
+        assert f"({place.unique}.usage_ledger)" in capsys.readouterr().out
+    assert main(["windows", "--at", "2026-05-04T17:00:00Z", "--json", *opts]) == 0
+    states = {s["model"]: s for s in orjson.loads(capsys.readouterr().out)}
+    assert states["anthropic/claude-pro"]["used"] == 2
+    assert not (tmp_path / "data" / "ledger.db").exists()
+    store = PgUsageStore.open(PgConn(DATABASE_URL, place.unique))  # what a replica loads
+    try:
+        assert [e.model for e in store.load_events(T0.replace(year=2026, month=5, day=1))] == [
+            "anthropic/claude-pro",
+            "anthropic/claude-pro",
+        ]
     finally:
         store.close()
