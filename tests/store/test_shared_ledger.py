@@ -15,7 +15,7 @@ import pytest
 from cut_proxy import CutProxy
 from store_backends import DATABASE_URL, REDIS_URL, Place
 
-from app_support import demo_settings, running_demo
+from app_support import demo_settings, poll_until, running_demo
 from symphony.cli import main
 from symphony.errors import BackendUnavailable
 from symphony.settings import Settings
@@ -89,7 +89,16 @@ async def test_postgresql_lost_fails_records_with_backend_unavailable_then_recov
         assert store.failed_commits >= 1
         assert not store.ping()
         pg_proxy.restore()
-        await store.record([UsageEvent(at=T0, model="a/b", audit_id="after")])
+
+        async def recorded() -> bool:  # the pool drops its cut connections by itself
+            try:
+                await store.record([UsageEvent(at=T0, model="a/b", audit_id="after")])
+            except BackendUnavailable:
+                return False
+            return True
+
+        await poll_until(recorded, "the ledger to record again once PostgreSQL is back")
+        assert store.ping()
         assert [e.audit_id for e in store.load_events(T0)] == ["before", "after"]
     finally:
         store.close()

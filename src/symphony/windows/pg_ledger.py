@@ -135,7 +135,9 @@ class PgUsageStore:
         return self.learned.load()
 
     def ping(self) -> bool:
-        return not self._closed and self._conn.ping() is None
+        """From cache, no round trip (health answers on the event loop): False once closed
+        or while the pool's last statement failed (SharedStores pings it every second)."""
+        return not self._closed and self._conn.last_error is None
 
     def close(self) -> None:
         """Write what is waiting, stop the writer; close the pool if this store owns it."""
