@@ -78,7 +78,7 @@ class PgUsageStore:
         self._conn = conn
         self._owns = False
         self._table = t = check_name(table)
-        self._insert = f"INSERT INTO {t} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        self._copy = f"COPY {t} ({_COLUMNS}) FROM STDIN"
         self._select = f"SELECT {_COLUMNS} FROM {t} WHERE at >= %s ORDER BY at, id"
         self.learned = LearnedDocuments(learned or PgDocuments(conn, LEARNED_PG_TABLE))
         self.failed_commits = 0  # transactions that did not commit (exported as a metric)
@@ -207,8 +207,9 @@ class PgUsageStore:
 
     def _commit(self, rows: list[Values]) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
-            with conn.cursor() as cur:
-                cur.executemany(self._insert.encode(), rows)
+            with conn.cursor() as cur, cur.copy(self._copy.encode()) as copy:
+                for row in rows:  # one COPY: one round trip for the whole batch
+                    copy.write_row(row)
 
         try:
             self._conn.run(write)
