@@ -250,3 +250,25 @@ async def test_postgresql_commits_concurrent_records_in_batches() -> None:
         store.close()
         with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE".encode())
+
+
+@pytest.mark.skipif(not DATABASE_URL, reason="needs the PostgreSQL scripts/test starts")
+async def test_postgresql_a_cancelled_record_still_lands_and_the_writer_keeps_going() -> None:
+    """A client that goes away mid-record cancels its await, not the write (nor the writer)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}_cancel"
+    store = PgUsageStore.open(PgConn(DATABASE_URL, schema))
+    try:
+        tasks = [asyncio.create_task(store.record([event(i, audit_id=str(i))])) for i in range(20)]
+        await asyncio.sleep(0)
+        for task in tasks[::2]:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await store.record([event(100, audit_id="after")])
+        assert {e.audit_id for e in store.load_events(T0)} == {
+            *(str(i) for i in range(20)),
+            "after",
+        }
+    finally:
+        store.close()
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE".encode())

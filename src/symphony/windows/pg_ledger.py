@@ -179,6 +179,9 @@ class PgUsageStore:
                     not batch or size + len(self._pending[0][0]) <= _MAX_BATCH
                 ):
                     item = self._pending.popleft()
+                    # A caller cancelled (client gone) before this point: its rows are
+                    # still written; after it, cancel() can no longer race the answer.
+                    item[1].set_running_or_notify_cancel()
                     batch.append(item)
                     size += len(item[0])
             self._flush(batch)
@@ -188,22 +191,22 @@ class PgUsageStore:
             self._commit([row for rows, _ in batch for row in rows])
         except BackendUnavailable as exc:  # the whole batch fails at once
             for _, done in batch:
-                done.set_exception(exc)
+                _answer(done, exc)
             return
         except Exception as exc:  # one bad record must not fail the others: one by one
             if len(batch) == 1:
-                batch[0][1].set_exception(_store_error(exc))
+                _answer(batch[0][1], _store_error(exc))
                 return
             for rows, done in batch:
                 try:
                     self._commit(rows)
                 except Exception as one:  # handed to that record's caller
-                    done.set_exception(_store_error(one))
+                    _answer(done, _store_error(one))
                 else:
-                    done.set_result(None)
+                    _answer(done, None)
             return
         for _, done in batch:
-            done.set_result(None)
+            _answer(done, None)
 
     def _commit(self, rows: list[Values]) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
@@ -217,6 +220,16 @@ class PgUsageStore:
             self.failed_commits += 1
             raise
         self.commits += 1
+
+
+def _answer(done: Future[None], error: BaseException | None) -> None:
+    """Settle one caller's future (a cancelled caller is not waiting any more)."""
+    if done.cancelled():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
 
 
 def _store_error(exc: Exception) -> StoreError:
