@@ -22,6 +22,7 @@ from symphony.api import embeddings as embeddings_api
 from symphony.api import events as events_api
 from symphony.api import execute as execute_api
 from symphony.api import governance as governance_api
+from symphony.api import graphql as graphql_api
 from symphony.api import incidents as incidents_api
 from symphony.api import jobs as jobs_api
 from symphony.api import metrics as metrics_api
@@ -136,6 +137,7 @@ def create_app(
         policy_api,
         jobs_api,
         budgets_api,
+        graphql_api,
         web_api,
     ):
         app.include_router(module.router)

@@ -20,6 +20,12 @@ async def test_a_27_digit_before_seq_is_a_422_naming_it(harness: Any) -> None:
     assert r.status_code == 200
 
 
+async def test_a_huge_rag_offset_is_a_422_naming_it(harness: Any) -> None:
+    r = await harness.client.get("/rag/documents", params={"offset": str(2**63)})
+    assert r.status_code == 422  # found by the fuzzer: SQLite's OverflowError was a 500
+    assert fields(r) == ["query.offset"]
+
+
 @pytest.mark.parametrize("value", ["9" * 5000, "9" * 20, "²", "-1", "1e3"])
 async def test_a_bad_last_event_id_is_a_422_naming_it(harness: Any, value: str) -> None:
     r = await harness.client.get("/events", headers={"Last-Event-ID": value.encode("latin-1")})

@@ -178,7 +178,7 @@ SCENARIOS: dict[str, Scenario] = {
     "capability_missing": Scenario(
         {**QA, "requires": ["tools", "vision"]},
         "local/ollama",
-        "capability_missing: vision (the model declares tools, json_object, json_schema)",
+        "vision (the model declares tools, json_object, json_schema)",
     ),
     "field_unsupported": Scenario(
         {**QA, "fields": ["seed", "top_k"]},

@@ -3,6 +3,7 @@ then dead, waiting for a window reset within the deadline, cron re-queueing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -194,3 +195,49 @@ async def test_next_window_waits_for_the_exhausted_window_to_reset(rig: Any) -> 
     )
     assert job.next_run_at == (T0 + timedelta(hours=1)).timestamp()
     assert why == "m: window exhausted; runs at its reset"
+
+
+async def test_a_run_stopped_by_shutdown_is_handed_back_at_once(rig: Any) -> None:
+    service, executor, _, _ = rig
+    started = asyncio.Event()
+
+    async def hang(req: ExecuteRequest) -> Any:
+        started.set()
+        await asyncio.Event().wait()
+
+    executor.run = hang
+    job, _, _ = await service.submit(
+        WORK, RunSpec("asap"), {}, idempotency_key=None, deadline=None, actor=None
+    )
+    (task,) = await service.tick()
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    back = await service.get(job.id)
+    assert back.state is JobState.QUEUED
+    assert back.next_run_at == T0.timestamp()
+    assert back.attempts == 1
+    assert back.error == {
+        "code": "shutdown",
+        "message": "the worker stopped during the run; queued again",
+    }
+
+
+async def test_queue_depth_per_model(rig: Any) -> None:
+    service, executor, clock, _ = rig
+    executor.script = [answer("aud_1"), answer("aud_2")]
+    await service.submit(
+        WORK, RunSpec("next_window"), {}, idempotency_key=None, deadline=None, actor=None
+    )
+    cron = RunSpec("cron", cron="0 * * * *", tz="UTC")
+    await service.submit(WORK, cron, {}, idempotency_key=None, deadline=None, actor=None)
+    await service.refresh_gauges()
+    gauge = service.metrics.jobs_queued
+    assert gauge.labels("m")._value.get() == 1  # planned for next_window
+    assert gauge.labels("unplanned")._value.get() == 1
+    clock.set(datetime(2026, 12, 1, 13, 0, 1, tzinfo=UTC))  # both run; the cron job requeues
+    await run_due(service)
+    await service.refresh_gauges()
+    assert gauge.labels("m")._value.get() == 1  # the cron job, by the model that answered
+    assert gauge.labels("unplanned")._value.get() == 0

@@ -43,7 +43,8 @@ def test_only_configured_limits_become_lines_and_are_read() -> None:
     assert [line.key for line in lines] == ["tenant:daily:tokens", "provider:openai:monthly:usd"]
     assert asked == [(None, "daily", "tokens"), ("openai", "monthly", "usd")]
     assert not has_budgets(tenant())
-    assert has_budgets(tenant(providers=(("x", BudgetLimits()),)))
+    assert not has_budgets(tenant(providers=(("x", BudgetLimits()),)))  # nothing to check
+    assert has_budgets(tenant(providers=(("x", BudgetLimits(daily_usd=1.0)),)))
 
 
 def test_tenant_lines_cover_hosted_models_provider_lines_their_provider() -> None:

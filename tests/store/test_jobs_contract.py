@@ -154,3 +154,29 @@ async def test_a_renewed_lease_keeps_the_job(queues: tuple[JobQueue, JobQueue]) 
     assert await a.renew("j", job.claim, T0 + 30) is True
     assert (await b.claim(T0 + 20, "w2", 10, 1))[0] == []  # still leased to w1
     assert await a.renew("j", "w9:stale", T0 + 60) is False
+
+
+async def test_an_interrupted_run_is_retried_once_only(tmp_path: Path) -> None:
+    q = SqliteJobQueue.open(tmp_path / "jobs.db")
+    try:
+        await q.submit(record("j").with_(max_attempts=5))
+        await q.claim(T0, "w1", 10, 1)
+        (again,), _ = await q.claim(T0 + 11, "w2", 10, 1)  # the retry after the crash
+        assert again.interruptions == 1
+        claimed, dead = await q.claim(T0 + 22, "w3", 10, 1)  # it crashed again
+        assert claimed == []
+        assert [j.state for j in dead] == [JobState.DEAD]
+        assert dead[0].error is not None
+        assert "its worker died 2 times" in dead[0].error["message"]
+    finally:
+        q.close()
+
+
+async def test_queued_jobs_per_model(queues: tuple[JobQueue, JobQueue]) -> None:
+    a, _ = queues
+    await a.submit(record("j1").with_(model="openai/x"))
+    await a.submit(record("j2").with_(model="openai/x"))
+    await a.submit(record("j3"))
+    await a.submit(record("j4", at=T0 - 1).with_(model="local/y"))
+    await a.claim(T0 - 1, "w", 10, 1)  # j4 runs: no longer queued
+    assert await a.queued_by_model() == {"openai/x": 2, None: 1}

@@ -94,3 +94,13 @@ async def test_an_embedded_book_counts_only_reservations_whatever_since_says() -
     b = ReservationBook(store, clock, ttl=timedelta(seconds=60))
     await store.add([Claim(KEY, 5)], at=T0)
     assert isinstance(await b.reserve([Claim(KEY, 1, limit=1, since=T0)]), Hold)
+
+
+async def test_a_call_allowed_longer_than_the_ttl_keeps_its_hold_while_it_runs() -> None:
+    clock = FixedClock(T0)
+    b = book(clock)  # ttl 60 s
+    hold = await b.reserve([Claim(KEY, 1, limit=1)], at_least=timedelta(seconds=600))
+    assert isinstance(hold, Hold)
+    clock.advance(timedelta(seconds=300))
+    assert b.reserved(KEY) == 1
+    assert isinstance(await b.reserve([Claim(KEY, 1, limit=1)]), Refusal)

@@ -193,7 +193,7 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     found = await jobs.search(visible_tenants(request), state, limit)
-    counts = await jobs.refresh_gauges()
+    counts = await jobs.counts()
     return json_response(
         {"jobs": [job_body(j) for j in found], "counts": {str(k): v for k, v in counts.items()}}
     )

@@ -47,6 +47,8 @@ ROUTE_PERMISSIONS: dict[str, Permission | str] = {
     "POST /control/unkill": "control.kill",
     # A job is deferred execute work: the same permission, scoped to the key's tenants.
     "GET /budgets": "models.read",
+    # GraphQL: any client key; each resolver checks its tenant like its REST twin.
+    "POST /graphql": "route.plan",
     "POST /jobs": "route.execute",
     "GET /jobs": "route.execute",
     "GET /jobs/{job_id}": "route.execute",

@@ -191,7 +191,7 @@ async def rag_reindex(
 async def rag_documents(
     web: WebDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # SQLite INTEGER: larger is a 422
 ) -> Response:
     return json_response(await web.documents(limit, offset))
 

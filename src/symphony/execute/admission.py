@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from symphony.execute.planning import PlanningService
 from symphony.providers.base import Usage
@@ -82,8 +82,11 @@ class Gate:
     def book(self) -> ReservationBook:
         return self.planning.windows.book
 
-    async def enter(self, candidate: Candidate, tenant: str) -> Admitted | str:
-        """Admit a call to `candidate` for `tenant`, or say why not."""
+    async def enter(
+        self, candidate: Candidate, tenant: str, *, may_run_s: float = 0.0
+    ) -> Admitted | str:
+        """Admit a call to `candidate` for `tenant` that may run `may_run_s` seconds (its
+        reservation outlives that by a minute), or say why not."""
         spec = candidate.spec
         killed = self.planning.killed(spec, tenant)
         if killed:
@@ -117,7 +120,11 @@ class Gate:
             return Admitted(self.book, None, {})
         # Shared counters: this process's view refuses first when it is the stricter one.
         local = {k: (cap, used) for k, (_, used, cap, _) in labels.items() if cap is not None}
-        got = await self.book.reserve(claims, local=local if self.book.shared else None)
+        got = await self.book.reserve(
+            claims,
+            local=local if self.book.shared else None,
+            at_least=timedelta(seconds=may_run_s + 60.0),
+        )
         if isinstance(got, Refusal):
             return _refused(got, labels, store_used=self.book.shared)
         return Admitted(self.book, got, measures)

@@ -233,7 +233,8 @@ class Executor:
         """Before every attempt, retry and fallback: the kill switch and a reservation of
         its units (`execute/admission.py`); a refusal is recorded and the next candidate
         is tried."""
-        got = await self.gate.enter(attempt.candidate, attempt.outcome.tenant)
+        outcome = attempt.outcome
+        got = await self.gate.enter(attempt.candidate, outcome.tenant, may_run_s=outcome.left_s())
         if isinstance(got, str):
             attempt.refused(got)
             attempt.candidate.deny.append((refusal_code(got), got))

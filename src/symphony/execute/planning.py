@@ -15,7 +15,7 @@ from symphony.metrics.registry import Metrics
 from symphony.policy.model import ModelSpec, PolicySnapshot
 from symphony.policy.store import PolicyStore
 from symphony.providers.credentials import Credentials
-from symphony.routing.budgets import BudgetLine, Period, Unit, budget_lines, has_budgets
+from symphony.routing.budgets import BudgetLine, Period, Unit, budget_lines
 from symphony.routing.planner import Plan, PlanContext, plan
 from symphony.routing.request import PlanRequest
 from symphony.routing.stats import LatencyStats
@@ -96,33 +96,30 @@ class PlanningService:
     ) -> list[BudgetLine]:
         """The tenant's configured budget lines with this period's spend (none: no reads)."""
         spec = snapshot.tenants.get(tenant)
-        if spec is None or not has_budgets(spec):
+        limits = () if spec is None else spec.budgets.limits
+        if spec is None or not limits:
             return []
         tz = snapshot.defaults.timezone
-        bounds = {
-            period: period_bounds(now, period, datetime.min.time(), tz)
-            for period in ("daily", "monthly")
-        }
+        midnight = datetime.min.time()
+        spans = {p: period_bounds(now, p, midnight, tz) for p in {line[1] for line in limits}}
         t = ts(now)
         index = self.windows.index
-        by_provider: dict[str, list[str]] = {}
-        for m in snapshot.models:
-            by_provider.setdefault(m.provider, []).append(m.name)
 
-        def spend(provider: str | None, period: Period, unit: Unit) -> float:
-            start = ts(bounds[period][0])
-            if provider is None:
-                hosted = [m.name for m in snapshot.models if m.model_class == "hosted"]
-                series = [index.tenant_model(tenant, name) for name in hosted]
-            else:
-                series = [
-                    index.tenant_model(tenant, name) for name in by_provider.get(provider, [])
-                ]
-            return sum(s.total(start, t, unit, include_start=True) for s in series)
+        def spend(provider: str | None, name: Period, unit: Unit) -> float:
+            start = ts(spans[name][0])
+            if provider is None and unit == "usd":  # as before: the tenant's whole spend
+                return index.tenant(tenant).total(start, t, unit, include_start=True)
+            models = (
+                (m.name for m in snapshot.models if m.model_class == "hosted")
+                if provider is None
+                else (m.name for m in snapshot.models if m.provider == provider)
+            )
+            return sum(
+                index.tenant_model(tenant, model).total(start, t, unit, include_start=True)
+                for model in models
+            )
 
-        return budget_lines(
-            spec, spend, lambda period: bounds[period][1], lambda period: bounds[period][0]
-        )
+        return budget_lines(spec, spend, lambda name: spans[name][1], lambda name: spans[name][0])
 
     def plan(self, request: PlanRequest) -> PlannedWork:
         """Plan against one snapshot (read once); raise NoEligibleModelError (409) if none.

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from symphony.audit.sink import AuditSink
 from symphony.clock import Clock
@@ -60,6 +60,14 @@ class JobLimits:
     deadline_s: float = 86400.0
 
 
+class When(NamedTuple):
+    """When a job runs, why, and the model planned for it (None: not planned yet)."""
+
+    at: datetime
+    why: str
+    model: str | None = None
+
+
 def iso(t: float | None) -> str | None:
     return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
 
@@ -89,21 +97,22 @@ class JobService:
         self.holder = holder
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._depth_models: set[str] = set()
 
     # --- scheduling ---------------------------------------------------------------------
-    def first_run(self, spec: RunSpec, work: ExecuteRequest, now: datetime) -> tuple[datetime, str]:
+    def first_run(self, spec: RunSpec, work: ExecuteRequest, now: datetime) -> When:
         """When a new job first runs and why; NoEligibleModelError when no window frees up."""
         if spec.mode == "asap":
-            return now, "asap"
+            return When(now, "asap")
         if spec.mode == "at":
             assert spec.at is not None
-            return max(spec.at, now), "at the requested time"
+            return When(max(spec.at, now), "at the requested time")
         if spec.mode == "cron":
             assert spec.cron is not None
-            return next_cron(spec.cron, spec.tz, now), f"cron '{spec.cron}' in {spec.tz}"
+            return When(next_cron(spec.cron, spec.tz, now), f"cron '{spec.cron}' in {spec.tz}")
         return self.next_window(work, now)
 
-    def next_window(self, work: ExecuteRequest, now: datetime) -> tuple[datetime, str]:
+    def next_window(self, work: ExecuteRequest, now: datetime) -> When:
         """The planned model's power window, or the reset of what is exhausted now."""
         snapshot = self.planning.policy.snapshot
         tenant = work.plan.tenant
@@ -120,12 +129,12 @@ class JobService:
             if at is None:
                 message = f"next_window: {why}: {exc.message}"
                 raise NoEligibleModelError(message, detail=exc.detail) from exc
-            return at, why
+            return When(at, why)
         primary = planned.plan.primary
         assert primary is not None
         state = self.planning.windows.state(snapshot, primary.name, now, tenant)
         at, why = window_time(state, [state], now)
-        return at or now, why
+        return When(at or now, why, primary.name)
 
     # --- the API's actions --------------------------------------------------------------
     async def submit(
@@ -141,7 +150,7 @@ class JobService:
         """Queue a job (or return the one with the same idempotency key: created False),
         and why it runs when it does."""
         now = self.clock.now()
-        at, why = self.first_run(spec, work, now)
+        at, why, model = self.first_run(spec, work, now)
         if deadline is None:
             deadline = at + timedelta(seconds=self.limits.deadline_s)
         record = JobRecord(
@@ -156,6 +165,7 @@ class JobService:
             deadline_at=None if spec.mode == "cron" else deadline.timestamp(),
             idempotency_key=idempotency_key,
             actor=actor,
+            model=model,
             max_attempts=self.limits.max_attempts,
             updated_at=now.timestamp(),
         )
@@ -202,10 +212,20 @@ class JobService:
         await self._announce(JobCancelled(job_id=job.id, tenant=job.tenant, actor=actor), actor)
         return job
 
+    async def counts(self) -> dict[JobState, int]:
+        return await self.queue.counts()
+
     async def refresh_gauges(self) -> dict[JobState, int]:
+        """Jobs per state, and queued jobs per model (planned or last run; else unplanned)."""
         counts = await self.queue.counts()
         for state, n in counts.items():
             self.metrics.child(self.metrics.jobs, str(state)).set(n)
+        depth: dict[str, int] = dict.fromkeys(self._depth_models, 0)
+        for model, n in (await self.queue.queued_by_model()).items():
+            depth[model or "unplanned"] = n
+        for model, n in depth.items():
+            self.metrics.child(self.metrics.jobs_queued, model).set(n)
+        self._depth_models = set(depth)
         return counts
 
     # --- the worker ---------------------------------------------------------------------
@@ -213,8 +233,10 @@ class JobService:
         """Claim and run due jobs until `stop`; running jobs finish or are cancelled."""
         try:
             while not stop.is_set():
-                with contextlib.suppress(Exception):
+                try:
                     await self.tick()
+                except Exception:  # the store may be down for a moment: look again later
+                    log.exception("job worker: claiming due jobs failed")
                 self._wake.clear()
                 waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
                 await asyncio.wait(
@@ -260,6 +282,11 @@ class JobService:
         heartbeat = asyncio.create_task(self._heartbeat(job.id, job.claim))
         try:
             result = await self.executor.run(decode(job.work, new_id("aud")))
+        except asyncio.CancelledError:
+            # Shutting down mid-run: hand the job back now (no waiting for its lease); the
+            # attempt counts, since the upstream may have been called.
+            await asyncio.shield(self._stopped(job))
+            raise
         except NoEligibleModelError as exc:
             await self._not_now(job, exc)
         except RETRYABLE as exc:
@@ -281,6 +308,7 @@ class JobService:
                 result=body,
                 reset_attempts=later is not None,
                 ran=True,
+                model=result.decision.model,
             )
             if settled is None:
                 return  # lost the lease: another worker owns the job now
@@ -300,6 +328,15 @@ class JobService:
         finally:
             heartbeat.cancel()
             self._wake.set()
+
+    async def _stopped(self, job: JobRecord) -> None:
+        assert job.claim is not None
+        now = self.clock.now().timestamp()
+        error = {"code": "shutdown", "message": "the worker stopped during the run; queued again"}
+        with contextlib.suppress(StoreError):
+            await self.queue.settle(
+                job.id, job.claim, state=JobState.QUEUED, now=now, next_run_at=now, error=error
+            )
 
     async def _heartbeat(self, job_id: str, claim: str) -> None:
         """Renew the lease at a third of its length while the run lasts."""
@@ -322,7 +359,7 @@ class JobService:
         now = self.clock.now()
         work = decode(job.work)
         try:
-            at, _why = self.next_window(work, now)
+            at, _why, _model = self.next_window(work, now)
         except NoEligibleModelError:
             at = None
         deadline = job.deadline_at

@@ -174,6 +174,13 @@ class Metrics:
         self.jobs = Gauge(
             "symphony_jobs", "Jobs in the power-window queue, by state", ["state"], registry=r
         )
+        self.jobs_queued = Gauge(
+            "symphony_jobs_queued",
+            "Queued jobs per model (planned for a next_window job, else the model of its last"
+            " run; 'unplanned' before either)",
+            ["model"],
+            registry=r,
+        )
         self.job_wait = Histogram(
             "symphony_job_wait_seconds",
             "How long a due job waited for a worker (start - next_run_at)",

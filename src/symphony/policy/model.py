@@ -160,6 +160,10 @@ class OverridesSchema:
     )
 
 
+BudgetPeriod = Literal["daily", "monthly"]
+BudgetUnit = Literal["usd", "tokens"]
+
+
 @dataclass(frozen=True, slots=True)
 class BudgetLimits:
     """Spend limits over the policy timezone's day and month (None: no limit)."""
@@ -172,9 +176,28 @@ class BudgetLimits:
 
 @dataclass(frozen=True, slots=True)
 class Budgets(BudgetLimits):
-    """A tenant's budgets: its total on hosted models, and per provider (its models' total)."""
+    """A tenant's budgets: its total on hosted models, and per provider (its models' total).
+
+    `limits` lists every configured limit as (provider or None, period, unit, limit), in
+    order: the tenant's, then each provider's (computed once; planning reads it per plan)."""
 
     providers: tuple[tuple[str, BudgetLimits], ...] = ()
+    limits: tuple[tuple[str | None, BudgetPeriod, BudgetUnit, float], ...] = field(
+        default=(), compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        scopes: list[tuple[str | None, BudgetLimits]] = [(None, self), *self.providers]
+        periods: tuple[BudgetPeriod, ...] = ("daily", "monthly")
+        units: tuple[BudgetUnit, ...] = ("usd", "tokens")
+        found = tuple(
+            (provider, period, unit, float(value))
+            for provider, limits in scopes
+            for period in periods
+            for unit in units
+            if (value := getattr(limits, f"{period}_{unit}")) is not None
+        )
+        object.__setattr__(self, "limits", found)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from symphony.policy.model import BudgetLimits, ModelSpec, Tenant
+from symphony.policy.model import BudgetPeriod, BudgetUnit, ModelSpec, Tenant
 
-Period = Literal["daily", "monthly"]
-Unit = Literal["usd", "tokens"]
+Period = BudgetPeriod
+Unit = BudgetUnit
 PERIODS: tuple[Period, ...] = ("daily", "monthly")
 UNITS: tuple[Unit, ...] = ("usd", "tokens")
 WHEN = {"daily": "today", "monthly": "this month"}
@@ -91,14 +91,8 @@ class BudgetLine:
         }
 
 
-def limit_of(limits: BudgetLimits, period: Period, unit: Unit) -> float | None:
-    value: float | None = getattr(limits, f"{period}_{unit}")
-    return value
-
-
 def has_budgets(tenant: Tenant) -> bool:
-    b = tenant.budgets
-    return bool(b.providers) or any(limit_of(b, p, u) is not None for p in PERIODS for u in UNITS)
+    return bool(tenant.budgets.limits)
 
 
 SpendOf = Callable[[str | None, Period, Unit], float]
@@ -112,28 +106,20 @@ def budget_lines(
     starts: Callable[[Period], datetime] | None = None,
 ) -> list[BudgetLine]:
     """Every configured limit of `tenant` with its spend (only configured limits are read)."""
-    scopes: list[tuple[str | None, BudgetLimits]] = [(None, tenant.budgets)]
-    scopes.extend(tenant.budgets.providers)
-    lines = []
-    for provider, limits in scopes:
-        for period in PERIODS:
-            for unit in UNITS:
-                limit = limit_of(limits, period, unit)
-                if limit is None:
-                    continue
-                lines.append(
-                    BudgetLine(
-                        tenant=tenant.name,
-                        provider=provider,
-                        period=period,
-                        unit=unit,
-                        spent=spend(provider, period, unit),
-                        limit=float(limit),
-                        resets_at=resets(period),
-                        starts_at=None if starts is None else starts(period),
-                    )
-                )
-    return lines
+    name = tenant.name
+    return [
+        BudgetLine(
+            name,
+            provider,
+            period,
+            unit,
+            spend(provider, period, unit),
+            limit,
+            resets(period),
+            None if starts is None else starts(period),
+        )
+        for provider, period, unit, limit in tenant.budgets.limits
+    ]
 
 
 def denials(lines: Iterable[BudgetLine], spec: ModelSpec) -> list[str]:

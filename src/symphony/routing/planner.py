@@ -144,8 +144,9 @@ def _needs(c: Candidate, req: PlanRequest) -> None:
             c.deny.append(
                 (
                     "capability_missing",
-                    f"capability_missing: {', '.join(missing)}"
-                    f" (the model declares {', '.join(declared) or 'none'})",
+                    # The code is shown beside the detail everywhere ("capability_missing:
+                    # vision (…)"), so the detail does not repeat it.
+                    f"{', '.join(missing)} (the model declares {', '.join(declared) or 'none'})",
                 )
             )
     if req.fields and spec.endpoint is not None:

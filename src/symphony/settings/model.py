@@ -106,7 +106,8 @@ class RuntimeSettings(EnvSettings):
         ge=1,
         le=86400,
         description="Seconds a reservation of window/budget units lives when nobody settles"
-        " it (a crash): it counts its estimate until then. Keep it above the longest deadline.",
+        " it (a crash): it counts its estimate until then. A call whose deadline is later"
+        " holds its units until that deadline plus a minute.",
     )
     request_timeout_s: float = Field(
         300.0,

@@ -8,8 +8,9 @@ Contract (tests/store/test_jobs_contract.py checks every backend):
   with a fresh `claim` token, `attempts + 1` and `lease_until = now + lease_s`, atomically
   against every other claimer (two workers never claim one job). Due: `queued` with
   `next_run_at <= now`, or `running` whose lease expired (its worker died): such a job
-  runs again only while `attempts < max_attempts`; otherwise it becomes `dead` with the
-  reason `interrupted`. Oldest `next_run_at` first.
+  runs again once more (`interruptions` counts it) while `attempts < max_attempts`; a
+  second interruption, or one at `max_attempts`, makes it `dead` with the reason
+  `interrupted`. Oldest `next_run_at` first.
 - `settle(job_id, claim, ...)` records the end of a run: the new state (`done`, `failed`,
   `dead`, or `queued` again for a retry or the next cron run), `next_run_at`, result or
   error. Only the holder of the current claim may settle; a stale claim returns None.
@@ -17,7 +18,8 @@ Contract (tests/store/test_jobs_contract.py checks every backend):
   heartbeat, so a long run is not taken for a dead one); False when the claim is stale.
 - `cancel(job_id)` moves a `queued` job to `cancelled`; a job in any other state is
   returned unchanged (the caller explains why it cannot be cancelled).
-- `get`, `list` (newest first, optionally by tenants and state), `counts` (jobs per state).
+- `get`, `search` (newest first, optionally by tenants and state), `counts` (jobs per
+  state), `queued_by_model` (queued jobs per planned model).
 
 Times are Unix seconds (floats); JSON columns hold the request and its outcome.
 """
@@ -64,6 +66,8 @@ class JobRecord:
     attempts: int = 0
     max_attempts: int = 3
     runs: int = 0  # completed runs (a cron job runs many times)
+    interruptions: int = 0  # runs cut by a dead worker in the current try
+    model: str | None = None  # planned at submit (next_window) or of the last answered run
     claim: str | None = None
     lease_until: float | None = None
     started_at: float | None = None
@@ -95,6 +99,10 @@ class JobQueue(Protocol):
 
     async def counts(self) -> dict[JobState, int]: ...
 
+    async def queued_by_model(self) -> dict[str | None, int]:
+        """Queued jobs per `model` (None: not planned yet)."""
+        ...
+
     async def claim(
         self, now: float, holder: str, lease_s: float, limit: int
     ) -> tuple[list[JobRecord], list[JobRecord]]:
@@ -113,6 +121,7 @@ class JobQueue(Protocol):
         error: dict[str, Any] | None = None,
         reset_attempts: bool = False,
         ran: bool = False,
+        model: str | None = None,
     ) -> JobRecord | None: ...
 
     async def renew(self, job_id: str, claim: str, lease_until: float) -> bool: ...

@@ -154,6 +154,14 @@ class SqliteJobQueue:
         found = {JobState(s): n for s, n in rows}
         return {s: found.get(s, 0) for s in JobState}
 
+    async def queued_by_model(self) -> dict[str | None, int]:
+        sql = (
+            "SELECT json_extract(CAST(body AS TEXT), '$.model'), COUNT(*) FROM jobs"
+            " WHERE state = 'queued' GROUP BY 1"
+        )
+        rows = await self._writer.aread(lambda conn: conn.execute(sql).fetchall())
+        return dict(rows)
+
     async def claim(
         self, now: float, holder: str, lease_s: float, limit: int
     ) -> tuple[list[JobRecord], list[JobRecord]]:
@@ -167,11 +175,14 @@ class SqliteJobQueue:
             dead: list[JobRecord] = []
             for row in rows:
                 job = _decode(row)
-                if job.state is JobState.RUNNING and job.attempts >= job.max_attempts:
+                if job.state is JobState.RUNNING and (
+                    job.interruptions >= 1 or job.attempts >= job.max_attempts
+                ):
                     error = {
                         "code": "interrupted",
-                        "message": f"interrupted {job.attempts} times (worker lost its lease);"
-                        f" max_attempts is {job.max_attempts}",
+                        "message": f"its worker died {job.interruptions + 1} times (lease"
+                        f" expired) after {job.attempts} of {job.max_attempts} attempts;"
+                        " an interrupted run is retried once",
                     }
                     dead.append(
                         _put(
@@ -200,6 +211,7 @@ class SqliteJobQueue:
                             state=JobState.RUNNING,
                             claim=f"{holder}:{secrets.token_hex(6)}",
                             attempts=job.attempts + 1,
+                            interruptions=job.interruptions + (1 if interrupted else 0),
                             lease_until=now + lease_s,
                             started_at=now,
                             updated_at=now,
@@ -223,6 +235,7 @@ class SqliteJobQueue:
         error: dict[str, Any] | None = None,
         reset_attempts: bool = False,
         ran: bool = False,
+        model: str | None = None,
     ) -> JobRecord | None:
         def tx(conn: sqlite3.Connection) -> JobRecord | None:
             job = _one(conn, job_id)
@@ -244,7 +257,9 @@ class SqliteJobQueue:
                     result=result if result is not None else job.result,
                     error=error,
                     attempts=0 if reset_attempts else job.attempts,
+                    interruptions=0 if reset_attempts else job.interruptions,
                     runs=job.runs + (1 if ran else 0),
+                    model=model or job.model,
                     history=_note(job, entry),
                 ),
             )

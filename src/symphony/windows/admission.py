@@ -102,7 +102,11 @@ class ReservationBook:
         return len(self._live)
 
     async def reserve(
-        self, claims: Sequence[Claim], *, local: Mapping[str, tuple[float, float]] | None = None
+        self,
+        claims: Sequence[Claim],
+        *,
+        local: Mapping[str, tuple[float, float]] | None = None,
+        at_least: timedelta | None = None,
     ) -> Hold | Refusal:
         """Hold every claim (see the module docstring for `since`), or refuse them all.
 
@@ -110,10 +114,14 @@ class ReservationBook:
         claim is refused here first when used + this process's holds + its amount passes
         the cap. The check and the tally of the claim happen before the store is asked,
         with no await between them, so concurrent calls in this process cannot all pass it
-        while their store round trips are in flight."""
+        while their store round trips are in flight.
+
+        The hold lives `ttl`, or `at_least` when that is longer (a call allowed to run
+        longer than the TTL must not lose its hold while it runs)."""
         if not self.shared:
             claims = [Claim(c.key, c.amount, c.limit, IN_FLIGHT_ONLY) for c in claims]
         amounts = totals(claims)
+        ttl = self.ttl if at_least is None else max(self.ttl, at_least)
         self._expire()
         for key, (cap, used) in (local or {}).items():
             held = self._reserved.get(key, 0.0)
@@ -122,7 +130,7 @@ class ReservationBook:
                 return Refusal(key, amount, cap, used, held)
         self._tally(amounts, 1.0)  # counts here while the store is asked
         try:
-            answer = await self.counters.reserve(claims, ttl=self.ttl)
+            answer = await self.counters.reserve(claims, ttl=ttl)
         except BaseException:
             self._tally(amounts, -1.0)
             raise
@@ -130,7 +138,7 @@ class ReservationBook:
             self._tally(amounts, -1.0)
             assert answer.refusal is not None
             return answer.refusal
-        expires = answer.expires_at or self.clock.now() + self.ttl
+        expires = answer.expires_at or self.clock.now() + ttl
         hold = Hold(answer.reservation, amounts, expires)
         self._live[hold.reservation] = hold
         heapq.heappush(self._expiry, (expires, hold.reservation))
