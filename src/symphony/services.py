@@ -264,7 +264,12 @@ def build_services(
     # Calls in flight hold their units here (reserve -> call -> settle): in this process, or
     # on Redis when SYMPHONY_REDIS_URL is set, so every replica reserves against one count.
     counters = stores.counters()
-    book = ReservationBook(counters, clock, ttl=timedelta(seconds=settings.admission_ttl_s))
+    book = ReservationBook(
+        counters,
+        clock,
+        ttl=timedelta(seconds=settings.admission_ttl_s),
+        shared=stores.redis is not None,
+    )
     windows = WindowService(usage_store, clock, book)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
     metrics = Metrics()
