@@ -22,6 +22,7 @@ from symphony.incidents.builder import IncidentServices, build_incident_services
 from symphony.incidents.config import IncidentsSettings
 from symphony.incidents.outbox import RetryPolicy
 from symphony.incidents.parity import ParityError, ParitySpec, load_parity
+from symphony.incidents.roadmap_status import StatusMap
 from symphony.incidents.service import IncidentService
 from symphony.integrations.fakes import FakeStack
 from symphony.metrics.slo import SloMetrics
@@ -133,12 +134,40 @@ class IncidentLoops:
             except Exception:
                 log.exception("the nightly roadmap hook failed")
 
+    async def sync_roadmap(self, stop: asyncio.Event, every_s: float) -> None:
+        """Mirror roadmap statuses (Jira epic <-> GitHub Project item) every `every_s`."""
+        sync = self.incidents.roadmap_sync
+        if sync is None:
+            return
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every_s)
+            if stop.is_set():
+                return
+            try:
+                report = await sync.run()
+            except Exception:
+                log.exception("the roadmap sync failed")
+                continue
+            if report.synced or report.failed:
+                log.info(
+                    "roadmap sync: %d changed, %d conflicts, %d failed",
+                    len(report.synced),
+                    len(report.conflicts),
+                    len(report.failed),
+                )
+
     def loops(
-        self, stop: asyncio.Event, roadmap_at: str | None = None
+        self,
+        stop: asyncio.Event,
+        roadmap_at: str | None = None,
+        roadmap_sync_s: float | None = None,
     ) -> dict[str, Coroutine[Any, Any, None]]:
         loops = {"slo-evaluator": self.evaluate(stop), "incident-outbox": self.deliver(stop)}
         if roadmap_at and roadmap_at != "off":
             loops["incident-roadmap"] = self.roadmap(stop, roadmap_at)
+        if roadmap_sync_s and self.incidents.roadmap_sync is not None:
+            loops["roadmap-sync"] = self.sync_roadmap(stop, roadmap_sync_s)
         return loops
 
 
@@ -200,10 +229,12 @@ def build_incident_runtime(
     fakes: FakeStack | None = None
     timeout = settings.incidents_http_timeout_s
     vendor_env = settings.vendor_environ(environ)
+    project = settings.incidents_github_project
     if demo and settings.incidents_demo_fakes and not settings.points_at_real(environ):
         fakes = FakeStack()
         vendor_env = fakes.environ()
         http = fakes.http_client(timeout_s=timeout)
+        project = project or f"{fakes.github.project.owner}/{fakes.github.project.number}"
     else:
         http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
     services = build_incident_services(
@@ -218,6 +249,8 @@ def build_incident_runtime(
         artifacts=flow.artifacts,
         durability=durability,
         roadmap_threshold=settings.incidents_roadmap_threshold,
+        roadmap_project=project,
+        roadmap_statuses=StatusMap.parse(settings.incidents_roadmap_status_map),
         retry=RetryPolicy(
             base_s=settings.incidents_retry_base_s,
             cap_s=settings.incidents_retry_cap_s,
