@@ -1,11 +1,15 @@
-"""The MCP burndown tool is walled like GET /status/burndown.json."""
+"""The MCP tools are walled like their REST twins: burndown like GET /status/burndown.json,
+incidents like GET /incidents (a key bound to tenants: refused)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from symphony.errors import ForbiddenError
 from symphony.mcp.caller import Caller
-from symphony.mcp.tools import NoArgs, burndown
+from symphony.mcp.tools import IncidentArgs, NoArgs, burndown, incidents
 from symphony.security.keys import ApiKey
 from symphony.services import Services
 from symphony.windows.usage import UsageEvent
@@ -25,3 +29,10 @@ async def test_a_tenant_bound_caller_sees_only_its_tenants_usage(services: Servi
     walled = await burndown(services, Caller(key(("default",))), NoArgs())
     assert walled["windows"]["h1"][model]["cost_usd"] == 1.0
     assert await burndown(services, Caller(key(("nobody",))), NoArgs()) != everyone
+
+
+async def test_incidents_describe_the_whole_service(services: Services) -> None:
+    with pytest.raises(ForbiddenError, match="tool 'incidents' reaches every tenant"):
+        await incidents(services, Caller(key(("acme",))), IncidentArgs())
+    for caller in (Caller(None), Caller(key(()))):  # unbound, or a client created with none
+        assert (await incidents(services, caller, IncidentArgs()))["items"] == []

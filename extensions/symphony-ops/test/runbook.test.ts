@@ -130,7 +130,12 @@ describe("runbook commands against the real service", function () {
     deps.ui.answers.confirm.push(true);
     deps.ui.answers.exitCode = 0;
     assert.equal(await runDrill(deps), 0);
-    assert.deepEqual(deps.ui.terminals[0], { name: "Symphony drill", command: "symphony drill", env: { PROXY_BASE: server.baseUrl, SYMPHONY_KEY: server.adminKey } });
+    // The demo's simulator runs on a free port (not 8788): the drill gets it from the service.
+    assert.deepEqual(deps.ui.terminals[0], {
+      name: "Symphony drill",
+      command: "symphony drill",
+      env: { PROXY_BASE: server.baseUrl, SYMPHONY_KEY: server.adminKey, SYMPHONY_SIM_URL: `http://127.0.0.1:${server.simulatorPort}` },
+    });
     assert.match(deps.ui.last().text, /^Drill passed/);
     deps.ui.answers.confirm.push(true);
     deps.ui.answers.exitCode = 3;

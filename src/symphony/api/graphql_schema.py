@@ -34,7 +34,7 @@ from symphony.api.graphql_types import (
 from symphony.api.incident_views import summary
 from symphony.api.jobs import JobIn, job_body, visible_tenants
 from symphony.api.schemas import PlanIn
-from symphony.api.security import actor_of, require_tenant
+from symphony.api.security import actor_of, require_service_wide, require_tenant
 from symphony.errors import NotFoundError, SymphonyError, UnknownTenantError, ValidationFailed
 from symphony.jobs.schedule import RunSpec
 from symphony.services import Services
@@ -94,7 +94,8 @@ class Query:
     def incidents(
         self, info: Info[Any, None], status: str | None = None, limit: int = 100
     ) -> list[Incident]:
-        _, services = _ctx(info)
+        request, services = _ctx(info)
+        require_service_wide(request, "the incidents query")  # the whole service, as GET /incidents
         if status not in (None, "open", "resolved"):
             raise ValidationFailed(f"status: expected open or resolved, got '{status}'")
         found = services.incidents.services.incidents.incidents(status)[: max(1, min(limit, 1000))]

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from symphony.api.contracts.base import content, ok
-from symphony.api.contracts.errors import INVALID, STORE_DOWN, problems
+from symphony.api.contracts.errors import INVALID, SERVICE_WIDE, STORE_DOWN, problems
 from symphony.api.contracts.incidents import (
     AlertmanagerResult,
     FakesReport,
@@ -30,12 +30,18 @@ from symphony.api.incident_views import (
     integrations_report,
     summary,
 )
-from symphony.api.security import actor_of
+from symphony.api.security import actor_of, service_wide
 from symphony.errors import NotFoundError
 from symphony.incidents.alertmanager import AlertmanagerPayload
 from symphony.incidents.model import Incident, OutboxEntry
 
-router = APIRouter(tags=["incidents"])
+# SLOs, incidents and integrations describe the whole service: no tenant-bound key (docs/api.md
+# "Tenant walls").
+router = APIRouter(
+    tags=["incidents"],
+    dependencies=[Depends(service_wide)],
+    responses=problems({403: SERVICE_WIDE}),
+)
 TICKET_WAIT_POLL_S = 0.05
 AM_RESULT_EXAMPLE = {
     "opened": ["inc_4f1c2a9e0b7d6c51"],

@@ -192,8 +192,9 @@ async def list_jobs(
     state: Annotated[JobState | None, Query(description="only jobs in this state")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
-    found = await jobs.search(visible_tenants(request), state, limit)
-    counts = await jobs.counts()
+    visible = visible_tenants(request)
+    found = await jobs.search(visible, state, limit)
+    counts = await jobs.counts(visible)
     return json_response(
         {"jobs": [job_body(j) for j in found], "counts": {str(k): v for k, v in counts.items()}}
     )

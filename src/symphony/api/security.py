@@ -394,6 +394,26 @@ def default_tenant(request: Request) -> str:
     return DEFAULT_TENANT
 
 
+def service_wide(request: Request) -> None:
+    """Refuse (403) a key bound to tenants (created with them) on a route about the whole
+    service (SLOs, incidents, integrations, the shared web corpus's writes): nothing there
+    belongs to one tenant. A client key created with none (walled into `default` for tenant
+    data) still reads them."""
+    require_service_wide(request, f"{request.method} {request.url.path}")
+
+
+def require_service_wide(request: Request, action: str) -> None:
+    """Refuse (403) `action`, about the whole service, to a key created bound to tenants."""
+    key = api_key_of(request)
+    if key is None or not key.tenants:
+        return
+    raise ForbiddenError(
+        f"{action} reaches every tenant and needs a key not bound to tenants; "
+        f"key '{key.name}' is bound to tenants {', '.join(sorted(key.tenants))}",
+        detail={"allowed": sorted(key.tenants), "needs": "unbound key"},
+    )
+
+
 def require_unbound(request: Request, action: str, *, admin: bool = False) -> None:
     """Refuse (403) `action` — one that reaches every tenant — to a tenant-bound key (and,
     with `admin`, to any key below admin)."""

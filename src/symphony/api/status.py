@@ -74,9 +74,12 @@ async def health(
     clock: ClockDep,
     incidents: IncidentsDep,
     stores: SharedStoresDep,
+    planning: PlanningDep,
 ) -> Response:
     report = health_report(policy, health, usage_store.ping(), clock.now(), stores.states)
     report["integrations"] = incidents.integration_states()
+    if planning.simulated_prefixes:  # demo mode: where `symphony drill` injects its faults
+        report["simulator"] = planning.simulated_prefixes[0]
     return json_response(report)
 
 

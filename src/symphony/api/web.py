@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response
 
 from symphony.api.contracts.base import ok
-from symphony.api.contracts.errors import INVALID, STORE_DOWN, problems
+from symphony.api.contracts.errors import INVALID, SERVICE_WIDE, STORE_DOWN, problems
 from symphony.api.contracts.web import (
     EXAMPLE_ITEM,
     DocumentDetail,
@@ -22,7 +22,7 @@ from symphony.api.contracts.web import (
 )
 from symphony.api.deps import WebDep
 from symphony.api.errors import json_response
-from symphony.api.security import actor_of
+from symphony.api.security import actor_of, require_service_wide, service_wide
 from symphony.flows.web import WebFlow
 
 router = APIRouter(tags=["web"])
@@ -84,10 +84,13 @@ INGEST_EXAMPLE = {
     "and the policy's web rules; one outcome per URL (operator)",
     responses={
         **ok(IngestResult, INGEST_EXAMPLE),
-        **problems({404: "Unknown policy source", 422: INVALID, 503: STORE_DOWN}),
+        **problems(
+            {403: SERVICE_WIDE, 404: "Unknown policy source", 422: INVALID, 503: STORE_DOWN}
+        ),
     },
 )
 async def ingest(body: IngestIn, web: WebDep, request: Request) -> Response:
+    service_wide(request)  # the corpus is shared: every tenant's web evidence comes from it
     actor = actor_of(request)
     if body.source is not None:
         report = await web.ingest_source(body.source, trigger="api", actor=actor)
@@ -167,7 +170,7 @@ REINDEX_EXAMPLE = {"dry_run": True, "estimate": {"documents": 3, "tokens": 4120,
     "(documents, tokens, seconds) from the stored corpus (operator)",
     responses={
         **ok(ReindexBody, REINDEX_EXAMPLE),
-        **problems({422: INVALID, 503: STORE_DOWN}),
+        **problems({403: SERVICE_WIDE, 422: INVALID, 503: STORE_DOWN}),
     },
 )
 async def rag_reindex(
@@ -176,6 +179,7 @@ async def rag_reindex(
     if dry_run:
         estimate = await web.rag.estimate_reindex()
         return json_response({"dry_run": True, "estimate": estimate.to_dict()})
+    require_service_wide(request, "POST /rag/reindex (the shared corpus)")
     summary = await web.reindex(actor_of(request))
     return json_response({"dry_run": False, "summary": summary.to_dict()})
 

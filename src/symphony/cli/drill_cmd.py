@@ -42,7 +42,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--sim",
         default=None,
-        help=f"demo simulator URL (env SYMPHONY_SIM_URL, default {DEFAULT_SIM})",
+        help="demo simulator URL (env SYMPHONY_SIM_URL; default: the one the service names in"
+        f" /status/health.json, else {DEFAULT_SIM})",
     )
     p.add_argument("--workers", type=int, default=4, help="concurrent executes (default 4)")
     p.add_argument(
@@ -179,26 +180,39 @@ class Drill:
 
 def run(args: argparse.Namespace) -> int:
     base = (args.base or os.environ.get("PROXY_BASE") or DEFAULT_BASE).rstrip("/")
-    sim = (args.sim or os.environ.get("SYMPHONY_SIM_URL") or DEFAULT_SIM).rstrip("/")
+    sim = args.sim or os.environ.get("SYMPHONY_SIM_URL") or None
     key = os.environ.get("SYMPHONY_KEY")
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return asyncio.run(drill(base, sim, headers, args.workers, args.timeout))
 
 
-async def drill(base: str, sim: str, headers: dict[str, str], workers: int, phase_s: float) -> int:
-    async with (
-        httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as api,
-        httpx.AsyncClient(base_url=sim, timeout=10) as sim_client,
-    ):
-        runner = Drill(api, sim_client, workers, phase_s)
-        try:
-            await runner.run()
-        except DrillFailed as exc:
-            runner.step(f"FAILED: {exc}")
-            return 1
-        except httpx.HTTPError as exc:
-            runner.step(f"FAILED: cannot reach {base} or {sim}: {exc}")
-            return 1
+async def simulator_of(api: httpx.AsyncClient) -> str:
+    """The demo's simulator as the service reports it (`simulator` in /status/health.json),
+    else the default port's."""
+    try:
+        answer = await api.get("/status/health.json")
+        found = answer.json().get("simulator") if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        found = None
+    return found if isinstance(found, str) and found else DEFAULT_SIM
+
+
+async def drill(
+    base: str, sim: str | None, headers: dict[str, str], workers: int, phase_s: float
+) -> int:
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as api:
+        sim = (sim or await simulator_of(api)).rstrip("/")
+        async with httpx.AsyncClient(base_url=sim, timeout=10) as sim_client:
+            runner = Drill(api, sim_client, workers, phase_s)
+            runner.step(f"simulator: {sim}")
+            try:
+                await runner.run()
+            except DrillFailed as exc:
+                runner.step(f"FAILED: {exc}")
+                return 1
+            except httpx.HTTPError as exc:
+                runner.step(f"FAILED: cannot reach {base} or {sim}: {exc}")
+                return 1
     return 0
 
 

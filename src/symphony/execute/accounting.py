@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from symphony.events.bus import EventBus
 from symphony.events.facts import RateLimited, WindowUpdated
@@ -23,6 +23,8 @@ from symphony.windows.headers import (
 )
 from symphony.windows.service import WindowService
 from symphony.windows.usage import UsageEvent
+
+T = TypeVar("T")
 
 log = logging.getLogger("symphony.execute")
 ANNOUNCE_INTERVAL = timedelta(seconds=1)
@@ -105,6 +107,14 @@ class Accountant:
         task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def shielded(self, work: Coroutine[Any, Any, T]) -> T:
+        """Await `work`; if the caller is cancelled meanwhile, `work` still runs to its end
+        in the background (and `drain` waits for it)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return await asyncio.shield(task)
 
     async def drain(self) -> None:
         if self._background:

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from symphony.clock import Clock
-from symphony.execute.accounting import Accountant
+from symphony.execute.accounting import Accountant, cost_of
 from symphony.execute.admission import Admitted
 from symphony.execute.outcome import Outcome
 from symphony.execute.request import Attempt, ExecuteRequest, RetryPolicy
+from symphony.kit.tokens import estimate_prompt_tokens
 from symphony.policy.model import ModelSpec
 from symphony.providers.base import ChatRequest, Provider, Usage
 from symphony.providers.chat import Choice
@@ -89,6 +90,23 @@ class Try:
         """Give back what the reservation holds (no usage to charge, or the call is gone)."""
         if self.admitted is not None:
             await self.admitted.release()
+
+    def prompt_tokens(self) -> int:
+        """The prompt's size, estimated (what a call the client left has cost at least)."""
+        return estimate_prompt_tokens(sum(len(m.content) for m in self.chat.messages))
+
+    def abandoned(self, used: Usage) -> None:
+        """The client went away mid-call (the task is being cancelled): record the attempt
+        and account `used` in the background, then settle its reservation there."""
+        outcome = self.outcome
+        admitted, self.admitted = self.admitted, None  # settled after the usage lands
+        outcome.add_cost(cost_of(self.spec, used), used)
+        outcome.attempts.append(
+            Attempt(self.spec.name, "cancelled", None, self.elapsed_ms(), "client went away")
+        )
+        self.accountant.record_in_background(
+            self.spec, outcome.tenant, used, self.clock.now(), outcome.audit_id, admitted
+        )
 
     def refused(self, reason: str) -> None:
         """The call may not start (kill switch, a full window or budget): record why."""
@@ -160,6 +178,9 @@ async def complete(attempt: Try, provider: Provider) -> None:
     except ProviderError as err:
         await attempt.failed(err, err.partial_usage)
         return
+    except asyncio.CancelledError:  # the client hung up: the upstream has the prompt
+        attempt.abandoned(Usage(attempt.prompt_tokens(), 0))
+        raise
     await attempt.succeeded(
         status=completion.status,
         usage=completion.usage,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
 from dataclasses import replace
 from typing import Any, NoReturn
 
@@ -159,16 +159,18 @@ class Executor:
         started = time.perf_counter()
         req, found = await self.evidence.gather(req)
         outcome = self._start(req)
-        for attempt in self._tries(req, outcome):
-            if not await self._admit(attempt):
-                continue
-            try:
-                await complete(attempt, self.pool.for_model(attempt.spec))
-            finally:
-                await attempt.release()
-        if not outcome.done:
-            await self._fail(outcome, req, started)
-        result = await self._conclude(outcome, req, started)
+        try:
+            for attempt in self._tries(req, outcome):
+                if not await self._admit(attempt):
+                    continue
+                try:
+                    await complete(attempt, self.pool.for_model(attempt.spec))
+                finally:
+                    await attempt.release()
+        except asyncio.CancelledError:  # the client hung up mid-call: still on the record
+            self._conclude_in_background(outcome, req, started)
+            raise
+        result = await self._conclusion(outcome, req, started)
         return await self.evidence.conclude(result, found, req, self.redact)
 
     async def embed(self, req: ExecuteRequest, call: EmbedCall) -> tuple[ExecuteResult, Embeddings]:
@@ -188,8 +190,8 @@ class Executor:
                 await attempt.release()
             got = found or got
         if not outcome.done or got is None:
-            await self._fail(outcome, req, started)
-        return await self._conclude(outcome, req, started), got
+            await self.accountant.shielded(self._fail(outcome, req, started))
+        return await self._conclusion(outcome, req, started), got
 
     async def stream(self, req: ExecuteRequest) -> AsyncGenerator[ExecuteEvent, None]:
         """Yield `ModelStarted` when a model starts answering, `TextDelta` pieces, then one
@@ -251,6 +253,17 @@ class Executor:
         self.accountant.in_background(self._conclude(outcome, req, started))
 
     # --- conclusion -----------------------------------------------------------------
+    async def _conclusion(
+        self, outcome: Outcome, req: ExecuteRequest, started: float
+    ) -> ExecuteResult:
+        """Conclude (or fail: raises) a non-streaming call; a cancellation of the caller
+        (a client hang-up) does not stop it, so charged usage always has its audit record."""
+        if not outcome.done:
+            work: Coroutine[Any, Any, ExecuteResult] = self._fail(outcome, req, started)
+        else:
+            work = self._conclude(outcome, req, started)
+        return await self.accountant.shielded(work)
+
     async def _conclude(
         self, outcome: Outcome, req: ExecuteRequest, started: float
     ) -> ExecuteResult:

@@ -8,10 +8,8 @@ import contextlib
 from collections.abc import AsyncGenerator
 from typing import cast
 
-from symphony.execute.accounting import cost_of
 from symphony.execute.attempt import Try
 from symphony.execute.planning import KillCheck
-from symphony.execute.request import Attempt
 from symphony.execute.result import ExecuteEvent, ModelStarted, TextDelta, ToolDelta
 from symphony.kit.tokens import estimate_prompt_tokens, estimate_tokens
 from symphony.metrics.registry import Metrics
@@ -171,19 +169,4 @@ class StreamAttempt:
 
     def _account_abandoned(self) -> None:
         """The client went away: the upstream is closed; account what was used anyway."""
-        attempt = self.attempt
-        outcome = attempt.outcome
-        admitted, attempt.admitted = attempt.admitted, None  # settled after the usage lands
-        used = self.used()
-        outcome.add_cost(cost_of(attempt.spec, used), used)
-        outcome.attempts.append(
-            Attempt(attempt.spec.name, "cancelled", None, attempt.elapsed_ms(), "client went away")
-        )
-        attempt.accountant.record_in_background(
-            attempt.spec,
-            outcome.tenant,
-            used,
-            attempt.clock.now(),
-            outcome.audit_id,
-            admitted,
-        )
+        self.attempt.abandoned(self.used())

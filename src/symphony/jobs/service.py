@@ -46,6 +46,7 @@ from symphony.store.jobs import FINAL, JobQueue, JobRecord, JobState
 
 log = logging.getLogger("symphony.jobs")
 RETRYABLE = (UpstreamFailedError, StoreError)
+COUNT_SCAN = 100_000  # jobs a tenant-bound count looks at (the queue keeps far fewer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,8 +213,14 @@ class JobService:
         await self._announce(JobCancelled(job_id=job.id, tenant=job.tenant, actor=actor), actor)
         return job
 
-    async def counts(self) -> dict[JobState, int]:
-        return await self.queue.counts()
+    async def counts(self, tenants: Collection[str] | None = None) -> dict[JobState, int]:
+        """Jobs per state: every tenant's, or only `tenants`' (what a tenant-bound key sees)."""
+        if tenants is None:
+            return await self.queue.counts()
+        tally: dict[JobState, int] = dict.fromkeys(JobState, 0)
+        for job in await self.queue.search(tenants, None, COUNT_SCAN):
+            tally[job.state] = tally.get(job.state, 0) + 1
+        return tally
 
     async def refresh_gauges(self) -> dict[JobState, int]:
         """Jobs per state, and queued jobs per model (planned or last run; else unplanned)."""

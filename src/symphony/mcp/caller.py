@@ -49,6 +49,17 @@ class Caller:
             detail={"required_role": need, "permission": permission},
         )
 
+    def unbound(self, tool: str) -> None:
+        """Refuse (forbidden) a tenant-bound key: the tool describes the whole service."""
+        key = self.key
+        if key is None or not key.tenants:
+            return
+        raise ForbiddenError(
+            f"tool '{tool}' reaches every tenant and needs a key not bound to tenants; "
+            f"key '{key.name}' is bound to tenants {', '.join(sorted(key.tenants))}",
+            detail={"allowed": sorted(key.tenants), "needs": "unbound key"},
+        )
+
     def may_tenant(self, tenant: str) -> bool:
         """Return True when this caller may act for `tenant`."""
         return self.key is None or self.key.allows_tenant(tenant)

@@ -102,6 +102,8 @@ async def health(services: Services, caller: Caller, args: NoArgs) -> dict[str, 
     store_ok = services.usage_store.ping()
     report = health_report(services.policy, services.health, store_ok, services.clock.now())
     report["integrations"] = services.incidents.integration_states()
+    if services.planning.simulated_prefixes:  # demo mode, as REST
+        report["simulator"] = services.planning.simulated_prefixes[0]
     return report
 
 
@@ -132,7 +134,9 @@ def incident_reader(services: Services) -> IncidentReader:
 
 
 async def incidents(services: Services, caller: Caller, args: IncidentArgs) -> dict[str, Any]:
-    """Incidents (open by default), newest first, with their tickets."""
+    """Incidents (open by default), newest first, with their tickets (not for a key bound to
+    tenants: incidents describe the whole service, as GET /incidents)."""
+    caller.unbound("incidents")
     items = incident_reader(services).incidents(args.status)
     return {
         "items": [i.to_dict() for i in items[: args.limit]],

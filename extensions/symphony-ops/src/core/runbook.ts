@@ -211,10 +211,13 @@ export async function showBurndown(deps: Deps): Promise<string | undefined> {
 export async function runDrill(deps: Deps): Promise<number | undefined> {
   const s = deps.settings();
   const base = deps.client.baseUrl;
+  // The demo names its simulator (any port, not only 8788); pass it on so the drill needs no guess.
+  const simulator = await deps.client.health().then((h) => h.simulator, () => undefined);
   const ok = await deps.ui.confirm(
     `Run the incident drill against ${base}?`,
     "The drill injects latency into the demo simulator, waits for the SLO to breach and an incident to open with its tickets and notifications, " +
       "then removes the fault and waits for recovery and the autoclose. It prints each step and exits 0 only if every step happened. " +
+      (simulator ? `Simulator: ${simulator}. ` : "No simulator reported: the drill needs a demo (symphony serve --demo). ") +
       `Command: ${s.drillCommand}`,
     "Run Drill",
   );
@@ -222,6 +225,7 @@ export async function runDrill(deps: Deps): Promise<number | undefined> {
   const env: Record<string, string> = { PROXY_BASE: base };
   const key = await deps.secrets.get();
   if (key) env.SYMPHONY_KEY = key;
+  if (simulator) env.SYMPHONY_SIM_URL = simulator;
   const code = await deps.ui.runInTerminal("Symphony drill", s.drillCommand, env);
   if (code === 0) await deps.ui.info("Drill passed: every step happened (see the terminal).");
   else if (code === undefined) await deps.ui.warn("The drill terminal closed before it reported an exit code.");

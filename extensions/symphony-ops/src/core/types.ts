@@ -166,6 +166,8 @@ export interface Health {
   policy_version: string | null;
   store: { ok: boolean };
   generated_at: string;
+  /** Demo mode only: the in-process provider simulator's base URL (the drill injects faults there). */
+  simulator?: string;
 }
 
 export interface BurndownCell {

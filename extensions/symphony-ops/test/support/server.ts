@@ -19,6 +19,7 @@ export const EXTENSION_DIR = resolve(__dirname, "..", "..", "..");
 export interface DemoServer {
   baseUrl: string;
   port: number;
+  simulatorPort: number;
   adminKey: string;
   clientKey: string;
   dataDir: string;
@@ -111,7 +112,7 @@ export async function startDemo(): Promise<DemoServer> {
     await stop();
     throw err;
   }
-  return { baseUrl, port, adminKey, clientKey, dataDir, log: () => output, stop };
+  return { baseUrl, port, simulatorPort, adminKey, clientKey, dataDir, log: () => output, stop };
 }
 
 let shared: Promise<DemoServer> | null = null;

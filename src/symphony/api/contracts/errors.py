@@ -57,6 +57,10 @@ OpenAIErrorCode = Literal[
 ]
 ROLE = "403 from the auth layer: the least role that may call this"
 PERMISSION = "403 from the auth layer: the permission this route needs"
+SERVICE_WIDE = (
+    "A key bound to tenants: this reaches or describes the whole service (every tenant),"
+    " so it needs a key not bound to tenants"
+)
 RETRY = "429 from the rate limiter: seconds until a request is allowed again"
 
 

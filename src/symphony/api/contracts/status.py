@@ -47,6 +47,10 @@ class Health(Wire):
     integrations: list[IntegrationState] | None = absent(
         "GitHub, Jira, Slack, PagerDuty: on or off and why (no secrets)"
     )
+    simulator: str | None = absent(
+        "demo mode only: the base URL of the in-process provider simulator (`symphony drill`"
+        " injects its faults there)"
+    )
 
 
 class BurndownRow(Wire):
