@@ -357,8 +357,13 @@ def build_services(
         deadline_s=settings.request_timeout_s,
         max_response_bytes=settings.max_upstream_response_bytes,
     )
-    job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
-    metrics.watch_store("jobs", job_queue.writer)
+    # Jobs on PostgreSQL when SYMPHONY_DATABASE_URL is set (every replica's worker claims
+    # from one table), else in data/jobs.db.
+    job_queue = stores.pg_jobs(
+        lambda: SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
+    )
+    if isinstance(job_queue, SqliteJobQueue):
+        metrics.watch_store("jobs", job_queue.writer)
     jobs = JobService(
         job_queue,
         executor,
