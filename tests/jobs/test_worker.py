@@ -50,7 +50,9 @@ class ScriptedExecutor:
             resets_at=T0 + timedelta(hours=1), power_window_open=False, next_power_window=None,
         )  # fmt: skip
         self.planning = SimpleNamespace(
-            policy=SimpleNamespace(snapshot=SimpleNamespace(tenants={}, models=[])),
+            policy=SimpleNamespace(
+                snapshot=SimpleNamespace(tenants={}, models=[], window_inputs=lambda *a: None)
+            ),
             windows=SimpleNamespace(state=lambda *a: state),
         )
 

@@ -180,3 +180,21 @@ async def test_racing_submits_with_one_key_make_one_job(
     assert sum(created for _, created in got) == 1
     assert len({job.id for job, _ in got}) == 1
     assert len(await a.search()) == 1
+
+
+async def test_a_released_job_waits_for_its_time_and_its_attempt_does_not_count(
+    queues: tuple[JobQueue, JobQueue],
+) -> None:
+    a, b = queues
+    await a.submit(record("j"))
+    (job,), _ = await a.claim(T0, "w1", 10, 1)
+    assert job.claim is not None
+    back = await a.release("j", job.claim, T0 + 30, T0)
+    assert back is not None
+    assert (back.state, back.attempts, back.next_run_at, back.claim) == (
+        JobState.QUEUED, 0, T0 + 30, None,
+    )  # fmt: skip
+    assert await b.release("j", job.claim, T0 + 60, T0) is None  # the claim is spent
+    assert (await b.claim(T0 + 29, "w2", 10, 1))[0] == []
+    (again,), _ = await b.claim(T0 + 30, "w2", 10, 1)
+    assert again.attempts == 1

@@ -39,6 +39,7 @@ from symphony.events.facts import Fact, JobCancelled, JobDone, JobFailed, JobQue
 from symphony.execute.executor import Executor
 from symphony.execute.request import ExecuteRequest
 from symphony.jobs.codec import decode, encode
+from symphony.jobs.pacing import Pacer, drain_rate
 from symphony.jobs.schedule import RunSpec, backoff, next_cron, window_time
 from symphony.kit.ids import new_id
 from symphony.metrics.registry import Metrics
@@ -58,6 +59,7 @@ class JobLimits:
     max_attempts: int = 3
     retry_backoff_s: float = 30.0
     deadline_s: float = 86400.0
+    pace_burst: int = 1  # starts a model's backlog may make at once (then its rate)
 
 
 class When(NamedTuple):
@@ -98,6 +100,7 @@ class JobService:
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._depth_models: set[str] = set()
+        self.pacer = Pacer(limits.pace_burst)
 
     # --- scheduling ---------------------------------------------------------------------
     def first_run(self, spec: RunSpec, work: ExecuteRequest, now: datetime) -> When:
@@ -263,12 +266,31 @@ class JobService:
             await self._failed(job, None)
         started = []
         for job in claimed:
+            if await self._paced(job, now.timestamp()):
+                continue
             task = asyncio.create_task(self._run_one(job), name=f"job-{job.id}")
             self._running.add(task)
             task.add_done_callback(self._running.discard)
             started.append(task)
         await self.refresh_gauges()
         return started
+
+    async def _paced(self, job: JobRecord, now: float) -> bool:
+        """Hand the job back when its model's backlog is draining at the model's rate."""
+        if job.model is None:
+            return False
+        rate = drain_rate(self.planning.policy.snapshot, job.model, job.tenant)
+        if rate is None:
+            return False
+        at = self.pacer.start_at(job.model, rate, job.id, now)
+        if at <= now:
+            return False
+        assert job.claim is not None
+        if await self.queue.release(job.id, job.claim, at, now) is None:
+            self.pacer.forget(job.id)
+        else:
+            self.metrics.child(self.metrics.job_runs, "paced").inc()
+        return True
 
     async def _run_one(self, job: JobRecord) -> None:
         now = self.clock.now()

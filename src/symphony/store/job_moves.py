@@ -89,6 +89,18 @@ def settled(
     )
 
 
+def released(job: JobRecord, next_run_at: float, now: float) -> JobRecord:
+    """A claimed job handed back unrun (paced): queued at `next_run_at`, attempt uncounted."""
+    return job.with_(
+        state=JobState.QUEUED,
+        claim=None,
+        lease_until=None,
+        next_run_at=next_run_at,
+        attempts=max(job.attempts - 1, 0),
+        updated_at=now,
+    )
+
+
 def cancelled(job: JobRecord, now: float) -> JobRecord:
     return job.with_(
         state=JobState.CANCELLED,

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import psycopg
 
-from symphony.store.job_moves import cancelled, claimed, dead_or_none, settled
+from symphony.store.job_moves import cancelled, claimed, dead_or_none, released, settled
 from symphony.store.jobs import JobRecord, JobState
 from symphony.store.pg_conn import PgConn, check_name
 
@@ -239,6 +239,17 @@ class PgJobQueue:
                 return False
             self._put(conn, job.with_(lease_until=lease_until))
             return True
+
+        return await self._conn.arun(tx)
+
+    async def release(
+        self, job_id: str, claim: str, next_run_at: float, now: float
+    ) -> JobRecord | None:
+        def tx(conn: psycopg.Connection[Any]) -> JobRecord | None:
+            job = self._locked(conn, job_id)
+            if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+                return None
+            return self._put(conn, released(job, next_run_at, now))
 
         return await self._conn.arun(tx)
 

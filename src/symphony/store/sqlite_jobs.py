@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from symphony.store.job_moves import cancelled, claimed, dead_or_none, settled
+from symphony.store.job_moves import cancelled, claimed, dead_or_none, released, settled
 from symphony.store.jobs import JobRecord, JobState
 from symphony.store.sqlite import Durability, SqliteWriter
 
@@ -221,6 +221,17 @@ class SqliteJobQueue:
                 return False
             _put(conn, job.with_(lease_until=lease_until))
             return True
+
+        return await self._writer.transact(tx)
+
+    async def release(
+        self, job_id: str, claim: str, next_run_at: float, now: float
+    ) -> JobRecord | None:
+        def tx(conn: sqlite3.Connection) -> JobRecord | None:
+            job = _one(conn, job_id)
+            if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+                return None
+            return _put(conn, released(job, next_run_at, now))
 
         return await self._writer.transact(tx)
 
