@@ -18,6 +18,7 @@ from symphony.execute.request import ExecuteRequest
 from symphony.jobs.pacing import Pacer, drain_rate
 from symphony.jobs.schedule import RunSpec
 from symphony.jobs.service import JobLimits, JobService
+from symphony.jobs.system import SystemRunner
 from symphony.metrics.registry import Metrics
 from symphony.policy.loader import load_policy_files
 from symphony.providers.base import ChatMessage
@@ -111,7 +112,9 @@ async def worker(tmp_path: Path) -> AsyncIterator[tuple[JobService, CountingExec
     queue = SqliteJobQueue.open(tmp_path / "jobs.db")
     executor = CountingExecutor(clock)
     limits = JobLimits(concurrency=100)
-    service = JobService(queue, executor, Audit(), EventBus(clock), Metrics(), clock, limits, "w")  # type: ignore[arg-type]
+    service = JobService(  # type: ignore[arg-type]
+        queue, executor, Audit(), EventBus(clock), Metrics(), clock, limits, "w", SystemRunner()
+    )
     yield service, executor, clock
     queue.close()
 

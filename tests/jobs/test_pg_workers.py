@@ -26,6 +26,7 @@ from symphony.events.bus import EventBus
 from symphony.execute.request import ExecuteRequest
 from symphony.jobs.schedule import RunSpec
 from symphony.jobs.service import JobLimits, JobService
+from symphony.jobs.system import SystemRunner
 from symphony.metrics.registry import Metrics
 from symphony.providers.base import ChatMessage
 from symphony.routing.request import PlanRequest
@@ -85,7 +86,7 @@ async def test_two_workers_on_one_queue_run_each_job_exactly_once(schema: str) -
     queues = [PgJobQueue.open(PgConn(DATABASE_URL, schema)) for _ in range(2)]
     workers = [
         JobService(q, CountingExecutor(runs, lock), Audit(), EventBus(clock), Metrics(),  # type: ignore[arg-type]
-                   clock, limits, f"w{n}")
+                   clock, limits, f"w{n}", SystemRunner())
         for n, q in enumerate(queues)
     ]  # fmt: skip
     try:
