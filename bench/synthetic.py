@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from symphony.clock import FixedClock
 from symphony.policy.loader import load_policy
 from symphony.policy.model import PolicySnapshot
+from symphony.windows.admission import ReservationBook
 from symphony.windows.ledger import EmptyUsageStore
 from symphony.windows.service import WindowService
 from symphony.windows.state import WindowState
@@ -127,7 +128,8 @@ def service(index: UsageIndex, now: datetime = NOW) -> WindowService:
     """The real WindowService over `index` (one per index, so its caches live on)."""
     found = _services.get(id(index))
     if found is None or found.index is not index:
-        found = WindowService(EmptyUsageStore(), FixedClock(now))
+        clock = FixedClock(now)
+        found = WindowService(EmptyUsageStore(), clock, ReservationBook.local(clock))
         found.index = index
         _services[id(index)] = found
     return found

@@ -67,6 +67,7 @@ from symphony.store.shared import SharedStores
 from symphony.store.sqlite_jobs import SqliteJobQueue
 from symphony.windows.admission import ReservationBook
 from symphony.windows.ledger import SqliteUsageStore, UsageStore
+from symphony.windows.pg_ledger import PgUsageStore, pg_usage_schema
 from symphony.windows.service import WindowService
 
 log = logging.getLogger("symphony")
@@ -155,7 +156,7 @@ class Services:
             loops["policy-watch"] = watch_policy(files, on_change, stop)
         incidents = self.incidents.settings
         if incidents.incidents_enabled:
-            loops.update(self.incidents.loops.loops(stop))
+            loops.update(self.incidents.loops.loops(stop, incidents.incidents_roadmap_sync_s))
         return loops
 
     async def aclose(self) -> None:
@@ -209,6 +210,15 @@ def open_audit(
     return RedactingAuditLog(inner, privacy)
 
 
+def open_usage_store(settings: Settings, stores: SharedStores) -> SqliteUsageStore | PgUsageStore:
+    """The usage ledger: PostgreSQL when SYMPHONY_DATABASE_URL is set (every replica's usage
+    in one table, learned window state beside it), else data_dir/ledger.db."""
+    conn = stores.pg_tables(pg_usage_schema())
+    if conn is None:
+        return SqliteUsageStore.open(settings.data_dir, settings.durability)
+    return PgUsageStore(conn)  # on the shared pool: SharedStores closes it
+
+
 def open_keys(settings: Settings, clock: Clock, stores: SharedStores) -> KeyStore:
     """API keys: PostgreSQL when SYMPHONY_DATABASE_URL is set, else data_dir/keys.db."""
     docs = stores.pg_documents("api_keys", lambda: open_key_documents(settings.data_dir))
@@ -251,12 +261,17 @@ def build_services(
     policy.load_initial()
     # Demo records (simulated calls) and a real service's never share a directory.
     claim_data_dir(settings.data_dir, demo=sim_base is not None)
-    usage_store = SqliteUsageStore.open(settings.data_dir, settings.durability)
     stores = SharedStores.open(settings, clock)
+    usage_store = open_usage_store(settings, stores)
     # Calls in flight hold their units here (reserve -> call -> settle): in this process, or
     # on Redis when SYMPHONY_REDIS_URL is set, so every replica reserves against one count.
     counters = stores.counters()
-    book = ReservationBook(counters, clock, ttl=timedelta(seconds=settings.admission_ttl_s))
+    book = ReservationBook(
+        counters,
+        clock,
+        ttl=timedelta(seconds=settings.admission_ttl_s),
+        shared=stores.redis is not None,
+    )
     windows = WindowService(usage_store, clock, book)
     log.info("ledger: rebuilt window state from %d usage events", windows.load())
     metrics = Metrics()
@@ -277,7 +292,7 @@ def build_services(
     killswitch = KillSwitch(
         stores.redis_documents("killswitch", lambda: JsonFiles(settings.data_dir)), clock
     )
-    metrics.watch_store("ledger", usage_store.writer)
+    metrics.watch_store("ledger", usage_store)
     metrics.watch_store("audit", audit)
     metrics.watch_kills(lambda: [kill.scope for kill in killswitch.active()])
     facts = PolicyFacts(policy, audit, bus, metrics, credentials, privacy)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from symphony.clock import FixedClock
 from symphony.store.counters import Claim, Refusal
+from symphony.store.memory_counters import MemoryCounters
 from symphony.windows.admission import Hold, ReservationBook, window_key
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -64,6 +65,35 @@ async def test_every_claim_or_none() -> None:
     assert isinstance(refused, Refusal)
     assert refused.key == other
     assert b.reserved(KEY) == 0  # the first claim was not taken either
+
+
+async def test_shared_books_count_every_replicas_settled_charges_since_the_start() -> None:
+    """Two replicas' books on one store: claims keep their `since`, so charges settled by
+    either replica count against the other's claims (and charges before `since` do not)."""
+    clock = FixedClock(T0)
+    store = MemoryCounters(clock)
+    a, b = (ReservationBook(store, clock, ttl=timedelta(seconds=60), shared=True) for _ in "ab")
+    start = T0 - timedelta(hours=1)
+    await store.add([Claim(KEY, 5)], at=start - timedelta(seconds=1))  # before the window
+    admitted = 0
+    for i in range(5):
+        book_ = (a, b)[i % 2]
+        hold = await book_.reserve([Claim(KEY, 1, limit=3, since=start)])
+        if isinstance(hold, Hold):
+            admitted += 1
+            assert await book_.settle(hold, {KEY: 1})
+    assert admitted == 3
+    refused = await a.reserve([Claim(KEY, 1, limit=3, since=start)])
+    assert isinstance(refused, Refusal)
+    assert (refused.used, refused.reserved) == (3, 0)
+
+
+async def test_an_embedded_book_counts_only_reservations_whatever_since_says() -> None:
+    clock = FixedClock(T0)
+    store = MemoryCounters(clock)
+    b = ReservationBook(store, clock, ttl=timedelta(seconds=60))
+    await store.add([Claim(KEY, 5)], at=T0)
+    assert isinstance(await b.reserve([Claim(KEY, 1, limit=1, since=T0)]), Hold)
 
 
 async def test_a_call_allowed_longer_than_the_ttl_keeps_its_hold_while_it_runs() -> None:

@@ -1,24 +1,68 @@
-"""The SQLite usage ledger: events and learned state survive closing, reopening and kill -9."""
+"""The usage ledger (SQLite, and PostgreSQL when SYMPHONY_TEST_DATABASE_URL is not ""): events
+and learned state survive closing, reopening and kill -9."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from symphony.errors import StoreError
+from symphony.store.pg_conn import PgConn
 from symphony.windows.ledger import HISTORY, SqliteUsageStore, UsageStore
+from symphony.windows.pg_ledger import PgUsageStore
 from symphony.windows.state import Learned
 from symphony.windows.usage import UsageEvent
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
+
+
+# The server scripts/test starts; "" leaves PostgreSQL out of the run.
+DATABASE_URL = os.environ.get(
+    "SYMPHONY_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ["sqlite", "postgresql"] if DATABASE_URL else ["sqlite"]
+Open = Callable[[], "SqliteUsageStore | PgUsageStore"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def place(backend: str, tmp_path: Path) -> Iterator[str]:
+    """Where this test's ledger lives: a file path, or a fresh schema (dropped after)."""
+    if backend == "sqlite":
+        yield str(tmp_path / "ledger.db")
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}_ledger"
+    yield schema
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE".encode())
+
+
+@pytest.fixture
+def opener(backend: str, place: str) -> Open:
+    """Opens a ledger at this test's place (a second open is a restart, or another replica)."""
+
+    def open_store() -> SqliteUsageStore | PgUsageStore:
+        if backend == "sqlite":
+            return SqliteUsageStore(Path(place))
+        return PgUsageStore.open(PgConn(DATABASE_URL, place))
+
+    return open_store
 
 
 def event(seconds: int, **kw: object) -> UsageEvent:
@@ -27,11 +71,18 @@ def event(seconds: int, **kw: object) -> UsageEvent:
     return UsageEvent(**values)  # type: ignore[arg-type]
 
 
-async def test_events_survive_closing_and_reopening(tmp_path: Path) -> None:
+def test_the_sqlite_ledger_is_ledger_db_in_the_data_dir(tmp_path: Path) -> None:
     store = SqliteUsageStore.open(tmp_path / "data")
-    protocol: UsageStore = store  # the SQLite store implements the store protocol
+    try:
+        assert store.writer.path == tmp_path / "data" / "ledger.db"
+    finally:
+        store.close()
+
+
+async def test_events_survive_closing_and_reopening(opener: Open) -> None:
+    store = opener()
+    protocol: UsageStore = store  # both stores implement the store protocol
     assert protocol is store
-    assert store.writer.path == tmp_path / "data" / "ledger.db"
     full = event(
         30,
         tenant="team",
@@ -46,7 +97,7 @@ async def test_events_survive_closing_and_reopening(tmp_path: Path) -> None:
     store.close()
     store.close()  # closing twice is harmless
 
-    again = SqliteUsageStore.open(tmp_path / "data")
+    again = opener()  # a restart: a new store (a new pool) at the same place
     try:
         events = again.load_events(T0 - timedelta(days=1))
         assert events == [event(0), event(10, model="c/d"), full]  # in time order
@@ -58,8 +109,8 @@ async def test_events_survive_closing_and_reopening(tmp_path: Path) -> None:
     assert not again.ping()
 
 
-async def test_learned_state_survives(tmp_path: Path) -> None:
-    store = SqliteUsageStore(tmp_path / "ledger.db")
+async def test_learned_state_survives(opener: Open) -> None:
+    store = opener()
     learned = Learned(
         model="anthropic/claude-pro",
         observed_at=T0,
@@ -80,7 +131,7 @@ async def test_learned_state_survives(tmp_path: Path) -> None:
     learned.strikes = 4
     await store.save_learned(learned)  # an upsert, not a second row
     store.close()
-    again = SqliteUsageStore(tmp_path / "ledger.db")
+    again = opener()
     try:
         loaded = again.load_learned()
     finally:
@@ -92,8 +143,8 @@ async def test_learned_state_survives(tmp_path: Path) -> None:
     assert loaded["anthropic/claude-pro"].resets_at == T0 + timedelta(hours=2)
 
 
-async def test_writes_after_close_fail_loudly(tmp_path: Path) -> None:
-    store = SqliteUsageStore(tmp_path / "ledger.db")
+async def test_writes_after_close_fail_loudly(opener: Open) -> None:
+    store = opener()
     store.close()
     with pytest.raises(StoreError):
         store.record_sync([event(0)])
@@ -110,10 +161,15 @@ CHILD = textwrap.dedent(
     import asyncio, sys
     from datetime import UTC, datetime, timedelta
     from pathlib import Path
+    from symphony.store.pg_conn import PgConn
     from symphony.windows.ledger import SqliteUsageStore
+    from symphony.windows.pg_ledger import PgUsageStore
     from symphony.windows.usage import UsageEvent
 
-    store = SqliteUsageStore(Path(sys.argv[1]))
+    if sys.argv[3] == "sqlite":
+        store = SqliteUsageStore(Path(sys.argv[1]))
+    else:
+        store = PgUsageStore.open(PgConn(sys.argv[4], sys.argv[1]))
     base = datetime(2026, 5, 4, tzinfo=UTC)
 
     def make(i):
@@ -135,11 +191,12 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
-def test_acknowledged_events_survive_kill_9(tmp_path: Path, mode: str) -> None:
-    db = tmp_path / "ledger.db"
+def test_acknowledged_events_survive_kill_9(
+    backend: str, place: str, opener: Open, mode: str
+) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(db), mode],
+        [sys.executable, "-c", CHILD, place, mode, backend, DATABASE_URL],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -168,9 +225,50 @@ def test_acknowledged_events_survive_kill_9(tmp_path: Path, mode: str) -> None:
     assert len(acknowledged) >= 150, err
     assert acknowledged == list(range(len(acknowledged)))
 
-    store = SqliteUsageStore(db)
+    store = opener()
     try:
         stored = {e.audit_id for e in store.load_events(datetime(2026, 1, 1, tzinfo=UTC))}
     finally:
         store.close()
     assert {str(i) for i in acknowledged} <= stored
+
+
+@pytest.mark.skipif(not DATABASE_URL, reason="needs the PostgreSQL scripts/test starts")
+async def test_postgresql_commits_concurrent_records_in_batches() -> None:
+    """200 requests recording at once: every event durable, in far fewer transactions."""
+    schema = f"t_{uuid.uuid4().hex[:12]}_batch"
+    store = PgUsageStore.open(PgConn(DATABASE_URL, schema))
+    try:
+        await asyncio.gather(*(store.record([event(i, audit_id=str(i))]) for i in range(200)))
+        store.record_sync([event(500, audit_id="sync")])
+        assert store.commits < 100, store.commits  # group commit, not one per record
+        assert store.failed_commits == 0
+        loaded = store.load_events(T0)
+        assert [e.audit_id for e in loaded] == [*(str(i) for i in range(200)), "sync"]
+        assert store.where.endswith(f"({schema}.usage_ledger)")
+    finally:
+        store.close()
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE".encode())
+
+
+@pytest.mark.skipif(not DATABASE_URL, reason="needs the PostgreSQL scripts/test starts")
+async def test_postgresql_a_cancelled_record_still_lands_and_the_writer_keeps_going() -> None:
+    """A client that goes away mid-record cancels its await, not the write (nor the writer)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}_cancel"
+    store = PgUsageStore.open(PgConn(DATABASE_URL, schema))
+    try:
+        tasks = [asyncio.create_task(store.record([event(i, audit_id=str(i))])) for i in range(20)]
+        await asyncio.sleep(0)
+        for task in tasks[::2]:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await store.record([event(100, audit_id="after")])
+        assert {e.audit_id for e in store.load_events(T0)} == {
+            *(str(i) for i in range(20)),
+            "after",
+        }
+    finally:
+        store.close()
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE".encode())

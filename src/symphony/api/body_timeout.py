@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from symphony.api.errors import Problem, error_bytes
+from symphony.api.limits import BodyRefused, run_guarded
 
 __all__ = ["BodyTimeoutMiddleware"]
 
@@ -30,7 +29,6 @@ class BodyTimeoutMiddleware:
         timeout_s = self.timeout_s
         deadline: float | None = None
         complete = False
-        started = False
 
         async def timed_receive() -> Message:
             nonlocal deadline, complete
@@ -42,23 +40,16 @@ class BodyTimeoutMiddleware:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
             except TimeoutError:
-                raise _BodyTimeout(timeout_s) from None
+                message_text = (
+                    f"the request body did not arrive within {timeout_s:g}s"
+                    " (SYMPHONY_BODY_READ_TIMEOUT_S)"
+                )
+                raise BodyRefused(408, "request_timeout", message_text, close=True) from None
             if message["type"] != "http.request" or not message.get("more_body", False):
                 complete = True
             return message
 
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, timed_receive, tracked_send)
-        except _BodyTimeout:
-            if started:
-                raise
-            await _reject(scope, send, timeout_s)
+        await run_guarded(self.app, scope, timed_receive, send)
 
 
 def _announces_body(scope: Scope) -> bool:
@@ -68,33 +59,3 @@ def _announces_body(scope: Scope) -> bool:
         if name == b"transfer-encoding" and b"chunked" in value.lower():
             return True
     return False
-
-
-async def _reject(scope: Scope, send: Send, timeout_s: float) -> None:
-    message = (
-        f"the request body did not arrive within {timeout_s:g}s (SYMPHONY_BODY_READ_TIMEOUT_S)"
-    )
-    body = error_bytes(Problem(408, "request_timeout", message), scope["path"])
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 408,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-class _BodyTimeout(HTTPException):
-    """An HTTPException so FastAPI's body parsing re-raises it (like the body limit's 413)."""
-
-    def __init__(self, timeout_s: float) -> None:
-        super().__init__(408, _message(timeout_s))
-
-
-def _message(timeout_s: float) -> str:
-    return f"the request body did not arrive within {timeout_s:g}s (SYMPHONY_BODY_READ_TIMEOUT_S)"

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from symphony.cli.common import add_data_option, add_policy_options, settings_from
+from symphony.cli.ledger_open import open_ledger
 from symphony.clock import SystemClock
 from symphony.errors import NoEligibleModelError, PolicyError, UnknownTenantError
 from symphony.events.bus import EventBus
@@ -26,10 +27,9 @@ from symphony.routing.request import PlanRequest
 from symphony.routing.stats import LatencyStats
 from symphony.settings import Settings
 from symphony.windows.admission import ReservationBook
-from symphony.windows.ledger import EmptyUsageStore, SqliteUsageStore, UsageStore
+from symphony.windows.ledger import EmptyUsageStore, UsageStore
 from symphony.windows.service import WindowService
 
-LEDGER_FILE = "ledger.db"
 EXIT_NO_ELIGIBLE = 3
 
 
@@ -69,11 +69,9 @@ def _windows_file(args: argparse.Namespace, settings: Settings) -> Path | None:
     return path
 
 
-def _open_ledger(data_dir: Path) -> UsageStore:
-    ledger = data_dir / LEDGER_FILE
-    if ledger.exists():
-        return SqliteUsageStore(ledger)
-    return EmptyUsageStore()
+def _open_ledger(settings: Settings) -> UsageStore:
+    store = open_ledger(settings, create=False)
+    return EmptyUsageStore() if store is None else store
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -88,7 +86,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         for error in exc.errors:
             print(error, file=sys.stderr)
         return 1
-    store = _open_ledger(settings.data_dir)
+    store = _open_ledger(settings)
     try:
         windows = WindowService(store, clock, ReservationBook.local(clock))
         windows.load()

@@ -21,6 +21,7 @@ from symphony.cli.common import (
     strangers,
     windows_named,
 )
+from symphony.cli.ledger_open import ledger_where, open_ledger
 from symphony.clock import FixedClock, SystemClock, parse_instant
 from symphony.errors import PolicyError
 from symphony.policy.loader import load_policy_files
@@ -29,12 +30,9 @@ from symphony.settings import Settings
 from symphony.windows.admission import ReservationBook
 from symphony.windows.calendar import local_iso
 from symphony.windows.engine import compute_state
-from symphony.windows.ledger import SqliteUsageStore
 from symphony.windows.service import WindowService
 from symphony.windows.state import WindowState
 from symphony.windows.usage import UsageEvent, UsageIndex
-
-LEDGER_FILE = "ledger.db"
 
 
 def register(sub: Any) -> None:
@@ -173,12 +171,11 @@ def _instant(text: str | None) -> datetime:
 
 
 def window_states(
-    snapshot: PolicySnapshot, data_dir: Path, at: datetime, tenant: str = "default"
+    snapshot: PolicySnapshot, settings: Settings, at: datetime, tenant: str = "default"
 ) -> list[WindowState]:
     """Every model's state at `at`, counting ledger usage recorded up to then."""
-    ledger = data_dir / LEDGER_FILE
-    if ledger.exists():
-        store = SqliteUsageStore(ledger)
+    store = open_ledger(settings, create=False)
+    if store is not None:
         try:
             service = WindowService(store, FixedClock(at), ReservationBook.local(FixedClock(at)))
             service.load()
@@ -220,7 +217,7 @@ def cmd_windows(args: argparse.Namespace) -> int:
     if args.tenant not in snapshot.tenants:
         known = ", ".join(sorted(snapshot.tenants))
         return _fail([f"unknown tenant '{args.tenant}' (policy tenants: {known})"])
-    states = window_states(snapshot, settings.data_dir, at, args.tenant)
+    states = window_states(snapshot, settings, at, args.tenant)
     if args.json:
         sys.stdout.write(orjson.dumps([s.to_dict() for s in states]).decode() + "\n")
         return 0
@@ -328,7 +325,8 @@ def cmd_usage_record(args: argparse.Namespace) -> int:
         completion_tokens=completion,
         cost_usd=cost,
     )
-    store = SqliteUsageStore.open(settings.data_dir)
+    store = open_ledger(settings, create=True)
+    assert store is not None  # create=True always opens one
     try:
         store.record_sync([event])
     finally:
@@ -336,6 +334,6 @@ def cmd_usage_record(args: argparse.Namespace) -> int:
     print(
         f"recorded: 1 request to {spec.name} for tenant {args.tenant} at "
         f"{at.isoformat().replace('+00:00', 'Z')}: {prompt} prompt + {completion} completion "
-        f"tokens, ${cost:.6f} (ledger {settings.data_dir / LEDGER_FILE})"
+        f"tokens, ${cost:.6f} (ledger {ledger_where(settings)})"
     )
     return 0

@@ -119,7 +119,7 @@ class PlanningService:
                 for model in models
             )
 
-        return budget_lines(spec, spend, lambda name: spans[name][1])
+        return budget_lines(spec, spend, lambda name: spans[name][1], lambda name: spans[name][0])
 
     def plan(self, request: PlanRequest) -> PlannedWork:
         """Plan against one snapshot (read once); raise NoEligibleModelError (409) if none.

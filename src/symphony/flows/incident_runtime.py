@@ -22,6 +22,7 @@ from symphony.incidents.builder import IncidentServices, build_incident_services
 from symphony.incidents.config import IncidentsSettings
 from symphony.incidents.outbox import RetryPolicy
 from symphony.incidents.parity import ParityError, ParitySpec, load_parity
+from symphony.incidents.roadmap_status import StatusMap
 from symphony.incidents.service import IncidentService
 from symphony.integrations.fakes import FakeStack
 from symphony.jobs.system import SystemJob, daily_at
@@ -119,9 +120,6 @@ class IncidentLoops:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def loops(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
-        return {"slo-evaluator": self.evaluate(stop), "incident-outbox": self.deliver(stop)}
-
     def system_jobs(self, roadmap_at: str | None) -> tuple[SystemJob, ...]:
         """The nightly roadmap hook as a system job on the job scheduler (jobs/system.py):
         with a shared queue one replica files the day's SLO debt, not every replica."""
@@ -134,6 +132,37 @@ class IncidentLoops:
             return {"filed": None if filed is None else filed.id}
 
         return (SystemJob("incidents.roadmap", daily_at(roadmap_at), file_slo_debt),)
+
+    async def sync_roadmap(self, stop: asyncio.Event, every_s: float) -> None:
+        """Mirror roadmap statuses (Jira epic <-> GitHub Project item) every `every_s`."""
+        sync = self.incidents.roadmap_sync
+        if sync is None:
+            return
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every_s)
+            if stop.is_set():
+                return
+            try:
+                report = await sync.run()
+            except Exception:
+                log.exception("the roadmap sync failed")
+                continue
+            if report.synced or report.failed:
+                log.info(
+                    "roadmap sync: %d changed, %d conflicts, %d failed",
+                    len(report.synced),
+                    len(report.conflicts),
+                    len(report.failed),
+                )
+
+    def loops(
+        self, stop: asyncio.Event, roadmap_sync_s: float | None = None
+    ) -> dict[str, Coroutine[Any, Any, None]]:
+        loops = {"slo-evaluator": self.evaluate(stop), "incident-outbox": self.deliver(stop)}
+        if roadmap_sync_s and self.incidents.roadmap_sync is not None:
+            loops["roadmap-sync"] = self.sync_roadmap(stop, roadmap_sync_s)
+        return loops
 
 
 def next_run(now: datetime, at: str) -> datetime:
@@ -194,10 +223,12 @@ def build_incident_runtime(
     fakes: FakeStack | None = None
     timeout = settings.incidents_http_timeout_s
     vendor_env = settings.vendor_environ(environ)
+    project = settings.incidents_github_project
     if demo and settings.incidents_demo_fakes and not settings.points_at_real(environ):
         fakes = FakeStack()
         vendor_env = fakes.environ()
         http = fakes.http_client(timeout_s=timeout)
+        project = project or f"{fakes.github.project.owner}/{fakes.github.project.number}"
     else:
         http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
     services = build_incident_services(
@@ -212,6 +243,8 @@ def build_incident_runtime(
         artifacts=flow.artifacts,
         durability=durability,
         roadmap_threshold=settings.incidents_roadmap_threshold,
+        roadmap_project=project,
+        roadmap_statuses=StatusMap.parse(settings.incidents_roadmap_status_map),
         retry=RetryPolicy(
             base_s=settings.incidents_retry_base_s,
             cap_s=settings.incidents_retry_cap_s,

@@ -16,10 +16,15 @@ from symphony.incidents.book import IncidentBook
 from symphony.incidents.outbox import FactSink, Outbox, RetryPolicy
 from symphony.incidents.parity import ParitySpec
 from symphony.incidents.roadmap import RoadmapFiler
+from symphony.incidents.roadmap_status import DEFAULT_MAP, StatusMap
+from symphony.incidents.roadmap_sync import RoadmapSync
 from symphony.incidents.service import ArtifactSource, IncidentService, IncidentSettings
 from symphony.incidents.slo import SloEvaluator
 from symphony.incidents.slo_service import SloService
 from symphony.incidents.store import IncidentStore
+from symphony.integrations.github.client import GitHubClient
+from symphony.integrations.github.projects import GitHubProjects
+from symphony.integrations.jira.client import JiraClient
 from symphony.integrations.registry import IntegrationConfigs, Integrations, build_integrations
 from symphony.metrics.slo import SloMetrics
 from symphony.policy.model import SloSpec
@@ -34,6 +39,7 @@ class IncidentServices:
     store: IncidentStore
     integrations: Integrations
     roadmap: RoadmapFiler
+    roadmap_sync: RoadmapSync | None  # None: no project, or GitHub or Jira is off
 
     async def start(self) -> None:
         """Load incidents and pending outbox entries from disk."""
@@ -58,6 +64,8 @@ def build_incident_services(
     retry: RetryPolicy | None = None,
     settings: IncidentSettings | None = None,
     roadmap_threshold: float = 0.25,
+    roadmap_project: str | None = None,
+    roadmap_statuses: StatusMap | None = None,
 ) -> IncidentServices:
     """Wire the store, book, integrations, outbox, incident service and SLO service."""
     configs = IntegrationConfigs.from_env(environ, default_repo=parity.github_repo)
@@ -88,4 +96,14 @@ def build_incident_services(
     )
     slo = SloService(SloEvaluator(slo_specs()), metrics, clock)
     roadmap = RoadmapFiler(incidents, slo.status, roadmap_threshold)
-    return IncidentServices(slo, incidents, outbox, store, integrations, roadmap)
+    sync = None
+    if roadmap_project and "github" in integrations.tickets and "jira" in integrations.tickets:
+        sync = RoadmapSync(
+            incidents,
+            GitHubProjects(configs.github, http, clock),
+            GitHubClient(configs.github, http, clock),
+            JiraClient(configs.jira, http, clock),
+            roadmap_project,
+            roadmap_statuses or StatusMap.parse(DEFAULT_MAP),
+        )
+    return IncidentServices(slo, incidents, outbox, store, integrations, roadmap, sync)

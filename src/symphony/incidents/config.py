@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
+from symphony.incidents.roadmap_status import StatusMap
 from symphony.settings.base import EnvSettings
 
 VENDOR_SECRETS = ("GITHUB_TOKEN", "JIRA_API_TOKEN", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY")
@@ -70,6 +71,25 @@ class IncidentsSettings(EnvSettings):
         le=1,
         description="The roadmap hook files SLOs with less than this share of budget left.",
     )
+    incidents_github_project: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.-]+/[0-9]+$",
+        description="GitHub Project (v2) that mirrors the roadmap, as owner/number (the"
+        " number in the project's URL): each roadmap item's GitHub issue is added to it and"
+        " its Status is kept in step with the Jira epic; unset: no sync (demo: the fake's"
+        " project).",
+    )
+    incidents_roadmap_sync_s: float = Field(
+        900.0,
+        gt=0,
+        description="Seconds between roadmap status syncs (Jira epic <-> GitHub Project item).",
+    )
+    incidents_roadmap_status_map: str = Field(
+        "To Do=Todo,In Progress=In Progress,Done=Done",
+        description="Jira status=GitHub Project Status option pairs, comma-separated, in"
+        " workflow order; a Jira status not listed goes by its category (to do, in"
+        " progress, done).",
+    )
     incidents_demo_fakes: bool = Field(
         True,
         description="In demo mode, in-process fakes stand in for GitHub, Jira, Slack and"
@@ -122,6 +142,12 @@ class IncidentsSettings(EnvSettings):
         validation_alias="PAGERDUTY_EVENTS_URL",
         description="PagerDuty Events API URL (unset: https://events.pagerduty.com/v2/enqueue).",
     )
+
+    @field_validator("incidents_roadmap_status_map")
+    @classmethod
+    def _status_map(cls, value: str) -> str:
+        StatusMap.parse(value)  # raises with the pair that is wrong
+        return value
 
     def vendor_environ(self, environ: Mapping[str, str]) -> dict[str, str]:
         """What the integration configs read: these settings' values, plus the

@@ -34,6 +34,7 @@ class BudgetLine:
     spent: float
     limit: float
     resets_at: datetime
+    starts_at: datetime | None = None  # the period's start (shared counters count from here)
 
     @property
     def scope(self) -> str:
@@ -99,13 +100,23 @@ SpendOf = Callable[[str | None, Period, Unit], float]
 
 
 def budget_lines(
-    tenant: Tenant, spend: SpendOf, resets: Callable[[Period], datetime]
+    tenant: Tenant,
+    spend: SpendOf,
+    resets: Callable[[Period], datetime],
+    starts: Callable[[Period], datetime] | None = None,
 ) -> list[BudgetLine]:
     """Every configured limit of `tenant` with its spend (only configured limits are read)."""
     name = tenant.name
     return [
         BudgetLine(
-            name, provider, period, unit, spend(provider, period, unit), limit, resets(period)
+            name,
+            provider,
+            period,
+            unit,
+            spend(provider, period, unit),
+            limit,
+            resets(period),
+            None if starts is None else starts(period),
         )
         for provider, period, unit, limit in tenant.budgets.limits
     ]

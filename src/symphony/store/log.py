@@ -164,3 +164,25 @@ def later(last: LogHead | None, mark: LogHead | None) -> LogHead:
         if found is not None and found.seq > best.seq:
             best = found
     return best
+
+
+def query_sql(select: str, layout: LogLayout, query: LogQuery, mark: str) -> tuple[str, list[Any]]:
+    """The SQL and parameters of `query` over `select` (`SELECT … FROM …`), with `mark` as
+    the driver's placeholder (`?` for SQLite, `%s` for PostgreSQL); the limit is last."""
+    seq = layout.columns[0]
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in query.equals.items():
+        where.append(f"{column} = {mark}")
+        params.append(value)
+    for column, value in query.at_least.items():
+        where.append(f"{column} >= {mark}")
+        params.append(value)
+    for op, bound in ((">", query.after_seq), ("<", query.before_seq)):
+        if bound is not None:
+            where.append(f"{seq} {op} {mark}")
+            params.append(bound)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    order = "DESC" if query.newest_first else "ASC"
+    params.append(query.limit)
+    return f"{select}{clause} ORDER BY {seq} {order} LIMIT {mark}", params

@@ -14,7 +14,16 @@ from typing import Any
 
 import psycopg
 
-from symphony.store.log import Build, LogHead, LogLayout, LogQuery, Row, check_rows, later
+from symphony.store.log import (
+    Build,
+    LogHead,
+    LogLayout,
+    LogQuery,
+    Row,
+    check_rows,
+    later,
+    query_sql,
+)
 from symphony.store.pg_conn import PgConn, check_name
 
 
@@ -150,23 +159,8 @@ class PgLog:
         return None if row is None else _row(row)
 
     def _query(self, conn: psycopg.Connection[Any], query: LogQuery) -> list[Row]:
-        seq = self._layout.columns[0]
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in query.equals.items():
-            where.append(f"{column} = %s")
-            params.append(value)
-        for column, value in query.at_least.items():
-            where.append(f"{column} >= %s")
-            params.append(value)
-        for op, bound in ((">", query.after_seq), ("<", query.before_seq)):
-            if bound is not None:
-                where.append(f"{seq} {op} %s")
-                params.append(bound)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        order = "DESC" if query.newest_first else "ASC"
-        sql = f"{self._select}{clause} ORDER BY {seq} {order} LIMIT %s"
-        return [_row(r) for r in conn.execute(sql.encode(), (*params, query.limit))]
+        sql, params = query_sql(self._select, self._layout, query, "%s")
+        return [_row(r) for r in conn.execute(sql.encode(), params)]
 
 
 def _row(row: tuple[Any, ...]) -> Row:

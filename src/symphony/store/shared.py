@@ -99,6 +99,14 @@ class SharedStores:
         self.pg.migrate(pg_doc_schema(table))
         return PgDocuments(self.pg, table)
 
+    def pg_tables(self, schema: str) -> PgConn | None:
+        """The PostgreSQL pool with `schema` (DDL) applied, for a store built on it (the
+        usage ledger); None: use the embedded one."""
+        if self.pg is None:
+            return None
+        self.pg.migrate(schema)
+        return self.pg
+
     def pg_log(self, layout: LogLayout, schema: str) -> AppendLog | None:
         """An append-only log on PostgreSQL; None: use the embedded one."""
         if self.pg is None:

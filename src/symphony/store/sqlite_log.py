@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from symphony.errors import StoreError
-from symphony.store.log import Build, LogHead, LogLayout, LogQuery, Row, check_rows, later
+from symphony.store.log import (
+    Build,
+    LogHead,
+    LogLayout,
+    LogQuery,
+    Row,
+    check_rows,
+    later,
+    query_sql,
+)
 from symphony.store.sqlite import Durability, SqliteReader, SqliteWriter
 
 T = TypeVar("T")
@@ -162,23 +171,8 @@ class SqliteLog:
         return None if row is None else tuple(row)
 
     def _query(self, conn: sqlite3.Connection, query: LogQuery) -> list[Row]:
-        seq = self._layout.columns[0]
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in query.equals.items():
-            where.append(f"{column} = ?")
-            params.append(value)
-        for column, value in query.at_least.items():
-            where.append(f"{column} >= ?")
-            params.append(value)
-        for op, bound in ((">", query.after_seq), ("<", query.before_seq)):
-            if bound is not None:
-                where.append(f"{seq} {op} ?")
-                params.append(bound)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        order = "DESC" if query.newest_first else "ASC"
-        sql = f"{self._select}{clause} ORDER BY {seq} {order} LIMIT ?"
-        return [tuple(r) for r in conn.execute(sql, (*params, query.limit))]
+        sql, params = query_sql(self._select, self._layout, query, "?")
+        return [tuple(r) for r in conn.execute(sql, params)]
 
     def _reading(self, fn: Callable[..., T], *args: Any) -> Callable[[sqlite3.Connection], T]:
         """`fn(conn, *args)` with SQLite errors turned into StoreError."""

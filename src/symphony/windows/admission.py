@@ -16,8 +16,16 @@ calls admitted but not yet answered. Those are *reservations* in the store seam 
   failed call used); one left behind by a crash expires after its TTL and counts its
   estimate until then.
 
-Claims look only at live reservations (`since` = `IN_FLIGHT_ONLY`): settled charges are
-counted by the ledger already, and counting them again would halve a cap.
+Embedded (one process, `shared=False`): claims look only at live reservations (`since` =
+`IN_FLIGHT_ONLY`), each limited to what the ledger says is left: settled charges are counted
+by the ledger already, and counting them again would halve a cap.
+
+Shared (`shared=True`, the counters live on Redis for several processes or replicas): a
+replica's ledger sees only its own usage, so its "left" is too generous. There the claims
+come as the gate builds them: the full cap from the window's (or budget period's) start,
+`Claim(key, estimate, limit=cap, since=window_start)`, and the store counts its own settled
+charges since then (every replica's) plus every live reservation, atomically
+(execute/admission.py).
 
 `reserved(key)` is this process's view of live reservations, kept synchronously for the
 planner and the Model Matrix (planning is synchronous); the `Counters` store stays the
@@ -32,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from symphony.clock import Clock
-from symphony.store.counters import Claim, Counters, Refusal
+from symphony.store.counters import EPSILON, Claim, Counters, Refusal, totals
 from symphony.store.memory_counters import MemoryCounters
 
 __all__ = ["IN_FLIGHT_ONLY", "Hold", "ReservationBook", "budget_key", "window_key"]
@@ -66,8 +74,11 @@ class Hold:
 class ReservationBook:
     """Reservations in a `Counters` store, and this process's tally of them per key."""
 
-    def __init__(self, counters: Counters, clock: Clock, *, ttl: timedelta) -> None:
+    def __init__(
+        self, counters: Counters, clock: Clock, *, ttl: timedelta, shared: bool = False
+    ) -> None:
         self.counters = counters
+        self.shared = shared  # counters seen by other processes: claims keep their `since`
         self.clock = clock
         self.ttl = ttl
         self._reserved: dict[str, float] = {}
@@ -91,26 +102,45 @@ class ReservationBook:
         return len(self._live)
 
     async def reserve(
-        self, claims: Sequence[Claim], *, at_least: timedelta | None = None
+        self,
+        claims: Sequence[Claim],
+        *,
+        local: Mapping[str, tuple[float, float]] | None = None,
+        at_least: timedelta | None = None,
     ) -> Hold | Refusal:
         """Hold every claim (see the module docstring for `since`), or refuse them all.
 
+        `local` (shared counters): key -> (cap, used) as this process's ledger sees it. A
+        claim is refused here first when used + this process's holds + its amount passes
+        the cap. The check and the tally of the claim happen before the store is asked,
+        with no await between them, so concurrent calls in this process cannot all pass it
+        while their store round trips are in flight.
+
         The hold lives `ttl`, or `at_least` when that is longer (a call allowed to run
         longer than the TTL must not lose its hold while it runs)."""
-        claims = [Claim(c.key, c.amount, c.limit, IN_FLIGHT_ONLY) for c in claims]
+        if not self.shared:
+            claims = [Claim(c.key, c.amount, c.limit, IN_FLIGHT_ONLY) for c in claims]
+        amounts = totals(claims)
         ttl = self.ttl if at_least is None else max(self.ttl, at_least)
-        answer = await self.counters.reserve(claims, ttl=ttl)
+        self._expire()
+        for key, (cap, used) in (local or {}).items():
+            held = self._reserved.get(key, 0.0)
+            amount = amounts.get(key, 0.0)
+            if used + held + amount > cap + EPSILON:
+                return Refusal(key, amount, cap, used, held)
+        self._tally(amounts, 1.0)  # counts here while the store is asked
+        try:
+            answer = await self.counters.reserve(claims, ttl=ttl)
+        except BaseException:
+            self._tally(amounts, -1.0)
+            raise
         if not answer.admitted or answer.reservation is None:
+            self._tally(amounts, -1.0)
             assert answer.refusal is not None
             return answer.refusal
-        amounts: dict[str, float] = {}
-        for claim in claims:
-            amounts[claim.key] = amounts.get(claim.key, 0.0) + claim.amount
         expires = answer.expires_at or self.clock.now() + ttl
         hold = Hold(answer.reservation, amounts, expires)
         self._live[hold.reservation] = hold
-        for key, amount in amounts.items():
-            self._reserved[key] = self._reserved.get(key, 0.0) + amount
         heapq.heappush(self._expiry, (expires, hold.reservation))
         return hold
 
@@ -128,8 +158,11 @@ class ReservationBook:
     def _forget(self, hold: Hold) -> None:
         if self._live.pop(hold.reservation, None) is None:
             return
-        for key, amount in hold.amounts.items():
-            left = self._reserved.get(key, 0.0) - amount
+        self._tally(hold.amounts, -1.0)
+
+    def _tally(self, amounts: Mapping[str, float], sign: float) -> None:
+        for key, amount in amounts.items():
+            left = self._reserved.get(key, 0.0) + sign * amount
             if left <= 1e-9:
                 self._reserved.pop(key, None)
             else:

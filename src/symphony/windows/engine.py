@@ -58,6 +58,7 @@ class Reading:
     resets_at: datetime | None
     source: Source
     binding: str = "window"
+    start: datetime | None = None  # the window's start: usage counts from here (admission)
 
 
 def _sliding(
@@ -126,16 +127,27 @@ def _rolling(
         else:
             start = usage.track_sessions(spec.name, q.window, align).current(t)
         if start is None:
-            reading = Reading(kind, label, 0.0, cap, None, source)
+            # No session in progress: this call would start one, now.
+            reading = Reading(kind, label, 0.0, cap, None, source, start=now)
         else:
             used = series.total(start, t, measure, include_start=True)
-            reading = Reading(kind, label, used, cap, from_ts(start + window), source)
+            reading = Reading(
+                kind, label, used, cap, from_ts(start + window), source, start=from_ts(start)
+            )
         if learned and lock is not None and lock > now and learned.remaining is not None:
             reading = _apply_observation(reading, learned, series, t, measure)
     else:
         kind, label = f"rolling_{format_duration(q.window)}", f"rolling {format_duration(q.window)}"
         used, reset = _sliding(series, t, window, cap, measure)
-        reading = Reading(kind, label, used, cap, None if reset is None else from_ts(reset), source)
+        reading = Reading(
+            kind,
+            label,
+            used,
+            cap,
+            None if reset is None else from_ts(reset),
+            source,
+            start=now - q.window,
+        )
         if learned and lock is not None and lock > now:
             reading = _apply_observation(reading, learned, series, t, measure)
     if q.weekly_cap is not None:
@@ -151,6 +163,7 @@ def _rolling(
                 None if weekly_reset is None else from_ts(weekly_reset),
                 reading.source,
                 "weekly",
+                now - timedelta(seconds=WEEK),
             )
     return reading
 
@@ -175,6 +188,7 @@ def _apply_observation(
             resets_at,
             learned.source,
             reading.binding,
+            reading.start,
         )
     since = series.total(ts(learned.observed_at), t, measure)
     remaining = max(learned.remaining - since, 0.0)
@@ -188,6 +202,7 @@ def _apply_observation(
         resets_at,
         learned.source,
         reading.binding,
+        reading.start,
     )
 
 
@@ -208,11 +223,11 @@ def _fixed(
             else (learned.cap if learned and learned.cap is not None else None)
         )
         used = series.total(t0, t, "requests", include_start=True)
-        options.append(Reading(q.period, label, used, cap, end, source))
+        options.append(Reading(q.period, label, used, cap, end, source, start=start))
     if q.tpd is not None:
         used = series.total(t0, t, "tokens", include_start=True)
         options.append(
-            Reading(q.period, label + " (tokens)", used, float(q.tpd), end, source, "tokens")
+            Reading(q.period, label + " (tokens)", used, float(q.tpd), end, source, "tokens", start)
         )
     reading = min(options, key=_remaining_fraction)
     if learned and learned.observed_at and learned.observed_at >= start:
@@ -244,6 +259,7 @@ def _fixed_every(spec: Metered, q: FixedEveryQuota, usage: UsageIndex, now: date
         cap,
         from_ts(start + period),
         "configured" if cap is not None else "heuristic",
+        start=from_ts(start),
     )
 
 
@@ -257,10 +273,10 @@ def _observed(
     if learned is None or learned.observed_at is None or learned.observed_at > now:
         # Nothing observed yet: no known cap; show the last hour's usage.
         return Reading(kind, label, series.total(t - 3600, t, measure), None, None, "heuristic")
-    base = Reading(kind, label, 0.0, learned.cap, None, learned.source)
+    base = Reading(kind, label, 0.0, learned.cap, None, learned.source, start=learned.observed_at)
     if learned.resets_at is not None and learned.resets_at <= now:
         # The observed window has reset: full capacity again until told otherwise.
-        return Reading(kind, label, 0.0, learned.cap, None, learned.source)
+        return Reading(kind, label, 0.0, learned.cap, None, learned.source, start=learned.resets_at)
     return _apply_observation(base, learned, series, t, measure)
 
 
@@ -341,4 +357,5 @@ def compute_state(
         cooldown_until=cooldown,
         binding=reading.binding,
         closed_reason=closed_reason,
+        window_start=reading.start,
     )

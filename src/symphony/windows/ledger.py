@@ -39,7 +39,8 @@ HISTORY = timedelta(days=35)
 
 
 class UsageStore(Protocol):
-    """What the window service needs from persistence; SQLite now, Redis/PostgreSQL later."""
+    """What the window service needs from persistence: SQLite (embedded) or PostgreSQL
+    (`windows.pg_ledger`, when SYMPHONY_DATABASE_URL is set)."""
 
     async def record(self, events: Iterable[UsageEvent]) -> None: ...
     def record_sync(self, events: Iterable[UsageEvent]) -> None: ...
@@ -168,6 +169,10 @@ class SqliteUsageStore:
         except sqlite3.Error:
             return False
         return True
+
+    @property
+    def failed_commits(self) -> int:
+        return self.writer.failed_commits
 
     def close(self) -> None:
         self.writer.close()

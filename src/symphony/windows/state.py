@@ -49,6 +49,10 @@ class WindowState:
     binding: str = "window"  # "window" or "weekly" (which limit is reported)
     closed_reason: str | None = None  # quota_exhausted | cooldown | None
     reserved: float = 0.0  # units held by calls in flight (windows/admission.py)
+    # Where the reported window starts (rolling: now - length; session: the session's start,
+    # or now when none is running; fixed: the period's start; header-driven: the
+    # observation), so shared counters can count their own charges since then.
+    window_start: datetime | None = None
 
     @property
     def available(self) -> float | None:

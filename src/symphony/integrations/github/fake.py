@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from symphony.integrations.fake_http import FakeRequest, FakeResponse, FakeVendor
+from symphony.integrations.github.fake_projects import FakeProject
 
 DOCS = "https://docs.github.com/rest"
 SUPPORTED_VERSIONS = ("2022-11-28", "2026-03-10")
@@ -50,6 +51,7 @@ class FakeGitHub(FakeVendor):
         self.issues_enabled = issues_enabled
         self.issues: dict[int, FakeIssue] = {}
         self._comment_ids = 1000
+        self.project = FakeProject(owner=repo.split("/")[0])  # Projects v2 over GraphQL
 
     def url(self, number: int) -> str:
         return f"https://github.com/{self.repo}/issues/{number}"
@@ -74,6 +76,8 @@ class FakeGitHub(FakeVendor):
         auth = request.headers.get("authorization", "")
         if auth not in (f"Bearer {self.token}", f"token {self.token}"):
             return _error(401, "Bad credentials")
+        if request.path.endswith("/graphql") and request.method == "POST":
+            return self.project.handle(request, {f"I_fake{n}" for n in self.issues})
         version = request.headers.get("x-github-api-version")
         if version is not None and version not in SUPPORTED_VERSIONS:
             return _error(400, f"Unsupported 'X-GitHub-Api-Version' header: {version}")

@@ -83,6 +83,23 @@ class JiraClient:
             "transition", "POST", f"/issue/{key}/transitions", json_body=body, expect=(204,)
         )
 
+    async def status(self, key: str) -> tuple[str, str, str | None]:
+        """GET the issue's fields.status and fields.updated: (status name, status category
+        key: new | indeterminate | done, updated as Jira writes it or None)."""
+        fields = (await self.get_issue(key, "status,updated")).get("fields") or {}
+        status = fields.get("status") or {}
+        category = (status.get("statusCategory") or {}).get("key", "")
+        return str(status.get("name", "")), str(category), fields.get("updated")
+
+    async def transition_to(self, key: str, status: str) -> bool:
+        """Move the issue to `status` through the transition whose target it is (GET, then
+        POST /transitions); False when no transition from the current status leads there."""
+        for item in await self.transitions(key):
+            if (item.get("to") or {}).get("name") == status:
+                await self.transition(key, str(item["id"]))
+                return True
+        return False
+
     async def remote_link(self, key: str, link: dict[str, Any]) -> dict[str, Any]:
         """Create or update (by globalId) a remote link on the issue."""
         response = await self._call(

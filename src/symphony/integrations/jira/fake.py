@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from symphony.integrations.fake_http import FakeRequest, FakeResponse, FakeVendor
@@ -48,6 +50,7 @@ class FakeJiraIssue:
     comments: list[dict[str, Any]] = field(default_factory=list)
     history: list[str] = field(default_factory=list)  # transition names applied
     links: list[tuple[str, str, bool]] = field(default_factory=list)  # (type, key, outward)
+    updated: str = ""  # Jira's format: 2026-12-01T20:00:00.000+0000
 
 
 class FakeJira(FakeVendor):
@@ -76,6 +79,7 @@ class FakeJira(FakeVendor):
         self.site = site
         self.issues: dict[str, FakeJiraIssue] = {}
         self.link_types = ("Relates", "Blocks", "Duplicate")
+        self.now: Callable[[], str] = jira_now  # what `fields.updated` says after a change
 
     def route(self, request: FakeRequest) -> FakeResponse:
         if request.headers.get("authorization") != self.auth:
@@ -116,7 +120,12 @@ class FakeJira(FakeVendor):
             "id": issue.id,
             "key": issue.key,
             "self": f"{self.site}/rest/api/3/issue/{issue.id}",
-            "fields": {**issue.fields, "status": status, "issuelinks": links},
+            "fields": {
+                **issue.fields,
+                "status": status,
+                "issuelinks": links,
+                "updated": issue.updated,
+            },
         }
 
     def _issue_link(self, body: Any) -> FakeResponse:
@@ -160,7 +169,9 @@ class FakeJira(FakeVendor):
         key = f"{project}-{number}"
         issue_id = str(10000 + len(self.issues) + 1)
         first = self.workflow[0]
-        self.issues[key] = FakeJiraIssue(issue_id, key, dict(fields), Status(first[2], first[3]))
+        self.issues[key] = FakeJiraIssue(
+            issue_id, key, dict(fields), Status(first[2], first[3]), updated=self.now()
+        )
         return FakeResponse(
             201, {"id": issue_id, "key": key, "self": f"{self.site}/rest/api/3/issue/{issue_id}"}
         )
@@ -205,6 +216,7 @@ class FakeJira(FakeVendor):
             issue.comments.append({"id": str(len(issue.comments) + 1), "body": comment_body})
         issue.status = Status(match[2], match[3])
         issue.history.append(match[1])
+        issue.updated = self.now()
         return FakeResponse(204, b"")
 
     def _remote_link(self, body: Any, issue: FakeJiraIssue) -> FakeResponse:
@@ -234,3 +246,8 @@ class FakeJira(FakeVendor):
         }
         issue.comments.append(comment)
         return FakeResponse(201, comment)
+
+
+def jira_now() -> str:
+    """The wall clock in Jira's timestamp format."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
