@@ -21,7 +21,7 @@ from typing import Any
 from symphony.audit.log import AuditLog
 from symphony.audit.queries import AUDIT_LAYOUT, AUDIT_PG_SCHEMA
 from symphony.clock import Clock
-from symphony.errors import SymphonyError
+from symphony.errors import StoreError, SymphonyError
 from symphony.events.bus import EventBus, decode_event, encode_event
 from symphony.execute.evidence import WebEvidence
 from symphony.execute.executor import Executor
@@ -46,6 +46,7 @@ from symphony.ingest.service import IngestService
 from symphony.ingest.stack import open_web_stack
 from symphony.ingest.store import SnapshotStore
 from symphony.jobs.service import JobLimits, JobService
+from symphony.jobs.system import SystemRunner
 from symphony.metrics.registry import Metrics
 from symphony.policy.model import PolicySnapshot
 from symphony.policy.store import PolicyStore
@@ -118,8 +119,13 @@ class Services:
     health: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def start(self) -> None:
-        """Load what must be in memory before serving (incidents and their outbox)."""
+        """Load what must be in memory before serving (incidents and their outbox); queue
+        this process's system jobs (the job worker queues them later if the store is down)."""
         await self.incidents.start()
+        try:
+            await self.jobs.ensure_system_jobs()
+        except StoreError as exc:
+            log.warning("system jobs not queued at start (the worker retries): %s", exc)
 
     def background(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
         """The loops a long-running front end runs (name → coroutine), until `stop`."""
@@ -150,11 +156,7 @@ class Services:
             loops["policy-watch"] = watch_policy(files, on_change, stop)
         incidents = self.incidents.settings
         if incidents.incidents_enabled:
-            loops.update(
-                self.incidents.loops.loops(
-                    stop, incidents.incidents_roadmap_at, incidents.incidents_roadmap_sync_s
-                )
-            )
+            loops.update(self.incidents.loops.loops(stop, incidents.incidents_roadmap_sync_s))
         return loops
 
     async def aclose(self) -> None:
@@ -376,8 +378,18 @@ def build_services(
         deadline_s=settings.request_timeout_s,
         max_response_bytes=settings.max_upstream_response_bytes,
     )
-    job_queue = SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
-    metrics.watch_store("jobs", job_queue.writer)
+    # Periodic work of this process that runs as cron jobs on the scheduler (jobs/system.py).
+    inc = incidents.settings
+    system_jobs = incidents.loops.system_jobs(
+        inc.incidents_roadmap_at if inc.incidents_enabled else None
+    )
+    # Jobs on PostgreSQL when SYMPHONY_DATABASE_URL is set (every replica's worker claims
+    # from one table), else in data/jobs.db.
+    job_queue = stores.pg_jobs(
+        lambda: SqliteJobQueue.open(settings.data_dir / "jobs.db", settings.durability)
+    )
+    if isinstance(job_queue, SqliteJobQueue):
+        metrics.watch_store("jobs", job_queue.writer)
     jobs = JobService(
         job_queue,
         executor,
@@ -394,6 +406,7 @@ def build_services(
             deadline_s=settings.jobs_deadline_s,
         ),
         holder=f"{socket.gethostname()}:{os.getpid()}",
+        system=SystemRunner(system_jobs),
     )
     return Services(
         settings=settings,

@@ -37,7 +37,7 @@ async def test_demo_mode_mirrors_roadmap_items_into_the_fake_project(
         assert view["artifacts"]["roadmap_sync"]["github"] == "Todo"
         assert view["timeline"][-1]["kind"] == "roadmap.synced"
         stop = asyncio.Event()
-        loops = h.runtime.loops.loops(stop, "off", 900.0)
+        loops = h.runtime.loops.loops(stop, 900.0)  # the nightly hook is a system job
         assert "roadmap-sync" in loops
         for coroutine in loops.values():
             coroutine.close()

@@ -19,6 +19,7 @@ from symphony.events.bus import EventBus
 from symphony.execute.request import ExecuteRequest
 from symphony.jobs.schedule import RunSpec
 from symphony.jobs.service import JobLimits, JobService
+from symphony.jobs.system import SystemRunner
 from symphony.metrics.registry import Metrics
 from symphony.providers.base import ChatMessage
 from symphony.routing.request import PlanRequest
@@ -50,7 +51,9 @@ class ScriptedExecutor:
             resets_at=T0 + timedelta(hours=1), power_window_open=False, next_power_window=None,
         )  # fmt: skip
         self.planning = SimpleNamespace(
-            policy=SimpleNamespace(snapshot=SimpleNamespace(tenants={}, models=[])),
+            policy=SimpleNamespace(
+                snapshot=SimpleNamespace(tenants={}, models=[], window_inputs=lambda *a: None)
+            ),
             windows=SimpleNamespace(state=lambda *a: state),
         )
 
@@ -81,7 +84,9 @@ async def rig(
     executor = ScriptedExecutor(clock)
     bus = EventBus(clock)
     limits = JobLimits(max_attempts=3, retry_backoff_s=10.0, deadline_s=7200.0)
-    service = JobService(queue, executor, Audit(), bus, Metrics(), clock, limits, "w")  # type: ignore[arg-type]
+    service = JobService(  # type: ignore[arg-type]
+        queue, executor, Audit(), bus, Metrics(), clock, limits, "w", SystemRunner()
+    )
     yield service, executor, clock, bus
     queue.close()
 

@@ -13,6 +13,7 @@ from store_backends import (
     COUNTERS,
     DOCUMENTS,
     FEEDS,
+    JOBS,
     LEASES,
     LOGS,
     T0,
@@ -25,6 +26,7 @@ from store_backends import (
 from symphony.clock import FixedClock
 from symphony.store.counters import Counters, TokenBuckets
 from symphony.store.documents import Documents
+from symphony.store.jobs import JobQueue
 from symphony.store.lease import Leases
 from symphony.store.log import AppendLog
 from symphony.store.pubsub import Feed
@@ -85,4 +87,9 @@ async def feeds(request: pytest.FixtureRequest, place: Place) -> AsyncIterator[O
 
 @pytest.fixture(params=LEASES, ids=_id)
 def leases(request: pytest.FixtureRequest, place: Place) -> Iterator[Opener[Leases]]:
+    yield from _opener(request, place)
+
+
+@pytest.fixture(params=JOBS, ids=_id)
+def jobs(request: pytest.FixtureRequest, place: Place) -> Iterator[Opener[JobQueue]]:
     yield from _opener(request, place)

@@ -23,6 +23,7 @@ import psycopg
 from symphony.clock import FixedClock
 from symphony.store.counters import Counters, TokenBuckets
 from symphony.store.documents import Documents
+from symphony.store.jobs import JobQueue
 from symphony.store.json_files import JsonFiles
 from symphony.store.lease import Leases
 from symphony.store.log import AppendLog, LogLayout
@@ -33,6 +34,7 @@ from symphony.store.memory_log import MemoryLog
 from symphony.store.memory_pubsub import MemoryFeed
 from symphony.store.pg_conn import PgConn
 from symphony.store.pg_docs import PgDocuments
+from symphony.store.pg_jobs import PgJobQueue
 from symphony.store.pg_log import PgLog, pg_log_schema
 from symphony.store.pubsub import Feed
 from symphony.store.redis_conn import RedisConn
@@ -42,6 +44,7 @@ from symphony.store.redis_feed import RedisFeed
 from symphony.store.redis_lease import RedisLeases
 from symphony.store.sqlite_counters import SqliteCounters, SqliteTokenBuckets
 from symphony.store.sqlite_docs import DocTable, SqliteDocuments
+from symphony.store.sqlite_jobs import SqliteJobQueue
 from symphony.store.sqlite_lease import SqliteLeases
 from symphony.store.sqlite_log import SqliteLog, log_schema
 
@@ -215,6 +218,10 @@ LEASES: list[Backend[Leases]] = [
     ),
     Backend("redis", lambda p: _owned(RedisLeases(_redis(p), p.clock)), True, True),
 ]
+JOBS: list[Backend[JobQueue]] = [
+    Backend("sqlite", lambda p: SqliteJobQueue.open(p.dir / "jobs.db"), True, True),
+    Backend("postgresql", lambda p: PgJobQueue.open(_pg(p)), persistent=True, shared=True),
+]
 
 
 def _owned(store: S) -> S:
@@ -231,3 +238,4 @@ def _only(backends: list[Backend[S]]) -> list[Backend[S]]:
 
 LOGS, DOCUMENTS, COUNTERS = _only(LOGS), _only(DOCUMENTS), _only(COUNTERS)
 BUCKETS, FEEDS, LEASES = _only(BUCKETS), _only(FEEDS), _only(LEASES)
+JOBS = _only(JOBS)

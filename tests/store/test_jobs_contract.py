@@ -1,15 +1,14 @@
-"""The JobQueue contract (store/jobs.py) on the SQLite backend, two openers = two workers."""
+"""The JobQueue contract (store/jobs.py) on every backend (SQLite, PostgreSQL: a schema per
+test); two openers at one place are two workers (two processes)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
+from store_backends import Opener
 
 from symphony.store.jobs import JobQueue, JobRecord, JobState
-from symphony.store.sqlite_jobs import SqliteJobQueue
 
 T0 = 1_800_000_000.0
 
@@ -30,12 +29,8 @@ def record(job_id: str, *, at: float = T0, key: str | None = None, tenant: str =
 
 
 @pytest.fixture
-async def queues(tmp_path: Path) -> AsyncIterator[tuple[JobQueue, JobQueue]]:
-    a = SqliteJobQueue.open(tmp_path / "jobs.db")
-    b = SqliteJobQueue.open(tmp_path / "jobs.db")  # a second process on the same file
-    yield a, b
-    a.close()
-    b.close()
+def queues(jobs: Opener[JobQueue]) -> tuple[JobQueue, JobQueue]:
+    return jobs.open(), jobs.open()  # a second process on the same place
 
 
 async def test_submit_is_idempotent_per_tenant_and_key(queues: tuple[JobQueue, JobQueue]) -> None:
@@ -130,20 +125,16 @@ async def test_retry_requeues_and_cancel_only_queued(queues: tuple[JobQueue, Job
     assert counts[JobState.QUEUED] == 0
 
 
-async def test_jobs_survive_reopening(tmp_path: Path) -> None:
-    q = SqliteJobQueue.open(tmp_path / "jobs.db")
+async def test_jobs_survive_reopening(jobs: Opener[JobQueue]) -> None:
+    q = jobs.open()
     await q.submit(record("j", at=T0 + 50, key="k"))
     q.close()
-    reopened = SqliteJobQueue.open(tmp_path / "jobs.db")
-    try:
-        job = await reopened.get("j")
-        assert job is not None
-        assert job.state is JobState.QUEUED
-        assert job.next_run_at == T0 + 50
-        assert job.idempotency_key == "k"
-        assert job.request == {"task": "qa"}
-    finally:
-        reopened.close()
+    job = await jobs.open().get("j")
+    assert job is not None
+    assert job.state is JobState.QUEUED
+    assert job.next_run_at == T0 + 50
+    assert job.idempotency_key == "k"
+    assert job.request == {"task": "qa"}
 
 
 async def test_a_renewed_lease_keeps_the_job(queues: tuple[JobQueue, JobQueue]) -> None:
@@ -156,20 +147,17 @@ async def test_a_renewed_lease_keeps_the_job(queues: tuple[JobQueue, JobQueue]) 
     assert await a.renew("j", "w9:stale", T0 + 60) is False
 
 
-async def test_an_interrupted_run_is_retried_once_only(tmp_path: Path) -> None:
-    q = SqliteJobQueue.open(tmp_path / "jobs.db")
-    try:
-        await q.submit(record("j").with_(max_attempts=5))
-        await q.claim(T0, "w1", 10, 1)
-        (again,), _ = await q.claim(T0 + 11, "w2", 10, 1)  # the retry after the crash
-        assert again.interruptions == 1
-        claimed, dead = await q.claim(T0 + 22, "w3", 10, 1)  # it crashed again
-        assert claimed == []
-        assert [j.state for j in dead] == [JobState.DEAD]
-        assert dead[0].error is not None
-        assert "its worker died 2 times" in dead[0].error["message"]
-    finally:
-        q.close()
+async def test_an_interrupted_run_is_retried_once_only(jobs: Opener[JobQueue]) -> None:
+    q = jobs.open()
+    await q.submit(record("j").with_(max_attempts=5))
+    await q.claim(T0, "w1", 10, 1)
+    (again,), _ = await q.claim(T0 + 11, "w2", 10, 1)  # the retry after the crash
+    assert again.interruptions == 1
+    claimed, dead = await q.claim(T0 + 22, "w3", 10, 1)  # it crashed again
+    assert claimed == []
+    assert [j.state for j in dead] == [JobState.DEAD]
+    assert dead[0].error is not None
+    assert "its worker died 2 times" in dead[0].error["message"]
 
 
 async def test_queued_jobs_per_model(queues: tuple[JobQueue, JobQueue]) -> None:
@@ -180,3 +168,33 @@ async def test_queued_jobs_per_model(queues: tuple[JobQueue, JobQueue]) -> None:
     await a.submit(record("j4", at=T0 - 1).with_(model="local/y"))
     await a.claim(T0 - 1, "w", 10, 1)  # j4 runs: no longer queued
     assert await a.queued_by_model() == {"openai/x": 2, None: 1}
+
+
+async def test_racing_submits_with_one_key_make_one_job(
+    queues: tuple[JobQueue, JobQueue],
+) -> None:
+    a, b = queues
+    got = await asyncio.gather(
+        *(q.submit(record(f"j{i}", key="same")) for i, q in enumerate([a, b] * 4))
+    )
+    assert sum(created for _, created in got) == 1
+    assert len({job.id for job, _ in got}) == 1
+    assert len(await a.search()) == 1
+
+
+async def test_a_released_job_waits_for_its_time_and_its_attempt_does_not_count(
+    queues: tuple[JobQueue, JobQueue],
+) -> None:
+    a, b = queues
+    await a.submit(record("j"))
+    (job,), _ = await a.claim(T0, "w1", 10, 1)
+    assert job.claim is not None
+    back = await a.release("j", job.claim, T0 + 30, T0)
+    assert back is not None
+    assert (back.state, back.attempts, back.next_run_at, back.claim) == (
+        JobState.QUEUED, 0, T0 + 30, None,
+    )  # fmt: skip
+    assert await b.release("j", job.claim, T0 + 60, T0) is None  # the claim is spent
+    assert (await b.claim(T0 + 29, "w2", 10, 1))[0] == []
+    (again,), _ = await b.claim(T0 + 30, "w2", 10, 1)
+    assert again.attempts == 1

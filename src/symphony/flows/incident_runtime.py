@@ -25,6 +25,7 @@ from symphony.incidents.parity import ParityError, ParitySpec, load_parity
 from symphony.incidents.roadmap_status import StatusMap
 from symphony.incidents.service import IncidentService
 from symphony.integrations.fakes import FakeStack
+from symphony.jobs.system import SystemJob, daily_at
 from symphony.metrics.slo import SloMetrics
 from symphony.policy.model import SloSpec
 from symphony.policy.store import PolicyStore
@@ -119,20 +120,18 @@ class IncidentLoops:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def roadmap(self, stop: asyncio.Event, at: str) -> None:
-        """File the SLO debt once a day at `at` (HH:MM UTC) until `stop`."""
-        clock = self.incidents.incidents.clock
-        while not stop.is_set():
-            now = clock.now()
-            wait = (next_run(now, at) - now).total_seconds()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=max(1.0, wait))
-            if stop.is_set():
-                return
-            try:
-                await self.incidents.roadmap.file_slo_debt(clock.now())
-            except Exception:
-                log.exception("the nightly roadmap hook failed")
+    def system_jobs(self, roadmap_at: str | None) -> tuple[SystemJob, ...]:
+        """The nightly roadmap hook as a system job on the job scheduler (jobs/system.py):
+        with a shared queue one replica files the day's SLO debt, not every replica."""
+        if not roadmap_at or roadmap_at == "off":
+            return ()
+        roadmap = self.incidents.roadmap
+
+        async def file_slo_debt(now: datetime) -> dict[str, Any]:
+            filed = await roadmap.file_slo_debt(now)
+            return {"filed": None if filed is None else filed.id}
+
+        return (SystemJob("incidents.roadmap", daily_at(roadmap_at), file_slo_debt),)
 
     async def sync_roadmap(self, stop: asyncio.Event, every_s: float) -> None:
         """Mirror roadmap statuses (Jira epic <-> GitHub Project item) every `every_s`."""
@@ -158,14 +157,9 @@ class IncidentLoops:
                 )
 
     def loops(
-        self,
-        stop: asyncio.Event,
-        roadmap_at: str | None = None,
-        roadmap_sync_s: float | None = None,
+        self, stop: asyncio.Event, roadmap_sync_s: float | None = None
     ) -> dict[str, Coroutine[Any, Any, None]]:
         loops = {"slo-evaluator": self.evaluate(stop), "incident-outbox": self.deliver(stop)}
-        if roadmap_at and roadmap_at != "off":
-            loops["incident-roadmap"] = self.roadmap(stop, roadmap_at)
         if roadmap_sync_s and self.incidents.roadmap_sync is not None:
             loops["roadmap-sync"] = self.sync_roadmap(stop, roadmap_sync_s)
         return loops

@@ -39,7 +39,9 @@ from symphony.events.facts import Fact, JobCancelled, JobDone, JobFailed, JobQue
 from symphony.execute.executor import Executor
 from symphony.execute.request import ExecuteRequest
 from symphony.jobs.codec import decode, encode
+from symphony.jobs.pacing import Pacer, drain_rate
 from symphony.jobs.schedule import RunSpec, backoff, next_cron, window_time
+from symphony.jobs.system import SYSTEM_TENANT, SystemRunner
 from symphony.kit.ids import new_id
 from symphony.metrics.registry import Metrics
 from symphony.store.jobs import FINAL, JobQueue, JobRecord, JobState
@@ -59,6 +61,7 @@ class JobLimits:
     max_attempts: int = 3
     retry_backoff_s: float = 30.0
     deadline_s: float = 86400.0
+    pace_burst: int = 1  # starts a model's backlog may make at once (then its rate)
 
 
 class When(NamedTuple):
@@ -86,6 +89,7 @@ class JobService:
         clock: Clock,
         limits: JobLimits,
         holder: str,
+        system: SystemRunner,
     ) -> None:
         self.queue = queue
         self.executor = executor
@@ -99,6 +103,8 @@ class JobService:
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._depth_models: set[str] = set()
+        self.pacer = Pacer(limits.pace_burst)
+        self.system = system
 
     # --- scheduling ---------------------------------------------------------------------
     def first_run(self, spec: RunSpec, work: ExecuteRequest, now: datetime) -> When:
@@ -239,8 +245,12 @@ class JobService:
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and run due jobs until `stop`; running jobs finish or are cancelled."""
         try:
+            system_queued = False
             while not stop.is_set():
                 try:
+                    if not system_queued:  # once the store answers
+                        await self.ensure_system_jobs()
+                        system_queued = True
                     await self.tick()
                 except Exception:  # the store may be down for a moment: look again later
                     log.exception("job worker: claiming due jobs failed")
@@ -270,12 +280,31 @@ class JobService:
             await self._failed(job, None)
         started = []
         for job in claimed:
+            if await self._paced(job, now.timestamp()):
+                continue
             task = asyncio.create_task(self._run_one(job), name=f"job-{job.id}")
             self._running.add(task)
             task.add_done_callback(self._running.discard)
             started.append(task)
         await self.refresh_gauges()
         return started
+
+    async def _paced(self, job: JobRecord, now: float) -> bool:
+        """Hand the job back when its model's backlog is draining at the model's rate."""
+        if job.model is None:
+            return False
+        rate = drain_rate(self.planning.policy.snapshot, job.model, job.tenant)
+        if rate is None:
+            return False
+        at = self.pacer.start_at(job.model, rate, job.id, now)
+        if at <= now:
+            return False
+        assert job.claim is not None
+        if await self.queue.release(job.id, job.claim, at, now) is None:
+            self.pacer.forget(job.id)
+        else:
+            self.metrics.child(self.metrics.job_runs, "paced").inc()
+        return True
 
     async def _run_one(self, job: JobRecord) -> None:
         now = self.clock.now()
@@ -287,6 +316,13 @@ class JobService:
         )
         assert job.claim is not None
         heartbeat = asyncio.create_task(self._heartbeat(job.id, job.claim))
+        if "system" in job.work:
+            try:
+                await self._run_system(job, str(job.work["system"]))
+            finally:
+                heartbeat.cancel()
+                self._wake.set()
+            return
         try:
             result = await self.executor.run(decode(job.work, new_id("aud")))
         except asyncio.CancelledError:
@@ -335,6 +371,88 @@ class JobService:
         finally:
             heartbeat.cancel()
             self._wake.set()
+
+    # --- system jobs (jobs/system.py) ---------------------------------------------------
+    async def ensure_system_jobs(self) -> list[JobRecord]:
+        """Queue each system job of this process once (idempotency key per schedule);
+        cancel queued ones whose schedule changed."""
+        now = self.clock.now()
+        wanted = self.system.keys()
+        for old in await self.queue.search([SYSTEM_TENANT], JobState.QUEUED, 1000):
+            if old.work.get("system") in self.system.jobs and old.idempotency_key not in wanted:
+                await self.queue.cancel(old.id, now.timestamp())
+        jobs = []
+        for task in self.system.jobs.values():
+            spec = RunSpec("cron", cron=task.cron, tz=task.tz)
+            record = JobRecord(
+                id=new_id("job"),
+                tenant=SYSTEM_TENANT,
+                state=JobState.QUEUED,
+                run=spec.to_dict(),
+                request={"system": task.name},
+                work={"system": task.name},
+                created_at=now.timestamp(),
+                next_run_at=next_cron(task.cron, task.tz, now).timestamp(),
+                idempotency_key=task.key,
+                actor=SYSTEM_TENANT,
+                max_attempts=self.limits.max_attempts,
+                updated_at=now.timestamp(),
+            )
+            job, created = await self.queue.submit(record)
+            if created:
+                why = f"system job, cron '{task.cron}' in {task.tz}"
+                queued = JobQueued(
+                    job_id=job.id,
+                    tenant=job.tenant,
+                    run="cron",
+                    next_run_at=iso(job.next_run_at),
+                    reason=why,
+                )
+                await self._announce(queued, SYSTEM_TENANT)
+            jobs.append(job)
+        return jobs
+
+    async def _run_system(self, job: JobRecord, name: str) -> None:
+        assert job.claim is not None
+        task = self.system.jobs.get(name)
+        now = self.clock.now().timestamp()
+        if task is None:  # another replica's task (a shared queue): leave it to that one
+            await self.queue.release(job.id, job.claim, now + 60.0, now)
+            return
+        try:
+            result = await task.task(self.clock.now())
+        except asyncio.CancelledError:
+            await asyncio.shield(self._stopped(job))
+            raise
+        except Exception as exc:  # queued for its next start, with the reason
+            log.exception("system job %s failed", name)
+            error = exc if isinstance(exc, SymphonyError) else SymphonyError(f"{exc!r}")
+            await self._settle_failed(job, JobState.FAILED, error, None)
+            return
+        later = self._next_cron(job)
+        settled = await self.queue.settle(
+            job.id,
+            job.claim,
+            state=JobState.QUEUED if later else JobState.DONE,
+            now=self.clock.now().timestamp(),
+            next_run_at=later,
+            result=result,
+            reset_attempts=True,
+            ran=True,
+        )
+        if settled is None:
+            return
+        self.metrics.child(self.metrics.job_runs, "done").inc()
+        done = JobDone(
+            job_id=job.id,
+            tenant=job.tenant,
+            audit_id="",
+            model=f"system:{name}",
+            attempts=job.attempts,
+            cost_usd=0.0,
+            next_run_at=iso(later),
+        )
+        await self._announce(done, SYSTEM_TENANT)
 
     async def _stopped(self, job: JobRecord) -> None:
         assert job.claim is not None

@@ -189,7 +189,8 @@ class Metrics:
         )
         self.job_runs = Counter(
             "symphony_job_runs_total",
-            "Job runs by outcome (done, retry, failed, dead, interrupted)",
+            "Job runs by outcome (done, retry, failed, dead, interrupted, deferred; paced: handed"
+            " back unrun to its slot in the model's drain rate)",
             ["outcome"],
             registry=r,
         )

@@ -16,6 +16,9 @@ Contract (tests/store/test_jobs_contract.py checks every backend):
   error. Only the holder of the current claim may settle; a stale claim returns None.
 - `renew(job_id, claim, lease_until)` extends the lease of a running job (the worker's
   heartbeat, so a long run is not taken for a dead one); False when the claim is stale.
+- `release(job_id, claim, next_run_at, now)` hands a claimed job back without running it
+  (the worker's pacing): `queued` again at `next_run_at`, the claim's attempt not counted;
+  None when the claim is stale.
 - `cancel(job_id)` moves a `queued` job to `cancelled`; a job in any other state is
   returned unchanged (the caller explains why it cannot be cancelled).
 - `get`, `search` (newest first, optionally by tenants and state), `counts` (jobs per
@@ -125,6 +128,10 @@ class JobQueue(Protocol):
     ) -> JobRecord | None: ...
 
     async def renew(self, job_id: str, claim: str, lease_until: float) -> bool: ...
+
+    async def release(
+        self, job_id: str, claim: str, next_run_at: float, now: float
+    ) -> JobRecord | None: ...
 
     async def cancel(self, job_id: str, now: float) -> JobRecord | None: ...
 

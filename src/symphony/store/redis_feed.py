@@ -100,7 +100,16 @@ class RedisFeed(Generic[M]):
         return self._dropped
 
     async def start(self) -> None:
-        """Fill the buffer from the stream's tail, then start the writer and reader."""
+        """Fill the buffer from the stream's tail, then start the writer and reader. Callers
+        share one start (a fact published before the app's loops start used to begin a
+        second one: two writers popping one queue)."""
+        if self.closed:
+            return
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._start())
+        await asyncio.shield(self._starting)
+
+    async def _start(self) -> None:
         if self._tasks or self.closed:
             return
         tail: Any
@@ -130,7 +139,7 @@ class RedisFeed(Generic[M]):
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 return  # sync code: starts with the first call on a loop
-            self._starting = loop.create_task(self.start())
+            self._starting = loop.create_task(self._start())
 
     def publish(self, message: M) -> M:
         self._ensure_started()

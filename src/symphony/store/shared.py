@@ -21,12 +21,14 @@ from symphony.clock import Clock
 from symphony.settings.stores import SharedStoreSettings
 from symphony.store.counters import Counters, TokenBuckets
 from symphony.store.documents import Documents
+from symphony.store.jobs import JobQueue
 from symphony.store.lease import Leases
 from symphony.store.log import AppendLog, LogLayout
 from symphony.store.memory_counters import MemoryCounters
 from symphony.store.memory_lease import MemoryLeases
 from symphony.store.pg_conn import PgConn
 from symphony.store.pg_docs import PgDocuments, pg_doc_schema
+from symphony.store.pg_jobs import PgJobQueue, pg_jobs_schema
 from symphony.store.pg_log import PgLog
 from symphony.store.pubsub import Feed, M
 from symphony.store.redis_conn import RedisConn
@@ -111,6 +113,14 @@ class SharedStores:
             return None
         self.pg.migrate(schema)
         return PgLog(self.pg, layout)
+
+    def pg_jobs(self, embedded: Callable[[], JobQueue]) -> JobQueue:
+        """The power-window job queue on PostgreSQL (claims `FOR UPDATE SKIP LOCKED`, so
+        replicas never run one job twice); else the embedded one."""
+        if self.pg is None:
+            return embedded()
+        self.pg.migrate(pg_jobs_schema())
+        return PgJobQueue(self.pg)
 
     async def health(self) -> dict[str, dict[str, Any]]:
         """Per configured backend: ok, where, error, checked_at (pinged now)."""

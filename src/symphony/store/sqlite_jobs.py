@@ -1,13 +1,12 @@
 """JobQueue on SQLite: one `jobs` table; claims and settlements are `transact` jobs, so
 SQLite's write lock makes them atomic against every other worker on the machine.
 
-(A PostgreSQL backend would claim with `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
-LOCKED)`; the contract in store/jobs.py is what it must pass.)
+The transitions (claim, dead, settle, cancel) are `store/job_moves.py`, shared with the
+PostgreSQL backend (`store/pg_jobs.py`, which claims `FOR UPDATE SKIP LOCKED`).
 """
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Collection
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from symphony.store.job_moves import cancelled, claimed, dead_or_none, released, settled
 from symphony.store.jobs import JobRecord, JobState
 from symphony.store.sqlite import Durability, SqliteWriter
 
@@ -33,7 +33,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS jobs_idem ON jobs (tenant, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (state, next_run_at);
 """
-HISTORY_KEPT = 20
 _COLUMNS = {"id", "tenant", "state", "idempotency_key", "next_run_at", "lease_until", "created_at"}
 
 
@@ -84,10 +83,6 @@ def _put(conn: sqlite3.Connection, job: JobRecord) -> JobRecord:
 def _one(conn: sqlite3.Connection, job_id: str) -> JobRecord | None:
     row = conn.execute(_SELECT + " WHERE id = ?", (job_id,)).fetchone()
     return None if row is None else _decode(row)
-
-
-def _note(job: JobRecord, entry: dict[str, Any]) -> list[dict[str, Any]]:
-    return [*job.history, entry][-HISTORY_KEPT:]
 
 
 class SqliteJobQueue:
@@ -171,55 +166,16 @@ class SqliteJobQueue:
                 " OR (state = 'running' AND lease_until <= ?) ORDER BY next_run_at, id",
                 (now, now),
             ).fetchall()
-            claimed: list[JobRecord] = []
+            taken: list[JobRecord] = []
             dead: list[JobRecord] = []
             for row in rows:
                 job = _decode(row)
-                if job.state is JobState.RUNNING and (
-                    job.interruptions >= 1 or job.attempts >= job.max_attempts
-                ):
-                    error = {
-                        "code": "interrupted",
-                        "message": f"its worker died {job.interruptions + 1} times (lease"
-                        f" expired) after {job.attempts} of {job.max_attempts} attempts;"
-                        " an interrupted run is retried once",
-                    }
-                    dead.append(
-                        _put(
-                            conn,
-                            job.with_(
-                                state=JobState.DEAD,
-                                claim=None,
-                                lease_until=None,
-                                updated_at=now,
-                                error=error,
-                                history=_note(job, {"at": now, "state": "dead", **error}),
-                            ),
-                        )
-                    )
-                    continue
-                if len(claimed) >= limit:
-                    continue
-                interrupted = job.state is JobState.RUNNING
-                history = job.history
-                if interrupted:
-                    history = _note(job, {"at": now, "state": "interrupted", "holder": job.claim})
-                claimed.append(
-                    _put(
-                        conn,
-                        job.with_(
-                            state=JobState.RUNNING,
-                            claim=f"{holder}:{secrets.token_hex(6)}",
-                            attempts=job.attempts + 1,
-                            interruptions=job.interruptions + (1 if interrupted else 0),
-                            lease_until=now + lease_s,
-                            started_at=now,
-                            updated_at=now,
-                            history=history,
-                        ),
-                    )
-                )
-            return claimed, dead
+                gone = dead_or_none(job, now) if job.state is JobState.RUNNING else None
+                if gone is not None:
+                    dead.append(_put(conn, gone))
+                elif len(taken) < limit:
+                    taken.append(_put(conn, claimed(job, now, holder, lease_s)))
+            return taken, dead
 
         return await self._writer.transact(tx)
 
@@ -241,26 +197,18 @@ class SqliteJobQueue:
             job = _one(conn, job_id)
             if job is None or job.claim != claim or job.state is not JobState.RUNNING:
                 return None
-            entry: dict[str, Any] = {"at": now, "attempt": job.attempts, "state": str(state)}
-            if result is not None and "audit_id" in result:
-                entry["audit_id"] = result["audit_id"]
-            if error is not None:
-                entry["error"] = error.get("code")
             return _put(
                 conn,
-                job.with_(
+                settled(
+                    job,
                     state=state,
-                    claim=None,
-                    lease_until=None,
+                    now=now,
                     next_run_at=next_run_at,
-                    updated_at=now,
-                    result=result if result is not None else job.result,
+                    result=result,
                     error=error,
-                    attempts=0 if reset_attempts else job.attempts,
-                    interruptions=0 if reset_attempts else job.interruptions,
-                    runs=job.runs + (1 if ran else 0),
-                    model=model or job.model,
-                    history=_note(job, entry),
+                    reset_attempts=reset_attempts,
+                    ran=ran,
+                    model=model,
                 ),
             )
 
@@ -276,20 +224,23 @@ class SqliteJobQueue:
 
         return await self._writer.transact(tx)
 
+    async def release(
+        self, job_id: str, claim: str, next_run_at: float, now: float
+    ) -> JobRecord | None:
+        def tx(conn: sqlite3.Connection) -> JobRecord | None:
+            job = _one(conn, job_id)
+            if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+                return None
+            return _put(conn, released(job, next_run_at, now))
+
+        return await self._writer.transact(tx)
+
     async def cancel(self, job_id: str, now: float) -> JobRecord | None:
         def tx(conn: sqlite3.Connection) -> JobRecord | None:
             job = _one(conn, job_id)
             if job is None or job.state is not JobState.QUEUED:
                 return job
-            return _put(
-                conn,
-                job.with_(
-                    state=JobState.CANCELLED,
-                    next_run_at=None,
-                    updated_at=now,
-                    history=_note(job, {"at": now, "state": "cancelled"}),
-                ),
-            )
+            return _put(conn, cancelled(job, now))
 
         return await self._writer.transact(tx)
 
