@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import ORJSONResponse
@@ -40,9 +40,11 @@ from symphony.api.openapi import install_openapi
 from symphony.api.security import SecurityMiddleware, SecurityRuntime, public_paths
 from symphony.clock import Clock, SystemClock
 from symphony.console.router import router as console_router
-from symphony.mcp.server import McpFace
 from symphony.services import Services, build_services
 from symphony.settings import Settings
+
+if TYPE_CHECKING:
+    from symphony.mcp.server import McpFace
 
 log = logging.getLogger("symphony")
 
@@ -62,7 +64,11 @@ def create_app(
     clock = clock or SystemClock()
     security = SecurityRuntime(settings)
     # The MCP face reads the Services the lifespan builds (app.state.symphony) per call.
-    mcp = McpFace(lambda: app.state.symphony, settings) if settings.mcp_enabled else None
+    mcp: McpFace | None = None
+    if settings.mcp_enabled:  # the MCP SDK (~500 modules) loads only when /mcp/ is served
+        from symphony.mcp.server import McpFace
+
+        mcp = McpFace(lambda: app.state.symphony, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

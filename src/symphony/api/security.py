@@ -26,7 +26,7 @@ from symphony.metrics.registry import Metrics
 from symphony.security.keys import DEFAULT_TENANT, ApiKey, KeyStore
 from symphony.security.ratelimit import RateLimiter, Verdict
 from symphony.settings import Settings
-from symphony.store.redis_counters import RedisTokenBuckets
+from symphony.store.counters import TokenBuckets
 
 SEED_CONNECT_SRC = ("http://127.0.0.1:8787", "http://127.0.0.1:4000", "http://127.0.0.1:11434")
 EXPOSE_HEADERS = (
@@ -112,15 +112,16 @@ class SecurityRuntime:
         self.table: RouteTable | None = None
         self.keys: KeyStore | None = None
         # Shared buckets (SYMPHONY_REDIS_URL): the limit holds across workers and replicas.
-        buckets = (
-            RedisTokenBuckets.open(
+        # Imported only then: an embedded process never loads the redis client.
+        buckets: TokenBuckets | None = None
+        if settings.redis_url:
+            from symphony.store.redis_counters import RedisTokenBuckets
+
+            buckets = RedisTokenBuckets.open(
                 settings.redis_url,
                 prefix=settings.store_namespace,
                 timeout_s=settings.store_timeout_s,
             )
-            if settings.redis_url
-            else None
-        )
         self.limiter = RateLimiter(
             settings.rate_limit_rps, settings.rate_limit_burst, buckets=buckets
         )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from symphony.audit.records import format_at
 from symphony.store.log import MAX_LIMIT, LogLayout, LogQuery
-from symphony.store.pg_log import pg_log_schema
+from symphony.store.pg_schema import pg_log_schema
 
 AUDIT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (

@@ -23,7 +23,7 @@ from symphony.execute.accounting import Accountant
 from symphony.execute.admission import Gate
 from symphony.execute.attempt import Try, complete
 from symphony.execute.embedding import EmbedCall, embed_attempt
-from symphony.execute.evidence import WebEvidence
+from symphony.execute.evidence import Gathered, WebEvidence
 from symphony.execute.outcome import Outcome
 from symphony.execute.planning import PlannedWork, PlanningService
 from symphony.execute.request import MIN_TIMEOUT_S, Attempt, ExecuteRequest
@@ -157,7 +157,9 @@ class Executor:
     async def run(self, req: ExecuteRequest) -> ExecuteResult:
         """Run the work to its answer (non-streaming); raise UpstreamFailedError if none."""
         started = time.perf_counter()
-        req, found = await self.evidence.gather(req)
+        found: Gathered | None = None
+        if req.web is not None:  # no evidence step (no await) for the common request
+            req, found = await self.evidence.gather(req)
         outcome = self._start(req)
         try:
             for attempt in self._tries(req, outcome):
@@ -171,6 +173,8 @@ class Executor:
             self._conclude_in_background(outcome, req, started)
             raise
         result = await self._conclusion(outcome, req, started)
+        if found is None:
+            return result
         return await self.evidence.conclude(result, found, req, self.redact)
 
     async def embed(self, req: ExecuteRequest, call: EmbedCall) -> tuple[ExecuteResult, Embeddings]:
@@ -197,7 +201,9 @@ class Executor:
         """Yield `ModelStarted` when a model starts answering, `TextDelta` pieces, then one
         `Finished` with the result. Plan errors raise before anything is yielded."""
         started = time.perf_counter()
-        req, found = await self.evidence.gather(req)
+        found: Gathered | None = None
+        if req.web is not None:
+            req, found = await self.evidence.gather(req)
         outcome = self._start(req)
         guard = req.cost_guard
         usd_cap = guard.usd_cap if guard.stop_on_cap else None
@@ -226,7 +232,9 @@ class Executor:
             if not outcome.done:
                 await self._fail(outcome, req, started)
             result = await self._conclude(outcome, req, started)
-            yield Finished(await self.evidence.conclude(result, found, req, self.redact))
+            if found is not None:
+                result = await self.evidence.conclude(result, found, req, self.redact)
+            yield Finished(result)
         finally:
             if not concluded:  # the client left mid-stream: the audit record still exists
                 self._conclude_in_background(outcome, req, started)

@@ -79,6 +79,12 @@ class PlanningService:
         self.killed = killed
         # Base URLs served by the in-process simulator (demo mode).
         self.simulated_prefixes = simulated_prefixes
+        # Model names a budget line sums over (provider, or None: every hosted model), per
+        # snapshot: derived from the policy alone, so computed once per reload, not per attempt.
+        self._line_models: tuple[PolicySnapshot | None, dict[str | None, tuple[str, ...]]] = (
+            None,
+            {},
+        )
 
     def is_simulated(self, spec: ModelSpec) -> bool:
         endpoint = spec.endpoint
@@ -109,17 +115,27 @@ class PlanningService:
             start = ts(spans[name][0])
             if provider is None and unit == "usd":  # as before: the tenant's whole spend
                 return index.tenant(tenant).total(start, t, unit, include_start=True)
-            models = (
-                (m.name for m in snapshot.models if m.model_class == "hosted")
-                if provider is None
-                else (m.name for m in snapshot.models if m.provider == provider)
-            )
             return sum(
                 index.tenant_model(tenant, model).total(start, t, unit, include_start=True)
-                for model in models
+                for model in self._models_of(snapshot, provider)
             )
 
         return budget_lines(spec, spend, lambda name: spans[name][1], lambda name: spans[name][0])
+
+    def _models_of(self, snapshot: PolicySnapshot, provider: str | None) -> tuple[str, ...]:
+        """The models a budget line of `provider` (None: every hosted model) spends on."""
+        held, names = self._line_models
+        if held is not snapshot:  # a reload: the snapshot object is new
+            names = {}
+            self._line_models = (snapshot, names)
+        found = names.get(provider)
+        if found is None:
+            found = names[provider] = tuple(
+                m.name
+                for m in snapshot.models
+                if (m.model_class == "hosted" if provider is None else m.provider == provider)
+            )
+        return found
 
     def plan(self, request: PlanRequest) -> PlannedWork:
         """Plan against one snapshot (read once); raise NoEligibleModelError (409) if none.

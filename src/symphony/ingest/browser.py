@@ -20,23 +20,39 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-from playwright.async_api import (
-    Browser,
-    BrowserContext,
-    Playwright,
-    Route,
-    WebSocketRoute,
-    async_playwright,
-)
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Request as PwRequest
 
 from symphony.ingest.config import BROWSER_ARGS
 from symphony.ingest.http import REDIRECTS, Admit, HttpFetcher
 from symphony.ingest.page import FetchedPage
 from symphony.ingest.reasons import FetchFailed, Reason, Refused, WebError
+
+# Playwright (its driver and ~200 modules) loads at the first browser fetch, not at startup.
+if TYPE_CHECKING:
+    from playwright.async_api import (
+        Browser,
+        BrowserContext,
+        Playwright,
+        Route,
+        WebSocketRoute,
+    )
+    from playwright.async_api import Request as PwRequest
+    from playwright.async_api._context_manager import PlaywrightContextManager
+
+
+def _pw_error() -> type[Exception]:
+    """Playwright's error class, imported when an error can first be caught."""
+    from playwright.async_api import Error
+
+    return Error
+
+
+def _async_playwright() -> PlaywrightContextManager:
+    from playwright.async_api import async_playwright
+
+    return async_playwright()
+
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +108,7 @@ class BrowserFetcher:
                     url="",
                 )
             if self._playwright is None:
-                self._playwright = await async_playwright().start()
+                self._playwright = await _async_playwright().start()
             self._browser = await self._playwright.chromium.launch(
                 executable_path=str(self.executable),
                 args=self._args,
@@ -118,7 +134,7 @@ class BrowserFetcher:
         deadline = started + timeout_s
         try:
             browser = await self._ensure()
-        except PlaywrightError as exc:
+        except _pw_error() as exc:
             raise FetchFailed(
                 Reason.BROWSER_FAILED, f"Chromium did not start: {exc}", url=url
             ) from None
@@ -126,7 +142,7 @@ class BrowserFetcher:
             context = await browser.new_context(
                 user_agent=self.user_agent, service_workers="block", accept_downloads=False
             )
-        except PlaywrightError as exc:
+        except _pw_error() as exc:
             raise FetchFailed(Reason.BROWSER_FAILED, f"Chromium: {exc}", url=url) from None
         nav = _Navigation()
         try:
@@ -135,12 +151,12 @@ class BrowserFetcher:
                 "**/*", lambda route, request: self._handle(route, request, nav, deadline)
             )
             return await self._render(context, nav, url, started, timeout_s, admit, screenshot)
-        except PlaywrightError as exc:
+        except _pw_error() as exc:
             raise FetchFailed(
                 Reason.BROWSER_FAILED, f"Chromium failed on {url}: {exc}", url=url
             ) from None
         finally:
-            with contextlib.suppress(PlaywrightError):
+            with contextlib.suppress(_pw_error()):
                 await context.close()
 
     async def _render(
@@ -165,7 +181,7 @@ class BrowserFetcher:
                 response = await page.goto(
                     current, wait_until="load", timeout=(remaining + 2.0) * 1000
                 )
-            except PlaywrightError as exc:
+            except _pw_error() as exc:
                 await page.close()
                 if nav.redirect_to is not None:
                     current, nav.redirect_to = urljoin(current, nav.redirect_to), None
@@ -180,7 +196,7 @@ class BrowserFetcher:
                 ) from None
             idle = min(_IDLE_WAIT_S, max(0.0, deadline - time.perf_counter()))
             # a page that keeps polling is still a page: take what has rendered
-            with contextlib.suppress(PlaywrightError):
+            with contextlib.suppress(_pw_error()):
                 await page.wait_for_load_state("networkidle", timeout=idle * 1000)
             html = await page.content()
             shot = await page.screenshot(full_page=True, type="png") if screenshot else None
@@ -215,7 +231,7 @@ class BrowserFetcher:
             # new target was never admitted. A 204 answer cancels a navigation and keeps the
             # current document (an abort would replace it with Chromium's error page).
             nav.blocked.append((url, "navigation"))
-            with contextlib.suppress(PlaywrightError):
+            with contextlib.suppress(_pw_error()):
                 await route.fulfill(status=204, body=b"")
             return
         if top_level:
@@ -253,7 +269,7 @@ class BrowserFetcher:
 
 
 async def _abort(route: Route) -> None:
-    with contextlib.suppress(PlaywrightError):  # the page may have gone away meanwhile
+    with contextlib.suppress(_pw_error()):  # the page may have gone away meanwhile
         await route.abort("blockedbyclient")
 
 

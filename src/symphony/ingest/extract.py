@@ -7,7 +7,6 @@ Near duplicates use trafilatura's 64-bit Charikar Simhash over the whole extract
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urlsplit
@@ -15,6 +14,8 @@ from urllib.parse import urldefrag, urlsplit
 import lxml.html
 import trafilatura
 from trafilatura.deduplication import Simhash
+
+from symphony.ingest.digest import sha256_hex as sha256_hex  # re-exported
 
 EXTRACTOR_VERSION = f"trafilatura {trafilatura.__version__}"
 MAX_LINKS = 500
@@ -36,11 +37,6 @@ def normalize_text(text: str) -> str:
     """Collapse runs of spaces and blank lines so trivial whitespace changes hash the same."""
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
-
-
-def sha256_hex(data: bytes | str) -> str:
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    return hashlib.sha256(raw).hexdigest()
 
 
 def fingerprint(text: str) -> str:

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urldefrag
 
 from symphony.clock import Clock
@@ -23,7 +23,6 @@ from symphony.errors import ValidationFailed
 from symphony.ingest.addresses import SsrfGuard, parse_target
 from symphony.ingest.browser import BrowserFetcher
 from symphony.ingest.config import WebSettings
-from symphony.ingest.extract import Extracted, extract, same_site_links
 from symphony.ingest.governance import admit as admit_rules
 from symphony.ingest.http import HttpFetcher
 from symphony.ingest.keys import SigningKey
@@ -38,6 +37,9 @@ from symphony.policy.web import WebPolicy
 from symphony.rag.corpus import Corpus
 from symphony.rag.indexer import Indexer
 from symphony.rag.models import DocumentRecord, NewDocument
+
+if TYPE_CHECKING:
+    from symphony.ingest.extract import Extracted
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +185,9 @@ class IngestService:
                     ), []
                 budget[0] -= 1
             page = await self._fetch(url, strategy, gov)
+            # The parser (trafilatura, lxml) loads at the first ingest, not at startup.
+            from symphony.ingest.extract import extract
+
             extracted = await asyncio.to_thread(extract, page.html, page.final_url)
             if extracted is None:
                 raise FetchFailed(Reason.NO_CONTENT, "no main text found on the page", url=url)
@@ -192,6 +197,8 @@ class IngestService:
             return Outcome.from_error(url, exc, depth), []
         links: list[str] = []
         if outcome.outcome == "ingested" and depth < gov.max_depth:
+            from symphony.ingest.extract import same_site_links
+
             links = _same_origin(page.final_url, same_site_links(page.html, page.final_url))
         return outcome, links
 

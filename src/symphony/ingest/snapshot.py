@@ -24,7 +24,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from symphony.ingest.extract import sha256_hex
+from symphony.ingest.digest import sha256_hex
 from symphony.ingest.keys import key_id, public_raw
 
 FORMAT = "symphony.snapshot/1"

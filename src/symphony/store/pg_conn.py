@@ -11,7 +11,6 @@ backend; the pool reconnects by itself when the server is back.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,19 +18,14 @@ from typing import Any, TypeVar
 import psycopg
 import psycopg_pool
 
-from symphony.errors import BackendUnavailable, StoreError, ValidationFailed
+from symphony.errors import BackendUnavailable, StoreError
+from symphony.store.pg_schema import check_name
 from symphony.store.redis_conn import safe_url
+
+__all__ = ["PgConn", "check_name"]
 
 T = TypeVar("T")
 UNAVAILABLE = (psycopg.OperationalError, psycopg_pool.PoolTimeout, OSError)
-_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-
-
-def check_name(name: str) -> str:
-    """Refuse schema/table names that would need quoting (they go into SQL text)."""
-    if not _NAME.match(name):
-        raise ValidationFailed(f"postgresql name must match {_NAME.pattern}, got {name!r}")
-    return name
 
 
 class PgConn:

@@ -9,7 +9,6 @@ replicas append, and `symphony audit verify` reads one chain.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -24,30 +23,10 @@ from symphony.store.log import (
     later,
     query_sql,
 )
-from symphony.store.pg_conn import PgConn, check_name
+from symphony.store.pg_conn import PgConn
+from symphony.store.pg_schema import check_name, pg_log_schema
 
-
-def pg_log_schema(
-    layout: LogLayout, types: Mapping[str, str], indexes: tuple[str, ...] = ()
-) -> str:
-    """DDL for a log with this layout; `types` gives each column's SQL type (default TEXT)."""
-    table = check_name(layout.table)
-    seq, *rest = layout.columns
-    cols = [f"{seq} BIGINT PRIMARY KEY"]
-    cols += [
-        f"{c} {types.get(c, 'TEXT')}" + (" NOT NULL UNIQUE" if c == layout.key else "")
-        for c in rest
-    ]
-    ddl = [
-        f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)});",
-        f"CREATE TABLE IF NOT EXISTS {table}_head "
-        "(id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL);",
-    ]
-    ddl += [
-        f"CREATE INDEX IF NOT EXISTS {table}_{'_'.join(c.split(', '))} ON {table} ({c});"
-        for c in indexes
-    ]
-    return "\n".join(ddl)
+__all__ = ["PgLog", "pg_log_schema"]
 
 
 class PgLog:

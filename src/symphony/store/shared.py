@@ -15,7 +15,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from symphony.clock import Clock
 from symphony.settings.stores import SharedStoreSettings
@@ -26,16 +26,13 @@ from symphony.store.lease import Leases
 from symphony.store.log import AppendLog, LogLayout
 from symphony.store.memory_counters import MemoryCounters
 from symphony.store.memory_lease import MemoryLeases
-from symphony.store.pg_conn import PgConn
-from symphony.store.pg_docs import PgDocuments, pg_doc_schema
-from symphony.store.pg_jobs import PgJobQueue, pg_jobs_schema
-from symphony.store.pg_log import PgLog
 from symphony.store.pubsub import Feed, M
-from symphony.store.redis_conn import RedisConn
-from symphony.store.redis_counters import RedisCounters, RedisTokenBuckets
-from symphony.store.redis_docs import RedisDocuments
-from symphony.store.redis_feed import RedisFeed
-from symphony.store.redis_lease import RedisLeases
+
+# The Redis and PostgreSQL stores (and their drivers) load only when configured: an
+# embedded process never imports redis or psycopg.
+if TYPE_CHECKING:
+    from symphony.store.pg_conn import PgConn
+    from symphony.store.redis_conn import RedisConn
 
 
 @dataclass
@@ -50,8 +47,16 @@ class SharedStores:
     @classmethod
     def open(cls, settings: SharedStoreSettings, clock: Clock) -> SharedStores:
         ns, timeout = settings.store_namespace, settings.store_timeout_s
-        redis = RedisConn(settings.redis_url, ns, timeout_s=timeout) if settings.redis_url else None
-        pg = PgConn(settings.database_url, ns, timeout_s=timeout) if settings.database_url else None
+        redis: RedisConn | None = None
+        pg: PgConn | None = None
+        if settings.redis_url:
+            from symphony.store.redis_conn import RedisConn
+
+            redis = RedisConn(settings.redis_url, ns, timeout_s=timeout)
+        if settings.database_url:
+            from symphony.store.pg_conn import PgConn
+
+            pg = PgConn(settings.database_url, ns, timeout_s=timeout)
         return cls(redis, pg, clock)
 
     @property
@@ -63,12 +68,18 @@ class SharedStores:
     def counters(self) -> Counters:
         """Window counters and reservations: Redis when configured, else this process."""
         if self.redis is not None:
+            from symphony.store.redis_counters import RedisCounters
+
             return RedisCounters(self.redis, self.clock)
         return MemoryCounters(self.clock)
 
     def buckets(self) -> TokenBuckets | None:
         """Per-caller rate-limit buckets on Redis; None: the limiter's in-memory default."""
-        return None if self.redis is None else RedisTokenBuckets(self.redis)
+        if self.redis is None:
+            return None
+        from symphony.store.redis_counters import RedisTokenBuckets
+
+        return RedisTokenBuckets(self.redis)
 
     def feed(
         self,
@@ -81,21 +92,31 @@ class SharedStores:
         the bus keeps its in-memory feed."""
         if self.redis is None:
             return None
+        from symphony.store.redis_feed import RedisFeed
+
         return RedisFeed(self.redis, name, encode=encode, decode=decode, buffer_size=buffer_size)
 
     def leases(self) -> Leases:
         if self.redis is not None:
+            from symphony.store.redis_lease import RedisLeases
+
             return RedisLeases(self.redis, self.clock)
         return MemoryLeases(self.clock)
 
     def redis_documents(self, name: str, embedded: Callable[[], Documents]) -> Documents:
         """A collection on Redis (the kill switch: read on every request, changed rarely)."""
-        return embedded() if self.redis is None else RedisDocuments(self.redis, name)
+        if self.redis is None:
+            return embedded()
+        from symphony.store.redis_docs import RedisDocuments
+
+        return RedisDocuments(self.redis, name)
 
     def pg_documents(self, table: str, embedded: Callable[[], Documents]) -> Documents:
         """A collection on PostgreSQL (API keys: durable records)."""
         if self.pg is None:
             return embedded()
+        from symphony.store.pg_docs import PgDocuments, pg_doc_schema
+
         self.pg.migrate(pg_doc_schema(table))
         return PgDocuments(self.pg, table)
 
@@ -111,6 +132,8 @@ class SharedStores:
         """An append-only log on PostgreSQL; None: use the embedded one."""
         if self.pg is None:
             return None
+        from symphony.store.pg_log import PgLog
+
         self.pg.migrate(schema)
         return PgLog(self.pg, layout)
 
@@ -119,6 +142,8 @@ class SharedStores:
         replicas never run one job twice); else the embedded one."""
         if self.pg is None:
             return embedded()
+        from symphony.store.pg_jobs import PgJobQueue, pg_jobs_schema
+
         self.pg.migrate(pg_jobs_schema())
         return PgJobQueue(self.pg)
 
