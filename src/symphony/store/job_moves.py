@@ -108,3 +108,11 @@ def cancelled(job: JobRecord, now: float) -> JobRecord:
         updated_at=now,
         history=note(job, {"at": now, "state": "cancelled"}),
     )
+
+
+def held(job: JobRecord | None, claim: str) -> JobRecord | None:
+    """`job` when it is running under `claim` (settle, renew and release need that), else
+    None: a stale worker whose lease was taken over changes nothing."""
+    if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+        return None
+    return job

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import psycopg
 
-from symphony.store.job_moves import cancelled, claimed, dead_or_none, released, settled
+from symphony.store.job_moves import cancelled, claimed, dead_or_none, held, released, settled
 from symphony.store.jobs import JobRecord, JobState
 from symphony.store.pg_conn import PgConn, check_name
 
@@ -212,8 +212,8 @@ class PgJobQueue:
         model: str | None = None,
     ) -> JobRecord | None:
         def tx(conn: psycopg.Connection[Any]) -> JobRecord | None:
-            job = self._locked(conn, job_id)
-            if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+            job = held(self._locked(conn, job_id), claim)
+            if job is None:
                 return None
             return self._put(
                 conn,
@@ -234,8 +234,8 @@ class PgJobQueue:
 
     async def renew(self, job_id: str, claim: str, lease_until: float) -> bool:
         def tx(conn: psycopg.Connection[Any]) -> bool:
-            job = self._locked(conn, job_id)
-            if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+            job = held(self._locked(conn, job_id), claim)
+            if job is None:
                 return False
             self._put(conn, job.with_(lease_until=lease_until))
             return True
@@ -246,8 +246,8 @@ class PgJobQueue:
         self, job_id: str, claim: str, next_run_at: float, now: float
     ) -> JobRecord | None:
         def tx(conn: psycopg.Connection[Any]) -> JobRecord | None:
-            job = self._locked(conn, job_id)
-            if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+            job = held(self._locked(conn, job_id), claim)
+            if job is None:
                 return None
             return self._put(conn, released(job, next_run_at, now))
 

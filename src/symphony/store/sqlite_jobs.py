@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from symphony.store.job_moves import cancelled, claimed, dead_or_none, released, settled
+from symphony.store.job_moves import cancelled, claimed, dead_or_none, held, released, settled
 from symphony.store.jobs import JobRecord, JobState
 from symphony.store.sqlite import Durability, SqliteWriter
 
@@ -194,8 +194,8 @@ class SqliteJobQueue:
         model: str | None = None,
     ) -> JobRecord | None:
         def tx(conn: sqlite3.Connection) -> JobRecord | None:
-            job = _one(conn, job_id)
-            if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+            job = held(_one(conn, job_id), claim)
+            if job is None:
                 return None
             return _put(
                 conn,
@@ -216,8 +216,8 @@ class SqliteJobQueue:
 
     async def renew(self, job_id: str, claim: str, lease_until: float) -> bool:
         def tx(conn: sqlite3.Connection) -> bool:
-            job = _one(conn, job_id)
-            if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+            job = held(_one(conn, job_id), claim)
+            if job is None:
                 return False
             _put(conn, job.with_(lease_until=lease_until))
             return True
@@ -228,8 +228,8 @@ class SqliteJobQueue:
         self, job_id: str, claim: str, next_run_at: float, now: float
     ) -> JobRecord | None:
         def tx(conn: sqlite3.Connection) -> JobRecord | None:
-            job = _one(conn, job_id)
-            if job is None or job.claim != claim or job.state is not JobState.RUNNING:
+            job = held(_one(conn, job_id), claim)
+            if job is None:
                 return None
             return _put(conn, released(job, next_run_at, now))
 
